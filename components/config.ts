@@ -130,7 +130,7 @@ export const DIRECT_HEADROOM = 10;
 export const RESERVED_NAMES = new Set([
   "postgres", "template0", "template1", "public", "pgbouncer", "pg_monitor", "pg_signal_backend",
   "pg_read_all_data", "pg_write_all_data", "pg_database_owner", "information_schema", "admin",
-  "root", "replication", "all", "sameuser", "samerole", "pgbackrest", "pgadmin",
+  "root", "replication", "all", "sameuser", "samerole", "pgbackrest", "pgadmin", "pgbouncer_auth",
 ]);
 
 /** Extensions an app may request: what contrib + the pgvector image provide. */

@@ -1,0 +1,116 @@
+// AppDatabase: one app's password(s), roles, database, extensions and grants,
+// turned from the access model (render/access.ts) into postgresql resources.
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AppConfig } from "./config";
+import { APP_ROLE_ATTRIBUTES, AppAccess, renderConnectionUrl } from "./render/access";
+
+/** Where clients reach the server (direct) and, optionally, the pooler. */
+export interface Endpoint {
+  host: pulumi.Input<string>;
+  port: number;
+}
+
+export interface AppDatabaseArgs {
+  /** The app as validated config. */
+  app: AppConfig;
+  /** This app's slice of the access model. */
+  access: AppAccess;
+  /** Direct Postgres endpoint (migrations, long jobs). */
+  direct: Endpoint;
+  /** pgBouncer endpoint, when enabled. */
+  pooled?: Endpoint;
+  /** Append `sslmode=require` to URLs (TLS on). */
+  requireTls: boolean;
+  /** Resources that must exist first (e.g. the pooler auth role that gets CONNECT). */
+  dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+export interface Credentials {
+  database: string;
+  user: string;
+  password: pulumi.Output<string>;
+  url: pulumi.Output<string>;
+  pooledUrl?: pulumi.Output<string>;
+}
+
+export class AppDatabase extends pulumi.ComponentResource {
+  readonly database: postgresql.Database;
+  readonly owner: Credentials;
+  readonly readonlyUsers: Record<string, Credentials> = {};
+  /** The last resource of this database's serialized chain; the pooler hangs its objects after it. */
+  readonly ready: pulumi.Resource;
+
+  constructor(name: string, args: AppDatabaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homelab:postgres:AppDatabase", name, {}, opts);
+    const { app, access } = args;
+    const child = { parent: this };
+
+    const roles = new Map<string, postgresql.Role>();
+    const credentials = new Map<string, Credentials>();
+    for (const spec of access.roles) {
+      const suffix = spec.kind === "owner" ? "owner" : spec.name.slice(access.database.name.length + 1);
+      // keepers: changing `rotation` in config replaces this password, and only this one
+      const pw = new random.RandomPassword(`${name}-${suffix}-password`, { length: 40, special: false, keepers: { rotation: app.rotation } }, child);
+      const password = pulumi.secret(pw.result);
+      const role = new postgresql.Role(
+        `${name}-${suffix}`,
+        { name: spec.name, ...APP_ROLE_ATTRIBUTES, connectionLimit: spec.connectionLimit, password },
+        { ...child, additionalSecretOutputs: ["password"], dependsOn: args.dependsOn },
+      );
+      roles.set(spec.name, role);
+      const url = (e: Endpoint) =>
+        pulumi.secret(
+          pulumi.all([e.host, password]).apply(([host, pwd]) =>
+            renderConnectionUrl({ user: spec.name, password: pwd, host, port: e.port, database: access.database.name, sslmode: args.requireTls ? "require" : undefined }),
+          ),
+        );
+      credentials.set(spec.name, {
+        database: access.database.name,
+        user: spec.name,
+        password,
+        url: url(args.direct),
+        pooledUrl: args.pooled ? url(args.pooled) : undefined,
+      });
+    }
+
+    // retainOnDelete: removing an app from config forgets the database, never drops its data
+    this.database = new postgresql.Database(
+      name,
+      { name: access.database.name, owner: access.database.owner, template: "template0", encoding: "UTF8" },
+      { ...child, dependsOn: [...roles.values()], retainOnDelete: true },
+    );
+
+    // One chain per database: parallel GRANTs on the same catalog row fail with
+    // "tuple concurrently updated", so each statement waits for the previous one.
+    let last: pulumi.Resource = this.database;
+    const after = (extra: pulumi.Resource[] = []) => ({ ...child, dependsOn: [last, ...extra] });
+    for (const ext of access.extensions) {
+      last = new postgresql.Extension(`${name}-ext-${ext.name}`, { name: ext.name, database: ext.database }, after());
+    }
+    for (const g of access.grants) {
+      const grantee = roles.get(g.role);
+      last = new postgresql.Grant(
+        `${name}-${g.role}-${g.objectType}`,
+        { database: g.database, role: g.role, objectType: g.objectType, schema: g.schema, privileges: g.privileges },
+        after(grantee ? [grantee] : []),
+      );
+    }
+    for (const d of access.defaultPrivileges) {
+      last = new postgresql.DefaultPrivileges(
+        `${name}-${d.role}-default-${d.objectType}`,
+        { database: d.database, owner: d.owner, role: d.role, schema: d.schema, objectType: d.objectType, privileges: d.privileges },
+        after(),
+      );
+    }
+    this.ready = last;
+
+    const ownerName = access.roles.find((r) => r.kind === "owner")?.name;
+    if (!ownerName) throw new Error(`access model for ${app.name} has no owner role`);
+    this.owner = credentials.get(ownerName) as Credentials;
+    for (const ro of app.readonlyUsers) this.readonlyUsers[ro.user] = credentials.get(ro.role) as Credentials;
+
+    this.registerOutputs({ database: this.database.name, user: this.owner.user, url: this.owner.url });
+  }
+}

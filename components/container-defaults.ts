@@ -1,0 +1,49 @@
+// Hardening every container of the platform shares; the policy pack checks the
+// same properties (no-new-privileges, memory limit, restart, healthcheck, log rotation).
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+
+/** Docker label that names a container's role; the policy pack finds the backup sidecar by it. */
+export const ROLE_LABEL = "homelab.postgres/role";
+
+export type ContainerRole = "postgres" | "pgbouncer" | "pgadmin" | "backup";
+
+export interface HardeningArgs {
+  role: ContainerRole;
+  stack: string;
+  /** Hard memory limit in MiB. */
+  memoryMb: number;
+  /** Healthcheck command, exec form (`["CMD", ...]`). */
+  healthcheck: string[];
+  /** Seconds the engine waits for "healthy" before `pulumi up` fails. */
+  waitTimeoutSeconds?: number;
+}
+
+/** The ContainerArgs every platform container starts from. */
+export function hardenedContainerArgs(a: HardeningArgs): Pick<
+  docker.ContainerArgs,
+  "labels" | "memory" | "restart" | "securityOpts" | "logDriver" | "logOpts" | "healthcheck" | "wait" | "waitTimeout" | "destroyGraceSeconds"
+> {
+  return {
+    labels: [
+      { label: ROLE_LABEL, value: a.role },
+      { label: "homelab.postgres/stack", value: a.stack },
+    ],
+    memory: a.memoryMb,
+    restart: "unless-stopped",
+    securityOpts: ["no-new-privileges:true"],
+    // json-file with rotation: `docker logs` keeps working and the disk cannot fill up
+    logDriver: "json-file",
+    logOpts: { "max-size": "10m", "max-file": "5" },
+    healthcheck: { tests: a.healthcheck, interval: "10s", timeout: "5s", retries: 6, startPeriod: "60s" },
+    wait: true,
+    waitTimeout: a.waitTimeoutSeconds ?? 300,
+    // Postgres needs time for a clean shutdown checkpoint before a replacement starts
+    destroyGraceSeconds: 60,
+  };
+}
+
+/** A port binding on exactly one address: never 0.0.0.0 or ::. */
+export function publishedPort(internal: number, external: number, ip: pulumi.Input<string>): docker.types.input.ContainerPort {
+  return { internal, external, ip, protocol: "tcp" };
+}

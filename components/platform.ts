@@ -1,0 +1,112 @@
+// PostgresPlatform: wires server, apps, pooler, pgAdmin, backups. No logic of
+// its own beyond deciding what depends on what.
+import * as docker from "@pulumi/docker";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import { AppDatabase, Credentials } from "./app-database";
+import type { StackConfig } from "./config";
+import { accessModel } from "./render/access";
+import { PostgresServer } from "./server";
+import { resolveBindAddress } from "./tailnet";
+
+export interface PostgresPlatformArgs {
+  /** Validated stack config (components/config.ts). */
+  config: StackConfig;
+}
+
+/** One entry of the `databases` stack output. */
+export interface DatabaseOutput {
+  database: string;
+  user: string;
+  password: string;
+  url: string;
+  pooledUrl?: string;
+  /** Read-only login roles of this app, by the name given in config. */
+  readonlyUsers: Record<string, { user: string; password: string; url: string; pooledUrl?: string }>;
+}
+
+export class PostgresPlatform extends pulumi.ComponentResource {
+  readonly host: pulumi.Output<string>;
+  readonly port: number;
+  readonly poolerPort?: number;
+  readonly network: pulumi.Output<string>;
+  /** Secret: every app's connection details. */
+  readonly databases: pulumi.Output<Record<string, DatabaseOutput>>;
+  readonly server: PostgresServer;
+  readonly apps: AppDatabase[];
+
+  constructor(name: string, args: PostgresPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homelab:postgres:PostgresPlatform", name, {}, opts);
+    const cfg = args.config;
+    const child = { parent: this };
+
+    const dockerProvider = new docker.Provider(`${name}-docker`, { host: cfg.dockerHost }, child);
+    const bindAddress = resolveBindAddress(cfg.tailscale, child);
+
+    this.server = new PostgresServer(
+      "postgres",
+      {
+        stack: cfg.stack,
+        config: cfg.postgres,
+        bindAddress,
+        tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
+      },
+      { parent: this, providers: [dockerProvider] },
+    );
+
+    // Straight to Postgres, never through pgBouncer (transaction pooling breaks the
+    // provider's sessions), and only once the container reports healthy (wait: true).
+    const pgProvider = new postgresql.Provider(
+      `${name}-postgresql`,
+      {
+        host: bindAddress,
+        port: cfg.postgres.port,
+        username: "postgres",
+        password: this.server.superuserPassword,
+        database: "postgres",
+        sslmode: cfg.postgres.tls.enabled ? "require" : "disable",
+        superuser: true,
+        connectTimeout: 30,
+        expectedVersion: String(cfg.postgres.majorVersion),
+      },
+      { ...child, dependsOn: [this.server.container] },
+    );
+
+    const model = accessModel(cfg.apps);
+    this.apps = cfg.apps.map(
+      (app, i) =>
+        new AppDatabase(
+          app.name,
+          {
+            app,
+            access: model[i],
+            direct: { host: bindAddress, port: cfg.postgres.port },
+            requireTls: cfg.postgres.tls.enabled,
+          },
+          { parent: this, providers: [pgProvider] },
+        ),
+    );
+
+    this.host = bindAddress;
+    this.port = cfg.postgres.port;
+    this.network = this.server.network.name;
+    // keyed by app name as written in config, not by database name
+    this.databases = pulumi.secret(
+      pulumi.all(Object.fromEntries(cfg.apps.map((app, i) => [app.name, databaseOutput(this.apps[i])]))),
+    );
+
+    this.registerOutputs({ host: this.host, port: this.port, network: this.network, databases: this.databases });
+  }
+}
+
+function credentialOutput(c: Credentials) {
+  return { user: c.user, password: c.password, url: c.url, pooledUrl: c.pooledUrl };
+}
+
+function databaseOutput(a: AppDatabase) {
+  return {
+    database: a.owner.database,
+    ...credentialOutput(a.owner),
+    readonlyUsers: Object.fromEntries(Object.entries(a.readonlyUsers).map(([k, c]) => [k, credentialOutput(c)])),
+  };
+}

@@ -1,0 +1,160 @@
+// PostgresServer: network, data volume, image, container. The conf files are
+// rendered by pure functions (render/) and uploaded; this file only wires.
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { PostgresConfig } from "./config";
+import { hardenedContainerArgs, publishedPort } from "./container-defaults";
+import { renderPgHba } from "./render/pg-hba";
+import { renderPostgresqlConf } from "./render/postgresql-conf";
+
+/** Paths inside the container; the integration test renders the same files with temp paths. */
+export const CONTAINER = {
+  port: 5432,
+  confDir: "/etc/postgresql",
+  dataMount: "/var/lib/postgresql/data",
+  // a subdirectory, so initdb never sees a non-empty mount point (lost+found)
+  pgdata: "/var/lib/postgresql/data/pgdata",
+  socketDir: "/var/run/postgresql",
+  /** uid/gid of `postgres` in the official (Debian-based) image. */
+  uid: "999",
+  /** Name other containers on the stack network reach Postgres by. */
+  hostname: "postgres",
+} as const;
+
+export interface BackupWiring {
+  /** Extra environment, e.g. pgBackRest secrets (PGBACKREST_*); secret where they carry one. */
+  envs: pulumi.Input<string>[];
+  /** Extra files, e.g. /etc/pgbackrest/pgbackrest.conf. */
+  uploads: docker.types.input.ContainerUpload[];
+  /** archive_command, e.g. `pgbackrest --stanza=main archive-push %p`. */
+  archiveCommand: string;
+  /** archive_timeout in seconds: the recovery point objective. */
+  archiveTimeoutSeconds: number;
+}
+
+export interface PostgresServerArgs {
+  /** Stack name: prefixes every docker object so stacks can share a host. */
+  stack: string;
+  /** Validated postgres section of the stack config. */
+  config: PostgresConfig;
+  /** The only host address the port is published on (tailnet IP or loopback). */
+  bindAddress: pulumi.Input<string>;
+  /** Image to run instead of pulling `config.image` (e.g. the image built with pgBackRest). */
+  image?: pulumi.Input<string>;
+  /** WAL archiving and backup tooling, when backups are on. */
+  backup?: BackupWiring;
+  /** Secret PEM key for TLS, when `config.tls.enabled`. */
+  tlsPrivateKey?: pulumi.Input<string>;
+}
+
+export class PostgresServer extends pulumi.ComponentResource {
+  readonly network: docker.Network;
+  readonly dataVolume: docker.Volume;
+  readonly socketVolume: docker.Volume;
+  readonly container: docker.Container;
+  /** Superuser password; secret. */
+  readonly superuserPassword: pulumi.Output<string>;
+  readonly postgresqlConf: string;
+  readonly pgHbaConf: string;
+  readonly bindAddress: pulumi.Output<string>;
+  readonly port: number;
+
+  constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // inputs deliberately not passed to super: they would be stored in state as the component's inputs
+    super("homelab:postgres:PostgresServer", name, {}, opts);
+    const { stack, config } = args;
+    const child = { parent: this };
+
+    this.network = new docker.Network(`${name}-network`, { name: `${stack}-pg`, driver: "bridge", attachable: true }, child);
+
+    // Named, retained on delete, and independent of the image and container: an image
+    // upgrade replaces the container, never the data. retainOnDelete rather than protect
+    // so that `pulumi destroy` of a stack works yet leaves the data on the host, and a
+    // re-created stack re-attaches to the same named volume.
+    const volumeOpts = { ...child, retainOnDelete: true };
+    this.dataVolume = new docker.Volume(`${name}-data`, { name: `${stack}-pgdata`, labels: [{ label: "homelab.postgres/stack", value: stack }] }, volumeOpts);
+    this.socketVolume = new docker.Volume(`${name}-socket`, { name: `${stack}-pgsocket` }, child);
+
+    const password = new random.RandomPassword(`${name}-superuser-password`, { length: 40, special: false }, child);
+    // setMocks and some engines do not mark provider secrets; mark it ourselves
+    this.superuserPassword = pulumi.secret(password.result);
+
+    const tls = config.tls.enabled
+      ? { certFile: `${CONTAINER.confDir}/tls/server.crt`, keyFile: `${CONTAINER.confDir}/tls/server.key` }
+      : undefined;
+    this.postgresqlConf = renderPostgresqlConf({
+      majorVersion: config.majorVersion,
+      listenAddresses: "*", // inside the container's own network namespace; the host side binds one address
+      port: CONTAINER.port,
+      maxConnections: config.maxConnections,
+      memoryMb: config.memoryMb,
+      hbaFile: `${CONTAINER.confDir}/pg_hba.conf`,
+      unixSocketDirectory: CONTAINER.socketDir,
+      tls,
+      archive: args.backup ? { command: args.backup.archiveCommand, timeoutSeconds: args.backup.archiveTimeoutSeconds } : undefined,
+      settings: config.settings,
+    });
+    this.pgHbaConf = renderPgHba({ tls: config.tls.enabled });
+
+    const image = args.image ?? new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child).imageId;
+
+    const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
+      { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
+      { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
+      ...(args.backup?.uploads ?? []),
+    ];
+    if (tls) {
+      if (!config.tls.certificate || !args.tlsPrivateKey) throw new Error("TLS enabled without certificate and key");
+      uploads.push(
+        { file: tls.certFile, content: config.tls.certificate, permissions: "0644", owner: CONTAINER.uid, group: CONTAINER.uid },
+        // Postgres refuses a key readable by others
+        { file: tls.keyFile, content: pulumi.secret(args.tlsPrivateKey), permissions: "0600", owner: CONTAINER.uid, group: CONTAINER.uid },
+      );
+    }
+
+    this.bindAddress = pulumi.output(args.bindAddress);
+    this.port = config.port;
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: `${stack}-postgres`,
+        image,
+        command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
+        envs: [
+          pulumi.interpolate`POSTGRES_PASSWORD=${this.superuserPassword}`,
+          "POSTGRES_USER=postgres",
+          `PGDATA=${CONTAINER.pgdata}`,
+          "POSTGRES_INITDB_ARGS=--data-checksums --encoding=UTF8",
+          ...(args.backup?.envs ?? []),
+        ],
+        ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
+        networksAdvanced: [{ name: this.network.name, aliases: [CONTAINER.hostname] }],
+        volumes: [
+          { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
+          { volumeName: this.socketVolume.name, containerPath: CONTAINER.socketDir },
+        ],
+        uploads,
+        // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
+        shmSize: Math.max(128, Math.floor(config.memoryMb / 4)),
+        ...hardenedContainerArgs({
+          role: "postgres",
+          stack,
+          memoryMb: config.memoryMb,
+          // over TCP, so it only passes once the real server (not the init-time one) listens
+          healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
+        }),
+        stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
+      },
+      { ...child, additionalSecretOutputs: ["envs", "uploads"], deleteBeforeReplace: true },
+    );
+
+    this.registerOutputs({
+      network: this.network.name,
+      dataVolume: this.dataVolume.name,
+      bindAddress: this.bindAddress,
+      port: this.port,
+      superuserPassword: this.superuserPassword,
+    });
+  }
+}

@@ -1,0 +1,13 @@
+// Thin entry point: read and validate config (all problems at once, before any
+// resource exists), build the platform, export the contract of DESIGN.md.
+import * as pulumi from "@pulumi/pulumi";
+import { loadStackConfig } from "./components/config";
+import { PostgresPlatform } from "./components/platform";
+
+const config = loadStackConfig(pulumi.getStack(), pulumi.runtime.allConfig());
+const platform = new PostgresPlatform("homelab", { config });
+
+export const host = platform.host;
+export const port = platform.port;
+export const network = platform.network;
+export const databases = platform.databases;

@@ -1,0 +1,222 @@
+// Runs the real program (index.ts) under pulumi.runtime.setMocks, with the real
+// Pulumi.<stack>.yaml config (plus overrides), and records every registration
+// with its options (parent, dependencies, retainOnDelete, secret outputs...).
+// Each run gets a fresh module registry and a fresh Pulumi store, so one test
+// file can compare several runs (e.g. before/after a rotation).
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+
+const ROOT = path.resolve(__dirname, "../..");
+const PROJECT = "homelab-postgres";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** Inputs as the engine received them; secrets stay wrapped (see isSecretValue). */
+  inputs: Record<string, unknown>;
+  custom: boolean;
+  parent: string;
+  dependencies: string[];
+  provider: string;
+  retainOnDelete: boolean;
+  protect: boolean;
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+
+export interface ProgramResult {
+  resources: RegisteredResource[];
+  /** Stack outputs, resolved; `secretOutputs` names the ones that are secret. */
+  outputs: Record<string, unknown>;
+  secretOutputs: string[];
+  /** Invokes (data sources) the program made, e.g. tailscale:index/getDevice:getDevice. */
+  invokes: { token: string; args: Record<string, unknown> }[];
+}
+
+export type ConfigOverrides = Record<string, unknown>;
+
+/** A value the engine would treat as secret. */
+export function isSecretValue(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Deep copy with secret wrappers removed. */
+export function reveal(v: unknown): unknown {
+  if (isSecretValue(v)) return reveal((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+/** The stack's YAML config as `homelab-postgres:<key>` → value, `{secure: ...}` replaced by a stand-in. */
+export function stackConfig(stack: string): { values: Record<string, unknown>; secretKeys: string[] } {
+  const file = path.join(ROOT, `Pulumi.${stack}.yaml`);
+  const doc = yaml.load(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+  const secretKeys: string[] = [];
+  const values: Record<string, unknown> = {};
+  const replaceSecure = (key: string, v: unknown): unknown => {
+    if (typeof v === "object" && v !== null && !Array.isArray(v)) {
+      const o = v as Record<string, unknown>;
+      if (Object.keys(o).length === 1 && typeof o.secure === "string") {
+        secretKeys.push(key);
+        return `stand-in-secret-for-${key.replace(/[^a-z]/gi, "-")}-0123456789`;
+      }
+      return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, replaceSecure(key, x)]));
+    }
+    if (Array.isArray(v)) return v.map((x) => replaceSecure(key, x));
+    return v;
+  };
+  for (const [k, v] of Object.entries(doc.config ?? {})) values[k] = replaceSecure(k, v);
+  return { values, secretKeys: [...new Set(secretKeys)] };
+}
+
+/** Deterministic stand-ins for what providers would compute. */
+function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+  switch (type) {
+    case "random:index/randomPassword:RandomPassword": {
+      const keepers = JSON.stringify(reveal(inputs.keepers) ?? {});
+      // differs when the keepers differ, as a real replacement would
+      return { ...inputs, result: `pw-${name}-${Buffer.from(keepers).toString("hex").slice(0, 16)}`.padEnd(Number(inputs.length ?? 32), "x") };
+    }
+    case "docker:index/remoteImage:RemoteImage":
+      return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:${"a".repeat(64)}` };
+    case "docker:index/image:Image":
+      return { ...inputs, imageName: inputs.imageName, repoDigest: `${String(inputs.imageName)}@sha256:${"b".repeat(64)}` };
+    default:
+      return { ...inputs };
+  }
+}
+
+export interface RunOptions {
+  /** Replaces whole top-level keys (without the project prefix) of the stack YAML. */
+  overrides?: ConfigOverrides;
+  /** Top-level keys to remove. */
+  remove?: string[];
+  /** Top-level keys (without prefix) whose values count as secret config, as `--secret` would mark them. */
+  secretKeys?: string[];
+  /** Addresses tailscale.getDevice returns. */
+  tailnetAddresses?: string[];
+}
+
+/** Runs index.ts for `stack` under mocks and returns everything it registered. */
+export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramResult> {
+  const { values, secretKeys } = stackConfig(stack);
+  for (const k of opts.remove ?? []) delete values[`${PROJECT}:${k}`];
+  for (const [k, v] of Object.entries(opts.overrides ?? {})) values[`${PROJECT}:${k}`] = v;
+  for (const k of opts.secretKeys ?? []) secretKeys.push(`${PROJECT}:${k}`);
+  const config: Record<string, string> = {};
+  for (const [k, v] of Object.entries(values)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+
+  let result: ProgramResult | undefined;
+  let failure: unknown;
+  await jest.isolateModulesAsync(async () => {
+    // everything below comes from this run's fresh module registry
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const state = require("@pulumi/pulumi/runtime/state") as { withLocalStorage<T>(cb: () => Promise<T>): Promise<T> };
+    await state.withLocalStorage(async () => {
+      const resources: RegisteredResource[] = [];
+      const invokes: ProgramResult["invokes"] = [];
+      await pulumi.runtime.setMocks(
+        {
+          newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+          call: (args) => {
+            invokes.push({ token: args.token, args: args.inputs });
+            if (args.token === "tailscale:index/getDevice:getDevice") {
+              return { ...args.inputs, addresses: opts.tailnetAddresses ?? ["fd7a:115c:a1e0::1234", "100.101.102.103"], id: "device-id" };
+            }
+            return args.inputs;
+          },
+        },
+        PROJECT,
+        stack,
+        false,
+      );
+      // record the options the engine would see, alongside the mock's inputs
+      const monitor = pulumi.runtime.getMonitor() as unknown as {
+        registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
+      };
+      const original = monitor.registerResource.bind(monitor);
+      monitor.registerResource = async (req, cb) =>
+        original(req, (err, res) => {
+          if (!err && res) {
+            const urn = (res as { getUrn(): string }).getUrn();
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
+            resources.push({
+              type: req.getType(),
+              name: req.getName(),
+              urn,
+              inputs: rpc.deserializeProperties(req.getObject()),
+              custom: req.getCustom(),
+              parent: req.getParent(),
+              dependencies: req.getDependenciesList(),
+              provider: req.getProvider(),
+              retainOnDelete: req.getRetainondelete() ?? false,
+              protect: req.getProtect() ?? false,
+              deleteBeforeReplace: req.getDeletebeforereplace(),
+              additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+            });
+          }
+          cb(err, res);
+        });
+      pulumi.runtime.setAllConfig(config, secretKeys);
+      try {
+        const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+        const outputs: Record<string, unknown> = {};
+        const secretOutputs: string[] = [];
+        for (const [k, v] of Object.entries(program)) {
+          if (pulumi.Output.isInstance(v)) {
+            if (await pulumi.isSecret(v)) secretOutputs.push(k);
+            outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
+          } else outputs[k] = v;
+        }
+        await pulumi.runtime.disconnect();
+        result = { resources, outputs, secretOutputs, invokes };
+      } catch (e) {
+        failure = e;
+        result = { resources, outputs: {}, secretOutputs: [], invokes };
+      }
+    });
+  });
+  if (failure) throw Object.assign(failure as Error, { registered: result?.resources ?? [] });
+  if (!result) throw new Error("program did not run");
+  return result;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getObject(): unknown;
+  getCustom(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getRetainondelete(): boolean | undefined;
+  getProtect(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+
+/** Resources of one type token. */
+export function ofType(r: ProgramResult, type: string): RegisteredResource[] {
+  return r.resources.filter((x) => x.type === type);
+}
+
+export const T = {
+  container: "docker:index/container:Container",
+  volume: "docker:index/volume:Volume",
+  network: "docker:index/network:Network",
+  remoteImage: "docker:index/remoteImage:RemoteImage",
+  password: "random:index/randomPassword:RandomPassword",
+  role: "postgresql:index/role:Role",
+  database: "postgresql:index/database:Database",
+  grant: "postgresql:index/grant:Grant",
+  defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
+  extension: "postgresql:index/extension:Extension",
+} as const;
