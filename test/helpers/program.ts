@@ -3,6 +3,7 @@
 // with its options (parent, dependencies, retainOnDelete, secret outputs...).
 // Each run gets a fresh module registry and a fresh Pulumi store, so one test
 // file can compare several runs (e.g. before/after a rotation).
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -80,7 +81,7 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
     case "random:index/randomPassword:RandomPassword": {
       const keepers = JSON.stringify(reveal(inputs.keepers) ?? {});
       // differs when the keepers differ, as a real replacement would
-      return { ...inputs, result: `pw-${name}-${Buffer.from(keepers).toString("hex").slice(0, 16)}`.padEnd(Number(inputs.length ?? 32), "x") };
+      return { ...inputs, result: `pw-${name}-${createHash("sha256").update(keepers).digest("hex").slice(0, 16)}`.padEnd(Number(inputs.length ?? 32), "x") };
     }
     case "docker:index/remoteImage:RemoteImage":
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:${"a".repeat(64)}` };
@@ -173,7 +174,8 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
         for (const [k, v] of Object.entries(program)) {
           if (pulumi.Output.isInstance(v)) {
             if (await pulumi.isSecret(v)) secretOutputs.push(k);
-            outputs[k] = await new Promise((resolve) => v.apply((x) => resolve(x)));
+            // Output.promise() is internal but is what the engine's serializer awaits
+            outputs[k] = await (v as unknown as { promise(): Promise<unknown> }).promise();
           } else outputs[k] = v;
         }
         await pulumi.runtime.disconnect();

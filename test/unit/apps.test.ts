@@ -1,0 +1,144 @@
+// Per-app resources under mocks: counts, secrecy, rotation, stability of URNs.
+import { parse } from "pg-connection-string";
+import { accessModel, renderConnectionUrl } from "../../components/render/access";
+import { parseConfig } from "../../components/config";
+import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
+
+type Db = { database: string; user: string; password: string; url: string; pooledUrl?: string; readonlyUsers: Record<string, { user: string; password: string; url: string }> };
+
+const APPS = [
+  { name: "langfuse", extensions: ["vector", "uuid-ossp", "pg_stat_statements"], connectionLimit: 30 },
+  { name: "n8n-main", extensions: ["pg_trgm"], readonlyUsers: ["analytics"], rotation: "2026-11" },
+];
+
+const byName = (r: ProgramResult, type: string, name: string): RegisteredResource => {
+  const x = ofType(r, type).find((y) => y.name === name);
+  if (!x) throw new Error(`no ${type} ${name}`);
+  return x;
+};
+
+describe("apps", () => {
+  let base: ProgramResult;
+  beforeAll(async () => {
+    base = await runProgram("dev", { overrides: { apps: APPS } });
+  });
+
+  it("creates exactly one password, owner role and database per app, plus one per read-only user", () => {
+    const roles = ofType(base, T.role).map((r) => reveal(r.inputs.name));
+    expect(roles.sort()).toEqual(["langfuse_owner", "n8n_main_analytics", "n8n_main_owner"]);
+    const dbs = ofType(base, T.database).map((d) => [reveal(d.inputs.name), reveal(d.inputs.owner)]);
+    expect(dbs.sort()).toEqual([["langfuse", "langfuse_owner"], ["n8n_main", "n8n_main_owner"]]);
+    const appPasswords = ofType(base, T.password).filter((p) => p.name !== "postgres-superuser-password");
+    expect(appPasswords.map((p) => p.name).sort()).toEqual(["langfuse-owner-password", "n8n-main-analytics-password", "n8n-main-owner-password"]);
+    for (const p of appPasswords) expect(p.inputs.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("gives app roles login and none of the escalating attributes", () => {
+    for (const r of ofType(base, T.role)) {
+      expect(r.inputs).toMatchObject({ login: true, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false });
+    }
+    expect(byName(base, T.role, "langfuse-owner").inputs.connectionLimit).toBe(30);
+  });
+
+  it("creates the extensions each app asks for in its own database", () => {
+    const ext = ofType(base, T.extension).map((e) => `${reveal(e.inputs.database)}:${reveal(e.inputs.name)}`);
+    expect(ext.sort()).toEqual(["langfuse:pg_stat_statements", "langfuse:uuid-ossp", "langfuse:vector", "n8n_main:pg_trgm"]);
+  });
+
+  it("keeps every password secret: role inputs, outputs, URLs", () => {
+    for (const r of ofType(base, T.role)) {
+      expect(isSecretValue(r.inputs.password)).toBe(true);
+      expect(r.additionalSecretOutputs).toContain("password");
+    }
+    expect(base.secretOutputs).toContain("databases");
+    const dbs = base.outputs.databases as Record<string, Db>;
+    expect(Object.keys(dbs).sort()).toEqual(["langfuse", "n8n-main"]);
+    const n8n = dbs["n8n-main"];
+    expect(n8n).toMatchObject({ database: "n8n_main", user: "n8n_main_owner" });
+    expect(parse(n8n.url)).toMatchObject({ user: "n8n_main_owner", password: n8n.password, host: "127.0.0.1", port: "5432", database: "n8n_main" });
+    expect(parse(n8n.readonlyUsers.analytics.url)).toMatchObject({ user: "n8n_main_analytics", database: "n8n_main" });
+  });
+
+  it("retains databases when an app is removed, never drops them", () => {
+    for (const d of ofType(base, T.database)) expect(d.retainOnDelete || d.protect).toBe(true);
+  });
+
+  it("serialises each database's grants in one dependency chain", () => {
+    for (const app of ["langfuse", "n8n-main"]) {
+      const db = byName(base, T.database, app);
+      const chain = base.resources.filter(
+        (r) => [T.extension, T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && r.name.startsWith(`${app}-`),
+      );
+      // each link depends on exactly one earlier link (or the database): a total order
+      const seen = new Set([db.urn]);
+      const ordered: string[] = [];
+      let frontier = chain.filter((r) => r.dependencies.includes(db.urn));
+      while (frontier.length === 1) {
+        const next = frontier[0];
+        ordered.push(next.urn);
+        seen.add(next.urn);
+        frontier = chain.filter((r) => !seen.has(r.urn) && r.dependencies.includes(next.urn));
+      }
+      expect(ordered.length).toBe(chain.length);
+    }
+  });
+
+  it("revokes CONNECT and schema rights from PUBLIC and grants read-only what it needs", () => {
+    const grants = ofType(base, T.grant).map((g) => reveal(g.inputs) as { database: string; role: string; objectType: string; privileges: string[] });
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ database: "langfuse", role: "public", objectType: "database", privileges: [] }),
+        expect.objectContaining({ database: "langfuse", role: "public", objectType: "schema", privileges: [] }),
+        expect.objectContaining({ database: "n8n_main", role: "n8n_main_analytics", objectType: "table", privileges: ["SELECT"] }),
+      ]),
+    );
+    const dp = ofType(base, T.defaultPrivileges).map((d) => reveal(d.inputs));
+    expect(dp).toEqual([expect.objectContaining({ database: "n8n_main", owner: "n8n_main_owner", role: "n8n_main_analytics", privileges: ["SELECT"] })]);
+  });
+
+  it("rotation replaces only that app's passwords", async () => {
+    const rotated = await runProgram("dev", { overrides: { apps: [APPS[0], { ...APPS[1], rotation: "2026-12" }] } });
+    const pw = (r: ProgramResult) => Object.fromEntries(ofType(r, T.password).map((p) => [p.name, reveal(p.inputs)]));
+    const before = pw(base);
+    const after = pw(rotated);
+    const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
+    expect(changed.sort()).toEqual(["n8n-main-analytics-password", "n8n-main-owner-password"]);
+    const dbs = (r: ProgramResult) => r.outputs.databases as Record<string, Db>;
+    expect(dbs(rotated).langfuse.password).toBe(dbs(base).langfuse.password);
+    expect(dbs(rotated)["n8n-main"].password).not.toBe(dbs(base)["n8n-main"].password);
+  });
+
+  it("adding an app leaves the other apps' resources as they were (names, URNs, inputs)", async () => {
+    const more = await runProgram("dev", { overrides: { apps: [{ name: "aaa-first" }, ...APPS] } });
+    const snapshot = (r: ProgramResult) =>
+      new Map(r.resources.filter((x) => x.custom && !x.name.startsWith("aaa-first")).map((x) => [x.urn, JSON.stringify(x.inputs)]));
+    const before = snapshot(base);
+    const after = snapshot(more);
+    for (const [urn, inputs] of before) {
+      expect(after.has(urn)).toBe(true);
+      if (urn.includes("postgresql") || urn.includes("RandomPassword")) expect({ urn, inputs: after.get(urn) }).toEqual({ urn, inputs });
+    }
+    expect(ofType(more, T.database).map((d) => reveal(d.inputs.name))).toContain("aaa_first");
+  });
+});
+
+describe("access model", () => {
+  it("derives names from the config and nothing else", () => {
+    const cfg = parseConfig("dev", { apps: APPS });
+    const m = accessModel(cfg.apps, { poolerAuthRole: "pgbouncer_auth" });
+    expect(m.map((a) => a.database.name)).toEqual(["langfuse", "n8n_main"]);
+    expect(m[1].roles.map((r) => [r.name, r.kind])).toEqual([["n8n_main_owner", "owner"], ["n8n_main_analytics", "readonly"]]);
+    expect(m[0].grants).toContainEqual({ database: "langfuse", role: "pgbouncer_auth", objectType: "database", privileges: ["CONNECT"] });
+  });
+});
+
+describe("connection URLs", () => {
+  it.each(["p@ss:w/rd?#%", "a b+c&d=e", "ümlaut'\"!*()"])("percent-encode user and password %j so clients parse them back", (password) => {
+    const url = renderConnectionUrl({ user: "odd@user:x", password, host: "100.64.1.2", port: 6432, database: "n8n_main" });
+    expect(url.startsWith("postgresql://")).toBe(true);
+    // exactly one '@' separates userinfo from host, so nothing leaked unencoded
+    expect(url.split("@")).toHaveLength(2);
+    expect(parse(url)).toMatchObject({ user: "odd@user:x", password, host: "100.64.1.2", port: "6432", database: "n8n_main" });
+    expect(new URL(url).hash).toBe("");
+  });
+});

@@ -1,0 +1,270 @@
+// Every config rule with a config that breaks it, and the all-at-once report.
+import { ConfigError, parseConfig, RawConfig, StackConfig } from "../../components/config";
+
+const PASS = "a-long-enough-backup-passphrase";
+const goodProd: RawConfig = {
+  tailscale: { ip: "100.88.1.2" },
+  apps: [{ name: "langfuse" }],
+  backup: { enabled: true, bucket: "my-backups", encryptionPassphrase: PASS },
+};
+
+function problems(stack: string, raw: RawConfig): { path: string; message: string }[] {
+  try {
+    parseConfig(stack, raw);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems;
+    throw e;
+  }
+  return [];
+}
+
+/** Asserts exactly one problem at `path` whose message matches. */
+function expectProblem(stack: string, raw: RawConfig, path: string, message: RegExp): void {
+  const found = problems(stack, raw);
+  expect(found.map((p) => p.path)).toContain(path);
+  expect(found.find((p) => p.path === path)?.message).toMatch(message);
+}
+
+describe("parseConfig", () => {
+  it("accepts an empty dev config with documented defaults", () => {
+    const c: StackConfig = parseConfig("dev", {});
+    expect(c.tailscale).toEqual({ ip: undefined, device: undefined });
+    expect(c.postgres.port).toBe(5432);
+    expect(c.postgres.majorVersion).toBe(17);
+    expect(c.pgbouncer).toMatchObject({ enabled: true, port: 6432, poolMode: "transaction" });
+    expect(c.pgadmin.enabled).toBe(false);
+    expect(c.backup.enabled).toBe(false);
+    expect(c.apps).toEqual([]);
+  });
+
+  it("accepts a complete prod config", () => {
+    const c = parseConfig("prod", goodProd);
+    expect(c.isProd).toBe(true);
+    expect(c.apps[0]).toMatchObject({ database: "langfuse", owner: "langfuse_owner" });
+  });
+
+  it("reports every problem at once, each with its key path", () => {
+    const raw: RawConfig = {
+      tailscale: { ip: "0.0.0.0" },
+      postgres: { port: 80, memoryMb: "lots" },
+      apps: [{ name: "Bad Name" }, { name: "postgres" }],
+      pgbouncer: { poolMode: "nope" },
+      typo: true,
+    };
+    let err: unknown;
+    try {
+      parseConfig("dev", raw);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const e = err as ConfigError;
+    const paths = e.problems.map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        "homelab-postgres:tailscale.ip",
+        "homelab-postgres:postgres.port",
+        "homelab-postgres:postgres.memoryMb",
+        "homelab-postgres:apps[0].name",
+        "homelab-postgres:apps[1].name",
+        "homelab-postgres:pgbouncer.poolMode",
+        "homelab-postgres:typo",
+      ]),
+    );
+    // one message names them all
+    for (const p of paths) expect(e.message).toContain(p);
+    expect(e.message).toMatch(/7 problems/);
+  });
+
+  describe("app names", () => {
+    it.each([
+      ["Upper", /must match/],
+      ["1st", /must match/],
+      ["has space", /must match/],
+      ["a".repeat(49), /must match/],
+      ["x;drop", /must match/],
+      ['quo"te', /must match/],
+    ])("rejects %j", (name, msg) => {
+      expectProblem("dev", { apps: [{ name }] }, "homelab-postgres:apps[0].name", msg);
+    });
+
+    it.each(["postgres", "template0", "template1", "public", "pgbouncer", "pg_anything"])("rejects reserved %j", (name) => {
+      expectProblem("dev", { apps: [{ name }] }, "homelab-postgres:apps[0].name", /reserved/);
+    });
+
+    it("rejects names that collide after '-' folds to '_'", () => {
+      expectProblem("dev", { apps: [{ name: "my-app" }, { name: "my_app" }] }, "homelab-postgres:apps[1].name", /clashes/);
+    });
+
+    it("requires a name", () => {
+      expectProblem("dev", { apps: [{ extensions: [] }] }, "homelab-postgres:apps[0].name", /required/);
+    });
+
+    it("rejects unknown keys inside an app, suggesting the right one", () => {
+      expectProblem("dev", { apps: [{ name: "a", extentions: ["vector"] }] }, "homelab-postgres:apps[0].extentions", /did you mean 'extensions'/);
+    });
+  });
+
+  describe("extensions and read-only users", () => {
+    it("rejects unknown extensions", () => {
+      expectProblem("dev", { apps: [{ name: "a", extensions: ["vector", "pg_evil"] }] }, "homelab-postgres:apps[0].extensions[1]", /unknown extension/);
+    });
+
+    it("rejects read-only users that would need quoting tricks", () => {
+      expectProblem("dev", { apps: [{ name: "a", readonlyUsers: ['x"; drop'] }] }, "homelab-postgres:apps[0].readonlyUsers[0]", /must match/);
+    });
+
+    it("rejects a read-only user whose role clashes with another app's role", () => {
+      // app "a" + read-only "b_owner" → role a_b_owner, the owner role of app "a-b"
+      expectProblem(
+        "dev",
+        { apps: [{ name: "a", readonlyUsers: ["b_owner"] }, { name: "a-b" }] },
+        "homelab-postgres:apps[1].name",
+        /clashes/,
+      );
+    });
+
+    it("expands read-only users to <database>_<user> roles", () => {
+      const c = parseConfig("dev", { apps: [{ name: "n8n-main", readonlyUsers: ["analytics"] }] });
+      expect(c.apps[0].readonlyUsers).toEqual([{ user: "analytics", role: "n8n_main_analytics" }]);
+    });
+  });
+
+  describe("bind address", () => {
+    it.each([
+      ["0.0.0.0", /every interface/],
+      ["::", /every interface/],
+      ["", /empty/],
+      ["300.1.1.1", /not a valid IP/],
+      ["homelab", /not a valid IP/],
+      ["192.168.1.10", /neither a tailnet address/],
+      ["fd7a:115c:a1e0::1", /IPv4 tailnet address/],
+    ])("rejects tailscale.ip %j", (ip, msg) => {
+      expectProblem("dev", { tailscale: { ip } }, "homelab-postgres:tailscale.ip", msg);
+    });
+
+    it("accepts a tailnet IP and loopback", () => {
+      expect(parseConfig("dev", { tailscale: { ip: "100.64.0.1" } }).tailscale.ip).toBe("100.64.0.1");
+      expect(parseConfig("dev", { tailscale: { ip: "127.0.0.1" } }).tailscale.ip).toBe("127.0.0.1");
+    });
+
+    it("rejects ip and device together", () => {
+      expectProblem("dev", { tailscale: { ip: "100.64.0.1", device: "box" } }, "homelab-postgres:tailscale", /either ip or device/);
+    });
+
+    it("requires a tailnet binding in prod", () => {
+      expectProblem("prod", { ...goodProd, tailscale: undefined }, "homelab-postgres:tailscale", /prod stack must bind/);
+    });
+  });
+
+  describe("ports", () => {
+    it("rejects out-of-range ports", () => {
+      expectProblem("dev", { postgres: { port: 70000 } }, "homelab-postgres:postgres.port", /between 1024 and 65535/);
+      expectProblem("dev", { pgbouncer: { port: 22 } }, "homelab-postgres:pgbouncer.port", /between/);
+    });
+
+    it("rejects clashes between postgres, pgbouncer and pgadmin", () => {
+      expectProblem("dev", { postgres: { port: 6000 }, pgbouncer: { port: 6000 } }, "homelab-postgres:pgbouncer.port", /already used by homelab-postgres:postgres.port/);
+      expectProblem(
+        "dev",
+        { pgbouncer: { port: 7000 }, pgadmin: { enabled: true, email: "a@b.io", port: 7000 } },
+        "homelab-postgres:pgadmin.port",
+        /already used by homelab-postgres:pgbouncer.port/,
+      );
+    });
+
+    it("ignores the port of a disabled component", () => {
+      expect(() => parseConfig("dev", { postgres: { port: 6000 }, pgbouncer: { enabled: false, port: 6000 } })).not.toThrow();
+    });
+  });
+
+  describe("postgres", () => {
+    it("rejects unpinned images", () => {
+      expectProblem("dev", { postgres: { image: "pgvector/pgvector" } }, "homelab-postgres:postgres.image", /no tag/);
+      expectProblem("dev", { postgres: { image: "pgvector/pgvector:latest" } }, "homelab-postgres:postgres.image", /latest/);
+    });
+
+    it("needs a major version it can read or is told", () => {
+      expectProblem("dev", { postgres: { image: "example/pg:stable" } }, "homelab-postgres:postgres.majorVersion", /cannot tell/);
+      expect(parseConfig("dev", { postgres: { image: "example/pg:stable", majorVersion: 16 } }).postgres.majorVersion).toBe(16);
+      expect(parseConfig("dev", { postgres: { image: "postgres:15.8" } }).postgres.majorVersion).toBe(15);
+    });
+
+    it("rejects settings the program manages, bad names and multi-line values", () => {
+      expectProblem("dev", { postgres: { settings: { listen_addresses: "*" } } }, "homelab-postgres:postgres.settings.listen_addresses", /managed/);
+      expectProblem("dev", { postgres: { settings: { "bad key": 1 } } }, "homelab-postgres:postgres.settings.bad key", /not a postgresql.conf parameter/);
+      expectProblem("dev", { postgres: { settings: { work_mem: "4MB\nssl = off" } } }, "homelab-postgres:postgres.settings.work_mem", /single line/);
+    });
+
+    it("requires certificate and key when TLS is on", () => {
+      const p = problems("dev", { postgres: { tls: { enabled: true } } }).map((x) => x.path);
+      expect(p).toEqual(expect.arrayContaining(["homelab-postgres:postgres.tls.certificate", "homelab-postgres:postgres.tls.privateKey"]));
+    });
+  });
+
+  describe("pgbouncer", () => {
+    it("rejects pool modes outside session/transaction/statement", () => {
+      expectProblem("dev", { pgbouncer: { poolMode: "sesion" } }, "homelab-postgres:pgbouncer.poolMode", /session, transaction or statement/);
+    });
+
+    it("rejects pools that cannot fit max_connections", () => {
+      const apps = [{ name: "a" }, { name: "b" }, { name: "c" }];
+      // 3 × 30 + 1 = 91 > 100 - 3 - 10
+      expectProblem("dev", { postgres: { maxConnections: 100 }, apps, pgbouncer: { defaultPoolSize: 30 } }, "homelab-postgres:pgbouncer.defaultPoolSize", /leaves only 87/);
+      expect(() => parseConfig("dev", { postgres: { maxConnections: 100 }, apps, pgbouncer: { defaultPoolSize: 28 } })).not.toThrow();
+    });
+  });
+
+  describe("pgadmin", () => {
+    it("requires an email when enabled", () => {
+      expectProblem("dev", { pgadmin: { enabled: true } }, "homelab-postgres:pgadmin.email", /required/);
+      expectProblem("dev", { pgadmin: { enabled: true, email: "not-an-email" } }, "homelab-postgres:pgadmin.email", /not an email/);
+    });
+  });
+
+  describe("backup", () => {
+    it("prod must have backups", () => {
+      expectProblem("prod", { ...goodProd, backup: { enabled: false } }, "homelab-postgres:backup.enabled", /must have backups/);
+    });
+
+    it("requires a bucket when enabled", () => {
+      expectProblem("dev", { backup: { enabled: true } }, "homelab-postgres:backup.bucket", /required/);
+      expectProblem("dev", { backup: { enabled: true, bucket: "Bad_Bucket" } }, "homelab-postgres:backup.bucket", /not a valid S3 bucket/);
+    });
+
+    it("rejects a retention of zero", () => {
+      expectProblem("dev", { backup: { enabled: true, bucket: "b-1", retention: { full: 0 } } }, "homelab-postgres:backup.retention.full", /between 1/);
+    });
+
+    it.each([
+      ["every day", /5 cron fields/],
+      ["61 * * * *", /outside 0-59/],
+      ["0 3 * * 8", /outside 0-7/],
+      ["0 5-3 * * *", /reversed/],
+      ["*/0 * * * *", /step/],
+    ])("rejects schedule %j", (expr, msg) => {
+      expectProblem("dev", { backup: { enabled: true, bucket: "b-1", schedule: { full: expr } } }, "homelab-postgres:backup.schedule.full", msg);
+    });
+
+    it("requires the passphrase in prod, and only there", () => {
+      expectProblem("prod", { ...goodProd, backup: { enabled: true, bucket: "b-1" } }, "homelab-postgres:backup.encryptionPassphrase", /required in prod/);
+      expect(() => parseConfig("dev", { backup: { enabled: true, bucket: "b-1" } })).not.toThrow();
+    });
+
+    it("caps archive_timeout at 60 s and takes https endpoints only", () => {
+      expectProblem("dev", { backup: { enabled: true, bucket: "b-1", archiveTimeout: 300 } }, "homelab-postgres:backup.archiveTimeout", /between 1 and 60/);
+      expectProblem("dev", { backup: { enabled: true, bucket: "b-1", endpoint: "http://minio:9000" } }, "homelab-postgres:backup.endpoint", /https/);
+    });
+  });
+
+  it("rejects unknown keys at every level", () => {
+    const p = problems("dev", { postgres: { maxConnection: 10 }, backup: { schedule: { weekly: "0 0 * * 0" } }, pgbouncer: { mode: "session" } }).map((x) => x.path);
+    expect(p).toEqual(
+      expect.arrayContaining(["homelab-postgres:postgres.maxConnection", "homelab-postgres:backup.schedule.weekly", "homelab-postgres:pgbouncer.mode"]),
+    );
+  });
+
+  it("rejects a docker host that is not a docker URL", () => {
+    expectProblem("dev", { dockerHost: "homelab:2375" }, "homelab-postgres:dockerHost", /unix:\/\/, ssh:\/\//);
+  });
+});

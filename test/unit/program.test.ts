@@ -1,0 +1,212 @@
+// The real program (index.ts) under mocks, with the dev and prod stack YAML.
+import { pickTailnetIPv4 } from "../../components/tailnet";
+import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
+
+const PROD_SECRETS = {
+  overrides: {
+    backup: {
+      enabled: true, bucket: "example-homelab-pg-backups", region: "eu-central-1",
+      encryptionPassphrase: "a-long-enough-backup-passphrase",
+    },
+  },
+  secretKeys: ["backup"],
+};
+
+type Port = { internal: number; external: number; ip: string };
+
+function ports(r: ProgramResult): Port[] {
+  return ofType(r, T.container).flatMap((c) => (reveal(c.inputs.ports) as Port[] | undefined) ?? []);
+}
+
+function upload(c: RegisteredResource, file: string): string {
+  const ups = reveal(c.inputs.uploads) as { file: string; content: string }[];
+  const u = ups.find((x) => x.file === file);
+  if (!u) throw new Error(`no upload ${file}`);
+  return u.content;
+}
+
+function postgresContainer(r: ProgramResult): RegisteredResource {
+  const c = ofType(r, T.container).find((x) => x.name === "postgres-container");
+  if (!c) throw new Error("no postgres container");
+  return c;
+}
+
+describe("dev stack", () => {
+  let dev: ProgramResult;
+  beforeAll(async () => {
+    dev = await runProgram("dev");
+  });
+
+  it("publishes every port on 127.0.0.1 only", () => {
+    const p = ports(dev);
+    expect(p.length).toBeGreaterThan(0);
+    for (const x of p) expect(x.ip).toBe("127.0.0.1");
+    expect(dev.outputs.host).toBe("127.0.0.1");
+    expect(dev.invokes.filter((i) => i.token.startsWith("tailscale:"))).toEqual([]);
+  });
+
+  it("exports host, port and network", () => {
+    expect(dev.outputs).toMatchObject({ host: "127.0.0.1", port: 5432, network: "dev-pg" });
+    const net = ofType(dev, T.network)[0];
+    expect(reveal(net.inputs.name)).toBe("dev-pg");
+    expect(reveal(postgresContainer(dev).inputs.networksAdvanced)).toEqual([expect.objectContaining({ name: "dev-pg" })]);
+  });
+
+  it("keeps the superuser password secret in the container env", () => {
+    const c = postgresContainer(dev);
+    expect(isSecretValue(c.inputs.envs)).toBe(true);
+    expect(c.additionalSecretOutputs).toEqual(expect.arrayContaining(["envs"]));
+    const envs = reveal(c.inputs.envs) as string[];
+    const pw = envs.find((e) => e.startsWith("POSTGRES_PASSWORD="));
+    expect(pw?.length).toBeGreaterThan("POSTGRES_PASSWORD=".length + 31);
+    const rp = ofType(dev, T.password).find((x) => x.name === "postgres-superuser-password");
+    expect(rp?.inputs.length).toBeGreaterThanOrEqual(32);
+  });
+
+  it("renders the config it was given into the uploaded postgresql.conf", () => {
+    const conf = upload(postgresContainer(dev), "/etc/postgresql/postgresql.conf");
+    // Pulumi.dev.yaml: memoryMb 1024, maxConnections 100, statement_timeout 60s
+    expect(conf).toMatch(/^shared_buffers = '256MB'$/m);
+    expect(conf).toMatch(/^max_connections = '100'$/m);
+    expect(conf).toMatch(/^statement_timeout = '60s'$/m);
+    expect(conf).toMatch(/^ssl = 'off'$/m);
+    const hba = upload(postgresContainer(dev), "/etc/postgresql/pg_hba.conf");
+    expect(hba).toMatch(/^host\s+all\s+all\s+100\.64\.0\.0\/10\s+scram-sha-256$/m);
+    expect(hba).not.toMatch(/trust/);
+  });
+
+  it("hardens the container", () => {
+    const c = postgresContainer(dev);
+    expect(c.inputs).toMatchObject({
+      restart: "unless-stopped",
+      securityOpts: ["no-new-privileges:true"],
+      memory: 1024,
+      wait: true,
+      logDriver: "json-file",
+    });
+    expect(reveal(c.inputs.healthcheck)).toMatchObject({ tests: expect.arrayContaining(["pg_isready"]) });
+    expect(reveal(c.inputs.logOpts)).toHaveProperty("max-size");
+  });
+
+  it("keeps the data volume a named resource of its own, retained on delete", () => {
+    const vol = ofType(dev, T.volume).find((v) => reveal(v.inputs.name) === "dev-pgdata");
+    expect(vol).toBeDefined();
+    expect(vol?.retainOnDelete || vol?.protect).toBe(true);
+    // nothing about the volume depends on the image or the container
+    const image = ofType(dev, T.remoteImage)[0];
+    const container = postgresContainer(dev);
+    expect(vol?.dependencies).not.toContain(image.urn);
+    expect(vol?.dependencies).not.toContain(container.urn);
+    expect(vol?.parent).not.toBe(container.urn);
+    expect(container.dependencies).toContain(vol?.urn);
+    expect(reveal(container.inputs.volumes)).toEqual(
+      expect.arrayContaining([{ volumeName: "dev-pgdata", containerPath: "/var/lib/postgresql/data" }]),
+    );
+  });
+
+  it("an image upgrade leaves the volume's identity and inputs untouched", async () => {
+    const upgraded = await runProgram("dev", {
+      overrides: { postgres: { image: "pgvector/pgvector:0.8.1-pg17", memoryMb: 1024, maxConnections: 100 } },
+    });
+    const before = ofType(dev, T.volume).find((v) => v.name === "postgres-data");
+    const after = ofType(upgraded, T.volume).find((v) => v.name === "postgres-data");
+    expect(after?.urn).toBe(before?.urn);
+    expect(after?.inputs).toEqual(before?.inputs);
+    // while the image did change
+    expect(reveal(ofType(upgraded, T.remoteImage)[0].inputs.name)).toBe("pgvector/pgvector:0.8.1-pg17");
+    expect(reveal(postgresContainer(upgraded).inputs.image)).not.toEqual(reveal(postgresContainer(dev).inputs.image));
+  });
+
+  it("gives every child a parent component with a homelab:postgres type", () => {
+    const components = dev.resources.filter((r) => !r.custom && !r.type.startsWith("pulumi:"));
+    for (const c of components) expect(c.type).toMatch(/^homelab:postgres:[A-Z][A-Za-z]+$/);
+    const urns = new Set(components.map((c) => c.urn));
+    for (const r of dev.resources.filter((x) => x.custom)) expect(urns.has(r.parent)).toBe(true);
+  });
+});
+
+describe("prod stack", () => {
+  let prod: ProgramResult;
+  beforeAll(async () => {
+    prod = await runProgram("prod", { ...PROD_SECRETS, tailnetAddresses: ["fd7a:115c:a1e0::99", "100.90.1.7"] });
+  });
+
+  it("looks the device up in the tailnet and binds its IPv4 address only", () => {
+    const lookups = prod.invokes.filter((i) => i.token === "tailscale:index/getDevice:getDevice");
+    expect(lookups).toEqual([expect.objectContaining({ args: expect.objectContaining({ name: "homelab.tail1234.ts.net" }) })]);
+    const p = ports(prod);
+    expect(p.length).toBeGreaterThan(0);
+    for (const x of p) expect(x.ip).toBe("100.90.1.7");
+    expect(prod.outputs.host).toBe("100.90.1.7");
+  });
+
+  it("never publishes on 0.0.0.0, :: or an empty address", () => {
+    for (const x of ports(prod)) expect(["0.0.0.0", "::", "", undefined]).not.toContain(x.ip);
+  });
+
+  it("talks to the docker host from config", () => {
+    const providers = prod.resources.filter((r) => r.type === "pulumi:providers:docker");
+    expect(providers.map((p) => reveal(p.inputs.host))).toEqual(["ssh://ops@homelab"]);
+  });
+
+  it("tunes for the prod memory size", () => {
+    const conf = upload(postgresContainer(prod), "/etc/postgresql/postgresql.conf");
+    expect(conf).toMatch(/^shared_buffers = '2048MB'$/m);
+    expect(conf).toMatch(/^effective_cache_size = '6144MB'$/m);
+    expect(postgresContainer(prod).inputs.memory).toBe(8192);
+  });
+
+  it("picks the device's first tailnet IPv4, and fails loudly when it has none", () => {
+    expect(pickTailnetIPv4("box", ["fd7a:115c:a1e0::1", "10.0.0.1", "100.100.1.1", "100.64.0.9"])).toBe("100.100.1.1");
+    expect(() => pickTailnetIPv4("box", ["fd7a:115c:a1e0::99", "192.168.1.2"])).toThrow(/"box" has no IPv4 address in 100.64.0.0\/10/);
+  });
+
+  it("binds an explicit tailscale.ip without a lookup", async () => {
+    const r = await runProgram("prod", { ...PROD_SECRETS, overrides: { ...PROD_SECRETS.overrides, tailscale: { ip: "100.64.7.7" } } });
+    expect(r.invokes.filter((i) => i.token.startsWith("tailscale:"))).toEqual([]);
+    for (const x of ports(r)) expect(x.ip).toBe("100.64.7.7");
+  });
+
+  it("renders hostssl lines and uploads the key 0600 and secret when TLS is on", async () => {
+    const tls = { enabled: true, certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" };
+    const r = await runProgram("prod", {
+      overrides: { ...PROD_SECRETS.overrides, postgres: { image: "pgvector/pgvector:0.8.0-pg17", memoryMb: 8192, maxConnections: 200, tls } },
+      secretKeys: ["backup", "postgres"],
+    });
+    const c = postgresContainer(r);
+    expect(isSecretValue(c.inputs.uploads)).toBe(true);
+    const hba = upload(c, "/etc/postgresql/pg_hba.conf");
+    expect(hba).toMatch(/^hostssl\s+all\s+all\s+100\.64\.0\.0\/10\s+scram-sha-256$/m);
+    expect(hba).not.toMatch(/^host\s+all\s+all\s+100\.64/m);
+    const ups = reveal(c.inputs.uploads) as { file: string; permissions: string; content: string }[];
+    const key = ups.find((u) => u.file.endsWith("server.key"));
+    expect(key).toMatchObject({ permissions: "0600", content: tls.privateKey });
+    expect(upload(c, "/etc/postgresql/postgresql.conf")).toMatch(/^ssl = 'on'$/m);
+    const urls = Object.values(r.outputs.databases as Record<string, { url: string }>).map((d) => d.url);
+    for (const u of urls) expect(u).toMatch(/\?sslmode=require$/);
+  });
+});
+
+describe("bad config", () => {
+  it("fails before any resource is registered, listing every problem", async () => {
+    let err: (Error & { registered?: RegisteredResource[] }) | undefined;
+    try {
+      await runProgram("dev", {
+        overrides: { tailscale: { ip: "0.0.0.0" }, postgres: { port: 6432 }, apps: [{ name: "template1" }, { name: "x", extensions: ["nope"] }] },
+      });
+    } catch (e) {
+      err = e as Error & { registered?: RegisteredResource[] };
+    }
+    expect(err?.name).toBe("ConfigError");
+    expect(err?.message).toMatch(/homelab-postgres:tailscale\.ip/);
+    expect(err?.message).toMatch(/homelab-postgres:pgbouncer\.port: port 6432 is already used by homelab-postgres:postgres\.port/);
+    expect(err?.message).toMatch(/homelab-postgres:apps\[0\]\.name/);
+    expect(err?.message).toMatch(/homelab-postgres:apps\[1\]\.extensions\[0\]/);
+    expect(err?.registered).toEqual([]);
+  });
+
+  it("prod without backups and without a passphrase is an error", async () => {
+    await expect(runProgram("prod")).rejects.toThrow(/backup\.encryptionPassphrase: required in prod/);
+    await expect(runProgram("prod", { overrides: { backup: { enabled: false } } })).rejects.toThrow(/backup\.enabled: a prod stack must have backups/);
+  });
+});
