@@ -101,11 +101,15 @@ export interface RunOptions {
   secretKeys?: string[];
   /** Addresses tailscale.getDevice returns. */
   tailnetAddresses?: string[];
+  /** Another program to run instead of index.ts (e.g. examples/app-stack/index.ts), with its project name. */
+  entry?: { file: string; project: string };
+  /** Outputs that any StackReference sees, and which of them are secret. */
+  stackReference?: { outputs: Record<string, unknown>; secretOutputNames: string[] };
 }
 
 /** Runs index.ts for `stack` under mocks and returns everything it registered. */
 export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramResult> {
-  const { values, secretKeys } = stackConfig(stack);
+  const { values, secretKeys } = opts.entry ? { values: {}, secretKeys: [] as string[] } : stackConfig(stack);
   for (const k of opts.remove ?? []) delete values[`${PROJECT}:${k}`];
   for (const [k, v] of Object.entries(opts.overrides ?? {})) values[`${PROJECT}:${k}`] = v;
   for (const k of opts.secretKeys ?? []) secretKeys.push(`${PROJECT}:${k}`);
@@ -125,7 +129,10 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
       const invokes: ProgramResult["invokes"] = [];
       await pulumi.runtime.setMocks(
         {
-          newResource: (args) => ({ id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) }),
+          newResource: (args) =>
+            args.type === "pulumi:pulumi:StackReference"
+              ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
+              : { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) },
           call: (args) => {
             invokes.push({ token: args.token, args: args.inputs });
             if (args.token === "tailscale:index/getDevice:getDevice") {
@@ -134,7 +141,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
             return args.inputs;
           },
         },
-        PROJECT,
+        opts.entry?.project ?? PROJECT,
         stack,
         false,
       );
@@ -168,7 +175,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
         });
       pulumi.runtime.setAllConfig(config, secretKeys);
       try {
-        const program = require(path.join(ROOT, "index.ts")) as Record<string, unknown>;
+        const program = require(path.join(ROOT, opts.entry?.file ?? "index.ts")) as Record<string, unknown>;
         const outputs: Record<string, unknown> = {};
         const secretOutputs: string[] = [];
         for (const [k, v] of Object.entries(program)) {

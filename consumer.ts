@@ -1,0 +1,55 @@
+// For app stacks: read one app's connection details from this platform's stack
+// outputs. Every value that carries a password comes back as a secret Output.
+//
+//   const pg = new pulumi.StackReference("organization/homelab-postgres/prod");
+//   const db = appDatabase(pg, "langfuse");   // db.url, db.pooledUrl: secret
+import * as pulumi from "@pulumi/pulumi";
+
+/** One entry of the platform's `databases` output (see DESIGN.md). */
+export interface DatabaseEntry {
+  database: string;
+  user: string;
+  password: string;
+  url: string;
+  pooledUrl?: string;
+  readonlyUsers?: Record<string, { user: string; password: string; url: string; pooledUrl?: string }>;
+}
+
+export interface AppConnection {
+  database: pulumi.Output<string>;
+  user: pulumi.Output<string>;
+  /** Secret. */
+  password: pulumi.Output<string>;
+  /** Secret. Direct to Postgres: migrations, long transactions, LISTEN/NOTIFY. */
+  url: pulumi.Output<string>;
+  /** Secret. Through pgBouncer when the platform runs it, else the direct URL. */
+  pooledUrl: pulumi.Output<string>;
+  /** Platform host (tailnet IP) and docker network, for containers on the same host. */
+  host: pulumi.Output<string>;
+  network: pulumi.Output<string>;
+}
+
+/** Pure: pick an app's entry, or explain which apps exist. */
+export function pickApp(databases: Record<string, DatabaseEntry> | undefined, app: string, stack: string): DatabaseEntry {
+  const entry = databases?.[app];
+  if (!entry) {
+    const known = Object.keys(databases ?? {}).sort().join(", ") || "none";
+    throw new Error(`app ${JSON.stringify(app)} is not in the 'databases' output of ${stack} (apps: ${known})`);
+  }
+  return entry;
+}
+
+export function appDatabase(platform: pulumi.StackReference, app: string): AppConnection {
+  const entry = pulumi
+    .all([platform.requireOutput("databases"), platform.name])
+    .apply(([dbs, stack]) => pickApp(dbs as Record<string, DatabaseEntry>, app, stack));
+  return {
+    database: entry.apply((e) => e.database),
+    user: entry.apply((e) => e.user),
+    password: pulumi.secret(entry.apply((e) => e.password)),
+    url: pulumi.secret(entry.apply((e) => e.url)),
+    pooledUrl: pulumi.secret(entry.apply((e) => e.pooledUrl ?? e.url)),
+    host: platform.requireOutput("host") as pulumi.Output<string>,
+    network: platform.requireOutput("network") as pulumi.Output<string>,
+  };
+}
