@@ -54,10 +54,13 @@ export class AppDatabase extends pulumi.ComponentResource {
       // keepers: changing `rotation` in config replaces this password, and only this one
       const pw = new random.RandomPassword(`${name}-${suffix}-password`, { length: 40, special: false, keepers: { rotation: app.rotation } }, child);
       const password = pulumi.secret(pw.result);
+      // The owner owns the database and every table in it: the provider could not drop
+      // it without dropping or reassigning the app's data, so it is retained with the
+      // database. Read-only roles own nothing; their grants go first, then they are dropped.
       const role = new postgresql.Role(
         `${name}-${suffix}`,
         { name: spec.name, ...APP_ROLE_ATTRIBUTES, connectionLimit: spec.connectionLimit, password },
-        { ...child, additionalSecretOutputs: ["password"], dependsOn: args.dependsOn },
+        { ...child, additionalSecretOutputs: ["password"], dependsOn: args.dependsOn, retainOnDelete: spec.kind === "owner" },
       );
       roles.set(spec.name, role);
       const url = (e: Endpoint) =>

@@ -59,8 +59,10 @@ describe("apps", () => {
     expect(parse(n8n.readonlyUsers.analytics.url)).toMatchObject({ user: "n8n_main_analytics", database: "n8n_main" });
   });
 
-  it("retains databases when an app is removed, never drops them", () => {
+  it("retains databases and their owner roles when an app is removed, never drops them", () => {
     for (const d of ofType(base, T.database)) expect(d.retainOnDelete || d.protect).toBe(true);
+    const retained = ofType(base, T.role).filter((r) => r.retainOnDelete).map((r) => reveal(r.inputs.name));
+    expect(retained.sort()).toEqual(["langfuse_owner", "n8n_main_owner"]);
   });
 
   it("serialises each database's grants in one dependency chain", () => {
