@@ -175,6 +175,8 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
         });
       pulumi.runtime.setAllConfig(config, secretKeys);
       try {
+        // the program must load inside this run's registry and store, hence require
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
         const program = require(path.join(ROOT, opts.entry?.file ?? "index.ts")) as Record<string, unknown>;
         const outputs: Record<string, unknown> = {};
         const secretOutputs: string[] = [];
