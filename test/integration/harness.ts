@@ -214,7 +214,10 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     ]);
     fs.rmSync(pwfile);
   }
-  for (const [rel, text] of Object.entries(opts.extraFiles ?? {})) writeFile(path.join(confDir, rel), text, 0o600);
+  for (const [rel, text] of Object.entries(opts.extraFiles ?? {})) {
+    writeFile(path.join(confDir, rel), text, 0o600);
+    chownTree(path.dirname(path.join(confDir, rel)));
+  }
   const input: PostgresConfInput = {
     majorVersion: 15,
     listenAddresses: "127.0.0.1",
@@ -226,6 +229,11 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     settings: {},
     ...opts.conf,
   };
+  // relative TLS paths point into confDir, where extraFiles put the key pair
+  if (input.tls) {
+    const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(confDir, p));
+    input.tls = { certFile: abs(input.tls.certFile), keyFile: abs(input.tls.keyFile) };
+  }
   writeFile(path.join(confDir, "postgresql.conf"), renderPostgresqlConf(input));
   writeFile(path.join(confDir, "pg_hba.conf"), renderPgHba({ tls: opts.hbaTls ?? input.tls !== undefined }));
   const server = new ServerProcess(path.join(bin, "postgres"), ["-D", dataDir, "-c", `config_file=${path.join(confDir, "postgresql.conf")}`]);
