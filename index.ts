@@ -11,3 +11,4 @@ export const host = platform.host;
 export const port = platform.port;
 export const network = platform.network;
 export const databases = platform.databases;
+export const ciTailnetAuthKey = platform.ciTailnetAuthKey;

@@ -4,6 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase, Credentials } from "./app-database";
+import { CiAccess } from "./ci-access";
 import type { StackConfig } from "./config";
 import { accessModel } from "./render/access";
 import { PostgresServer } from "./server";
@@ -34,6 +35,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly databases: pulumi.Output<Record<string, DatabaseOutput>>;
   readonly server: PostgresServer;
   readonly apps: AppDatabase[];
+  /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
+  readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
   constructor(name: string, args: PostgresPlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:PostgresPlatform", name, {}, opts);
@@ -94,6 +97,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     this.databases = pulumi.secret(
       pulumi.all(Object.fromEntries(cfg.apps.map((app, i) => [app.name, databaseOutput(this.apps[i])]))),
     );
+
+    if (cfg.ci.tailnetKey) {
+      this.ciTailnetAuthKey = new CiAccess("ci", { tags: cfg.ci.tags, description: `${cfg.stack}-homelab-postgres-ci`.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 50) }, child).authKey;
+    }
 
     this.registerOutputs({ host: this.host, port: this.port, network: this.network, databases: this.databases });
   }

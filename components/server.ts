@@ -18,6 +18,8 @@ export const CONTAINER = {
   socketDir: "/var/run/postgresql",
   /** uid/gid of `postgres` in the official (Debian-based) image. */
   uid: "999",
+  /** Superuser password for the image's initdb (POSTGRES_PASSWORD_FILE). */
+  passwordFile: "/run/secrets/postgres-password",
   /** Name other containers on the stack network reach Postgres by. */
   hostname: "postgres",
 } as const;
@@ -100,6 +102,8 @@ export class PostgresServer extends pulumi.ComponentResource {
     const image = args.image ?? new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child).imageId;
 
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
+      // a file, not POSTGRES_PASSWORD: env is readable by anyone who can `docker inspect`
+      { file: CONTAINER.passwordFile, content: this.superuserPassword, permissions: "0600", owner: CONTAINER.uid, group: CONTAINER.uid },
       { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
       ...(args.backup?.uploads ?? []),
@@ -122,7 +126,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         image,
         command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
         envs: [
-          pulumi.interpolate`POSTGRES_PASSWORD=${this.superuserPassword}`,
+          `POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`,
           "POSTGRES_USER=postgres",
           `PGDATA=${CONTAINER.pgdata}`,
           "POSTGRES_INITDB_ARGS=--data-checksums --encoding=UTF8",
@@ -146,7 +150,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         }),
         stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
       },
-      { ...child, additionalSecretOutputs: ["envs", "uploads"], deleteBeforeReplace: true },
+      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true },
     );
 
     this.registerOutputs({

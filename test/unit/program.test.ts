@@ -52,13 +52,18 @@ describe("dev stack", () => {
     expect(reveal(postgresContainer(dev).inputs.networksAdvanced)).toEqual([expect.objectContaining({ name: "dev-pg" })]);
   });
 
-  it("keeps the superuser password secret in the container env", () => {
+  it("keeps the superuser password out of env, in a 0600 secret upload", () => {
     const c = postgresContainer(dev);
-    expect(isSecretValue(c.inputs.envs)).toBe(true);
-    expect(c.additionalSecretOutputs).toEqual(expect.arrayContaining(["envs"]));
     const envs = reveal(c.inputs.envs) as string[];
-    const pw = envs.find((e) => e.startsWith("POSTGRES_PASSWORD="));
-    expect(pw?.length).toBeGreaterThan("POSTGRES_PASSWORD=".length + 31);
+    expect(envs.filter((e) => /^POSTGRES_PASSWORD=/.test(e))).toEqual([]);
+    const fileEnv = envs.find((e) => e.startsWith("POSTGRES_PASSWORD_FILE="));
+    const file = fileEnv?.split("=")[1] ?? "";
+    expect(isSecretValue(c.inputs.uploads)).toBe(true);
+    expect(c.additionalSecretOutputs).toEqual(expect.arrayContaining(["uploads"]));
+    const ups = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string; owner: string }[];
+    const pw = ups.find((u) => u.file === file);
+    expect(pw).toMatchObject({ permissions: "0600", owner: "999" });
+    expect(pw?.content.length).toBeGreaterThanOrEqual(32);
     const rp = ofType(dev, T.password).find((x) => x.name === "postgres-superuser-password");
     expect(rp?.inputs.length).toBeGreaterThanOrEqual(32);
   });
@@ -115,6 +120,16 @@ describe("dev stack", () => {
     // while the image did change
     expect(reveal(ofType(upgraded, T.remoteImage)[0].inputs.name)).toBe("pgvector/pgvector:0.8.1-pg17");
     expect(reveal(postgresContainer(upgraded).inputs.image)).not.toEqual(reveal(postgresContainer(dev).inputs.image));
+  });
+
+  it("issues no CI tailnet key unless asked, and a secret, tagged, ephemeral one when asked", async () => {
+    expect(dev.outputs.ciTailnetAuthKey).toBeUndefined();
+    expect(dev.resources.filter((r) => r.type === "tailscale:index/tailnetKey:TailnetKey")).toEqual([]);
+    const withCi = await runProgram("dev", { overrides: { ci: { tailnetKey: true, tags: ["tag:ci-homelab"] } } });
+    const keys = withCi.resources.filter((r) => r.type === "tailscale:index/tailnetKey:TailnetKey");
+    expect(keys).toHaveLength(1);
+    expect(keys[0].inputs).toMatchObject({ ephemeral: true, preauthorized: true, tags: ["tag:ci-homelab"] });
+    expect(withCi.secretOutputs).toContain("ciTailnetAuthKey");
   });
 
   it("gives every child a parent component with a homelab:postgres type", () => {

@@ -1,0 +1,100 @@
+import { POLICY_NAMES, TYPES } from "../../policies/rules";
+import { resourcePolicy, runResourceRule, UNKNOWN_STRING } from "./helpers";
+import { DIGEST, goodContainer, goodRemoteImage, IMAGE_ID } from "./fixtures";
+
+const rule = resourcePolicy(POLICY_NAMES.imagesPinned);
+
+const image = (name: string, stack = "dev", config?: Record<string, unknown>) =>
+  runResourceRule(rule, TYPES.remoteImage, goodRemoteImage(name), { stack, config });
+const container = (ref: string, stack = "dev") => runResourceRule(rule, TYPES.container, { ...goodContainer(), image: ref }, { stack });
+
+describe("rule 2: images are pinned", () => {
+  it("is mandatory", () => {
+    expect(rule.enforcementLevel).toBe("mandatory");
+  });
+
+  it.each([
+    "pgvector/pgvector:0.8.0-pg17",
+    "postgres:17.6-bookworm",
+    "docker.io/library/postgres:17",
+    "ghcr.io/org/img:1.2.3",
+    "registry.local:5000/team/pgbouncer:1.24.1",
+    `postgres:17@${DIGEST}`,
+    `postgres@${DIGEST}`,
+  ])("accepts %s in dev", async (ref) => {
+    expect((await image(ref)).violations).toEqual([]);
+  });
+
+  it.each([
+    ["postgres", /^image "postgres" has no tag \(docker would pull :latest\)$/],
+    ["registry.local:5000/team/pgbouncer", /has no tag/],
+    ["postgres:latest", /^image "postgres:latest" uses the floating tag "latest"$/],
+    ["postgres@sha256:abc", /has a malformed digest/],
+  ])("refuses %s", async (ref, message) => {
+    const o = await image(ref);
+    expect(o.violations).toEqual([expect.stringMatching(message)]);
+  });
+
+  it("refuses latest even with a digest, because the tag then lies about what runs", async () => {
+    expect((await image(`postgres:latest@${DIGEST}`)).violations).toEqual([expect.stringMatching(/floating tag "latest"/)]);
+  });
+
+  it("refuses a RemoteImage without a name", async () => {
+    const o = await runResourceRule(rule, TYPES.remoteImage, { keepLocally: true });
+    expect(o.violations).toEqual(["image name is missing"]);
+  });
+
+  describe("in prod", () => {
+    it("requires a digest", async () => {
+      const o = await image("pgvector/pgvector:0.8.0-pg17", "prod");
+      expect(o.violations).toEqual([
+        'image "pgvector/pgvector:0.8.0-pg17" is not pinned by digest (@sha256:...), which this stack requires',
+      ]);
+    });
+
+    it("accepts tag + digest and digest alone", async () => {
+      expect((await image(`pgvector/pgvector:0.8.0-pg17@${DIGEST}`, "prod")).violations).toEqual([]);
+      expect((await image(`pgvector/pgvector@${DIGEST}`, "prod")).violations).toEqual([]);
+    });
+
+    it("reports both problems of an untagged, undigested image", async () => {
+      const o = await image("postgres", "prod");
+      expect(o.violations).toEqual([expect.stringMatching(/has no tag/), expect.stringMatching(/not pinned by digest/)]);
+    });
+  });
+
+  it("takes the digest stacks from config", async () => {
+    const cfg = { requireDigestInStacks: ["staging"] };
+    expect((await image("postgres:17", "staging", cfg)).violations).toEqual([expect.stringMatching(/not pinned by digest/)]);
+    expect((await image("postgres:17", "prod", cfg)).violations).toEqual([]);
+  });
+
+  it("takes the forbidden tags from config", async () => {
+    const o = await image("postgres:edge", "dev", { forbiddenTags: ["latest", "edge"] });
+    expect(o.violations).toEqual([expect.stringMatching(/floating tag "edge"/)]);
+  });
+
+  describe("container.image", () => {
+    it("accepts an image ID (RemoteImage.imageId), in any stack", async () => {
+      expect((await container(IMAGE_ID, "prod")).violations).toEqual([]);
+    });
+
+    it("accepts an image ID that is unknown during preview", async () => {
+      const o = await container(UNKNOWN_STRING, "prod");
+      expect(o.unknown).toBeUndefined();
+      expect(o.violations).toEqual([]);
+    });
+
+    it("checks a literal reference like a RemoteImage name", async () => {
+      expect((await container("redis:latest")).violations).toEqual([expect.stringMatching(/floating tag "latest"/)]);
+      expect((await container("redis")).violations).toEqual([expect.stringMatching(/has no tag/)]);
+      expect((await container("redis:7.4", "prod")).violations).toEqual([expect.stringMatching(/not pinned by digest/)]);
+      expect((await container("redis:7.4", "dev")).violations).toEqual([]);
+    });
+  });
+
+  it("is not applicable to other types", async () => {
+    const o = await runResourceRule(rule, TYPES.role, { name: "app_owner" });
+    expect(o.notApplicable).toBeDefined();
+  });
+});
