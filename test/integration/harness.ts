@@ -102,6 +102,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     child.on("error", reject);
+    // a child that exits before reading its stdin must not crash the test with EPIPE
+    child.stdin.on("error", () => undefined);
     child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code: code ?? -1, stdout, stderr });

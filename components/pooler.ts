@@ -1,0 +1,223 @@
+// PgBouncer: the auth role, the auth_query lookup in every app database, and the
+// pinned pgBouncer container on the stack network. Text (pgbouncer.ini, the auth
+// file, the lookup SQL) comes from render/pgbouncer.ts; this file only wires.
+import * as command from "@pulumi/command";
+import * as docker from "@pulumi/docker";
+import * as postgresql from "@pulumi/postgresql";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import type { AppConfig, PgBouncerConfig } from "./config";
+import { hardenedContainerArgs, publishedPort } from "./container-defaults";
+import {
+  AUTH_FILE_PERMISSIONS,
+  AUTH_SETUP_PSQL_ARGS,
+  PGBOUNCER_AUTH_ROLE,
+  pgbouncerHealthcheck,
+  pgbouncerVersionFromImage,
+  renderAuthFile,
+  renderAuthSetupScript,
+  renderPgBouncerIni,
+} from "./render/pgbouncer";
+
+/** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
+export const PGBOUNCER_CONTAINER = {
+  /** uid/gid of `postgres` in the Alpine-based image; the container runs as it and owns the uploads. */
+  uid: "70",
+  confDir: "/etc/pgbouncer",
+  /** World-writable in the image; the admin console socket lives here. */
+  socketDir: "/tmp",
+  /** Name other containers on the stack network reach the pooler by. */
+  hostname: "pgbouncer",
+} as const;
+
+export interface PgBouncerArgs {
+  /** Stack name: the container is `<stack>-pgbouncer`. */
+  stack: string;
+  /** Validated pgbouncer section of the stack config. Construct the component only when enabled. */
+  config: PgBouncerConfig;
+  /** Apps whose databases get a pool; nothing else is routable through the pooler. */
+  apps: AppConfig[];
+  /** The stack's docker network (PostgresServer.network.name). */
+  network: pulumi.Input<string>;
+  /** The only host address the port is published on (tailnet IP or loopback). */
+  bindAddress: pulumi.Input<string>;
+  /** Postgres as seen from the docker network. Default `postgres`. */
+  postgresHost?: string;
+  /** Default 5432 (the container port, not the published one). */
+  postgresPort?: number;
+  /**
+   * Postgres TLS, when on: pgBouncer requires TLS toward Postgres and offers the same
+   * certificate to its clients (client_tls_sslmode = require), so `sslmode=require`
+   * URLs work against the pooler too.
+   */
+  tls?: { certificate: string; privateKey: pulumi.Input<string> };
+  /**
+   * Direct superuser access for installing the auth lookup (the same endpoint and
+   * credentials the postgresql provider uses; never the pooler).
+   */
+  admin: {
+    host: pulumi.Input<string>;
+    port: number;
+    /** Default `postgres`. */
+    user?: string;
+    password: pulumi.Input<string>;
+    sslmode: "disable" | "require";
+  };
+  /** Resources after which every app database and its grants exist (AppDatabase.ready). */
+  databasesReady?: pulumi.Input<pulumi.Resource>[];
+  /** Values whose change re-runs the lookup setup, e.g. the Postgres container id (a fresh cluster). */
+  rerunOn?: pulumi.Input<string>[];
+  /** Memory limit of the container. Default 128 MiB. */
+  memoryMb?: number;
+}
+
+export class PgBouncer extends pulumi.ComponentResource {
+  /** Host clients outside docker use: the bind address. */
+  readonly host: pulumi.Output<string>;
+  /** Published port (and the port inside the network). */
+  readonly port: number;
+  /** Name on the stack network, for app containers on the same host. */
+  readonly internalHost: string;
+  /** Login role pgBouncer runs auth_query as. */
+  readonly authRoleName: string;
+  /** Its password: secret. */
+  readonly authPassword: pulumi.Output<string>;
+  readonly authRole: postgresql.Role;
+  /** Installs the lookup function in every app database; undefined when there are no apps. */
+  readonly authSetup?: command.local.Command;
+  readonly container: docker.Container;
+  /** The rendered pgbouncer.ini (no secrets in it). */
+  readonly ini: string;
+
+  constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
+    // inputs deliberately not passed to super: they would be stored in state as the component's inputs
+    super("homelab:postgres:PgBouncer", name, {}, opts);
+    const { stack, config } = args;
+    const child = { parent: this };
+    const databases = args.apps.map((a) => a.database);
+    this.authRoleName = PGBOUNCER_AUTH_ROLE;
+
+    const pw = new random.RandomPassword(`${name}-auth-password`, { length: 40, special: false }, child);
+    // setMocks and some engines do not mark provider secrets; mark it ourselves
+    this.authPassword = pulumi.secret(pw.result);
+
+    // LOGIN and nothing else: what it may read comes only from the lookup function
+    this.authRole = new postgresql.Role(
+      `${name}-auth-role`,
+      {
+        name: this.authRoleName,
+        login: true,
+        password: this.authPassword,
+        superuser: false,
+        createDatabase: false,
+        createRole: false,
+        replication: false,
+        bypassRowLevelSecurity: false,
+        inherit: false,
+      },
+      { ...child, additionalSecretOutputs: ["password"] },
+    );
+
+    // postgresql.Function cannot emit `SET search_path` (and reads functions back by
+    // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs
+    // the same rendered script the integration test proves; a non-zero exit fails `up`.
+    if (databases.length > 0) {
+      const script = renderAuthSetupScript(databases, this.authRoleName);
+      const a = args.admin;
+      this.authSetup = new command.local.Command(
+        `${name}-auth-setup`,
+        {
+          create: ["psql", ...AUTH_SETUP_PSQL_ARGS].join(" "),
+          stdin: script,
+          environment: {
+            PGHOST: a.host,
+            PGPORT: String(a.port),
+            PGUSER: a.user ?? "postgres",
+            PGPASSWORD: pulumi.secret(a.password),
+            PGDATABASE: "postgres",
+            PGSSLMODE: a.sslmode,
+            PGCONNECT_TIMEOUT: "30",
+            PGAPPNAME: "homelab-postgres-pgbouncer-setup",
+          },
+          // a new script (apps added/removed) or a new cluster re-runs it; it is idempotent
+          triggers: [script, ...(args.rerunOn ?? [])],
+        },
+        { ...child, dependsOn: [this.authRole, ...(args.databasesReady ?? [])], additionalSecretOutputs: ["environment"] },
+      );
+    }
+
+    const confDir = PGBOUNCER_CONTAINER.confDir;
+    const tlsFiles = args.tls ? { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` } : undefined;
+    this.ini = renderPgBouncerIni({
+      databases,
+      server: {
+        host: args.postgresHost ?? "postgres",
+        port: args.postgresPort ?? 5432,
+        tls: args.tls ? { sslmode: "require" } : undefined,
+      },
+      // inside the container's own network namespace; the host side binds one address
+      listen: { addr: "*", port: config.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
+      pool: { mode: config.poolMode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
+      authFile: `${confDir}/userlist.txt`,
+      authRole: this.authRoleName,
+      clientTls: tlsFiles,
+      version: pgbouncerVersionFromImage(config.image),
+    });
+
+    const owner = { owner: PGBOUNCER_CONTAINER.uid, group: PGBOUNCER_CONTAINER.uid };
+    const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
+      { file: `${confDir}/pgbouncer.ini`, content: this.ini, permissions: "0644", ...owner },
+      {
+        file: `${confDir}/userlist.txt`,
+        content: pulumi.secret(this.authPassword.apply((p) => renderAuthFile(this.authRoleName, p))),
+        permissions: AUTH_FILE_PERMISSIONS,
+        ...owner,
+      },
+    ];
+    if (args.tls && tlsFiles) {
+      uploads.push(
+        { file: tlsFiles.certFile, content: args.tls.certificate, permissions: "0644", ...owner },
+        { file: tlsFiles.keyFile, content: pulumi.secret(args.tls.privateKey), permissions: "0600", ...owner },
+      );
+    }
+
+    const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
+    // every client and pooled server connection is a file descriptor; do not depend on the daemon's default
+    const nofile = Math.max(4096, config.maxClientConn + databases.length * config.defaultPoolSize + 256);
+    this.container = new docker.Container(
+      `${name}-container`,
+      {
+        name: `${stack}-pgbouncer`,
+        image: image.imageId,
+        // run pgbouncer itself: the image's entrypoint script would generate a config from env
+        entrypoints: ["pgbouncer"],
+        command: [`${confDir}/pgbouncer.ini`],
+        user: `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`,
+        ports: [publishedPort(config.port, config.port, args.bindAddress)],
+        networksAdvanced: [{ name: args.network, aliases: [PGBOUNCER_CONTAINER.hostname] }],
+        uploads,
+        ulimits: [{ name: "nofile", soft: nofile, hard: nofile }],
+        capabilities: { drops: ["ALL"] },
+        ...hardenedContainerArgs({
+          role: "pgbouncer",
+          stack,
+          memoryMb: args.memoryMb ?? 128,
+          healthcheck: ["CMD", ...pgbouncerHealthcheck(PGBOUNCER_CONTAINER.socketDir, config.port)],
+          waitTimeoutSeconds: 120,
+        }),
+      },
+      {
+        ...child,
+        additionalSecretOutputs: ["uploads"],
+        // the published host port cannot be held by two containers at once
+        deleteBeforeReplace: true,
+        dependsOn: this.authSetup ? [this.authSetup] : [],
+      },
+    );
+
+    this.host = pulumi.output(args.bindAddress);
+    this.port = config.port;
+    this.internalHost = PGBOUNCER_CONTAINER.hostname;
+    this.registerOutputs({ host: this.host, port: this.port, internalHost: this.internalHost, authPassword: this.authPassword });
+  }
+}

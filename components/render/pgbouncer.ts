@@ -1,0 +1,254 @@
+// pgbouncer.ini, its auth file, and the SQL behind auth_query, as text. Pure: the
+// PgBouncer component uploads/runs exactly this, and the integration test runs it
+// against a real PostgreSQL 15 and a real pgBouncer 1.18.
+//
+// Authentication design: clients authenticate with their own Postgres role and
+// password (SCRAM). pgBouncer looks the SCRAM verifier up with auth_query, logged
+// in as a dedicated low-privilege role whose own password is the only credential
+// pgBouncer stores (auth_file). The lookup runs through a SECURITY DEFINER
+// function, so that role needs no access to pg_authid. pgBouncer < 1.19 has no
+// auth_dbname: the auth query runs in the database the client asked for, so the
+// function is installed in every app database.
+import type { PoolMode } from "../config";
+import { assertIdent, quoteIdent, quoteLiteral } from "./quote";
+
+/** The role pgBouncer logs in as to run auth_query (reserved in config). */
+export const PGBOUNCER_AUTH_ROLE = "pgbouncer_auth";
+/** Schema and function of the lookup, created in every app database. */
+export const AUTH_SCHEMA = "pgbouncer";
+export const AUTH_FUNCTION = "get_auth";
+/** pgBouncer's built-in admin console user: allowed in over the Unix socket by the same OS uid only. */
+export const ADMIN_CONSOLE_USER = "pgbouncer";
+
+/** Mode of the auth file: pgBouncer's user only (it holds the auth role's password). */
+export const AUTH_FILE_PERMISSIONS = "0600";
+
+/** psql arguments that run renderAuthSetupScript from stdin (connection from PG* env). */
+export const AUTH_SETUP_PSQL_ARGS = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"] as const;
+
+/** What pgBouncer runs for every client login it has no auth_file entry for. */
+export const AUTH_QUERY = `SELECT usename, passwd FROM ${AUTH_SCHEMA}.${AUTH_FUNCTION}($1)`;
+
+export interface PgBouncerVersion {
+  major: number;
+  minor: number;
+  patch: number;
+}
+
+/** `edoburu/pgbouncer:v1.24.1-p1` → 1.24.1; undefined when the tag does not say (digest only). */
+export function pgbouncerVersionFromImage(image: string): PgBouncerVersion | undefined {
+  const tag = image.split("@")[0].split("/").pop()?.split(":")[1];
+  const m = tag ? /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-_.]|$)/.exec(tag) : null;
+  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) } : undefined;
+}
+
+function cmp(v: PgBouncerVersion, major: number, minor: number, patch = 0): number {
+  return v.major - major || v.minor - minor || v.patch - patch;
+}
+
+function atLeast(v: PgBouncerVersion | undefined, major: number, minor: number, patch = 0): boolean {
+  return v !== undefined && cmp(v, major, minor, patch) >= 0;
+}
+
+export type ServerSslMode = "require" | "verify-ca" | "verify-full";
+
+export interface PgBouncerIniInput {
+  /** App database names; one [databases] entry each, nothing else is reachable. */
+  databases: string[];
+  /** Where Postgres is: `postgres:5432` on the docker network, loopback in tests. */
+  server: {
+    host: string;
+    port: number;
+    /** TLS toward Postgres (when the server has TLS on). Absent: `prefer`. */
+    tls?: { sslmode: ServerSslMode; caFile?: string };
+  };
+  listen: { addr: string; port: number; unixSocketDir: string };
+  pool: { mode: PoolMode; defaultPoolSize: number; maxClientConn: number };
+  authFile: string;
+  /** Defaults to PGBOUNCER_AUTH_ROLE. */
+  authRole?: string;
+  /** TLS for clients (same certificate as the server). Absent: clients connect in plain text. */
+  clientTls?: { certFile: string; keyFile: string };
+  /** pgBouncer version, to gate settings newer than 1.18 (absent: emit only 1.18-compatible keys). */
+  version?: PgBouncerVersion;
+  /** Protocol-level prepared statements kept per server connection (pgBouncer >= 1.21 only). */
+  maxPreparedStatements?: number;
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
+
+function iniValue(v: string | number, what: string): string {
+  const s = String(v);
+  // one line, no leading/trailing blanks: the ini parser would cut or trim them
+  if (/[\r\n\0]/.test(s) || s !== s.trim() || s === "") throw new Error(`invalid ${what} for pgbouncer.ini: ${JSON.stringify(s)}`);
+  return s;
+}
+
+function port(p: number, what: string): number {
+  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`invalid ${what} ${p}`);
+  return p;
+}
+
+function positive(n: number, what: string): number {
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${what} must be a positive integer, got ${n}`);
+  return n;
+}
+
+/** pgbouncer.ini. Every value is validated; unknown databases are simply not routable. */
+export function renderPgBouncerIni(input: PgBouncerIniInput): string {
+  const host = input.server.host;
+  if (!HOST.test(host) && !IPV4.test(host)) throw new Error(`invalid server host ${JSON.stringify(host)}`);
+  const authRole = assertIdent(input.authRole ?? PGBOUNCER_AUTH_ROLE, "auth role");
+  const { mode, defaultPoolSize, maxClientConn } = input.pool;
+  if (!["session", "transaction", "statement"].includes(mode)) throw new Error(`invalid pool mode ${JSON.stringify(mode)}`);
+  positive(defaultPoolSize, "defaultPoolSize");
+  positive(maxClientConn, "maxClientConn");
+  const dbs = [...new Set(input.databases.map((d) => assertIdent(d, "database name")))].sort();
+
+  const lines: string[] = [
+    "; Rendered by homelab-postgres. Only the databases below are routable; there is no '*' fallback.",
+    "[databases]",
+  ];
+  for (const db of dbs) {
+    // max_db_connections caps the whole database (every user's pool plus the auth
+    // lookup), so the sum over apps is what config validation budgets for.
+    lines.push(
+      `${db} = host=${host} port=${port(input.server.port, "server port")} dbname=${db} ` +
+        `pool_size=${defaultPoolSize} max_db_connections=${defaultPoolSize}`,
+    );
+  }
+  const s: [string, string | number][] = [
+    ["listen_addr", iniValue(input.listen.addr, "listen_addr")],
+    ["listen_port", port(input.listen.port, "listen port")],
+    // the admin console is reachable only here, by the same OS user (healthcheck, docker exec)
+    ["unix_socket_dir", iniValue(input.listen.unixSocketDir, "unix_socket_dir")],
+    ["auth_type", "scram-sha-256"],
+    ["auth_file", iniValue(input.authFile, "auth_file")],
+    ["auth_user", authRole],
+    ["auth_query", AUTH_QUERY],
+    // nobody gets the admin or stats console over TCP: the auth role's password
+    // must not double as a key to SHOW CLIENTS (user names, client addresses)
+    ["admin_users", ""],
+    ["stats_users", ""],
+    ["pool_mode", mode],
+    ["default_pool_size", defaultPoolSize],
+    ["min_pool_size", 0],
+    // a reserve pool would exceed the budget config validation checked
+    ["reserve_pool_size", 0],
+    ["max_db_connections", defaultPoolSize],
+    ["max_client_conn", maxClientConn],
+    // JDBC and some ORMs send extra_float_digits at startup; pgBouncer would refuse the
+    // login otherwise. `options` too unless the version is known to be >= 1.26.1: a
+    // malformed `options` was reported as a DoS vector in 1.20-1.26.0; ignoring it is harmless.
+    ["ignore_startup_parameters", atLeast(input.version, 1, 26, 1) ? "extra_float_digits" : "extra_float_digits,options"],
+    ["server_reset_query", "DISCARD ALL"],
+    ["server_tls_sslmode", input.server.tls?.sslmode ?? "prefer"],
+  ];
+  const tls = input.server.tls;
+  if (tls && tls.sslmode !== "require") {
+    if (!tls.caFile) throw new Error(`server_tls_sslmode ${tls.sslmode} needs a CA file`);
+    s.push(["server_tls_ca_file", iniValue(tls.caFile, "server_tls_ca_file")]);
+  }
+  if (tls) s.push(["server_tls_protocols", "tlsv1.2,tlsv1.3"]);
+  if (input.clientTls) {
+    s.push(
+      ["client_tls_sslmode", "require"],
+      ["client_tls_cert_file", iniValue(input.clientTls.certFile, "client_tls_cert_file")],
+      ["client_tls_key_file", iniValue(input.clientTls.keyFile, "client_tls_key_file")],
+      ["client_tls_protocols", "tlsv1.2,tlsv1.3"],
+    );
+  }
+  if (atLeast(input.version, 1, 21)) {
+    // protocol-level prepared statements survive transaction pooling from 1.21 on
+    s.push(["max_prepared_statements", positive(input.maxPreparedStatements ?? 200, "maxPreparedStatements")]);
+  }
+  lines.push("", "[pgbouncer]", ...s.map(([k, v]) => (v === "" ? `${k} =` : `${k} = ${v}`)));
+  return lines.join("\n") + "\n";
+}
+
+/** auth_file text: one line, the auth role only. Double quotes inside a field are doubled. */
+export function renderAuthFile(role: string, password: string): string {
+  assertIdent(role, "auth role");
+  if (/[\r\n\0]/.test(password) || password.length === 0) throw new Error("auth password must be one non-empty line");
+  return `"${role}" "${password.replace(/"/g, '""')}"\n`;
+}
+
+/** CREATE ROLE for the auth role, for the integration test and operators (the component uses postgresql.Role). */
+export function renderAuthRoleSql(role: string, password: string): string {
+  return (
+    `CREATE ROLE ${quoteIdent(role)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS NOINHERIT ` +
+    `PASSWORD ${quoteLiteral(password)}`
+  );
+}
+
+/**
+ * Statements to run, as a superuser, inside one app database: the lookup schema
+ * and function, and the only privileges the auth role gets.
+ */
+export function authSetupStatements(database: string, authRole: string = PGBOUNCER_AUTH_ROLE): string[] {
+  const db = quoteIdent(database);
+  const role = quoteIdent(authRole);
+  const schema = quoteIdent(AUTH_SCHEMA);
+  const name = `${schema}.${quoteIdent(AUTH_FUNCTION)}`;
+  const fn = `${name}(text)`;
+  return [
+    // The database owner (an app role) may create schemas: refuse to install a
+    // SECURITY DEFINER function into a schema someone else controls.
+    `DO $guard$ BEGIN
+  IF EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n JOIN pg_catalog.pg_roles r ON r.oid = n.nspowner
+             WHERE n.nspname = ${quoteLiteral(AUTH_SCHEMA)} AND NOT r.rolsuper) THEN
+    RAISE EXCEPTION 'schema % exists and is not owned by a superuser; refusing to install the pgBouncer auth function', ${quoteLiteral(AUTH_SCHEMA)};
+  END IF;
+END $guard$`,
+    `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+    `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`,
+    // Runs as its owner (the superuser running this), with a pinned search_path and
+    // every name schema-qualified. Returns a verifier only for a role that may log in,
+    // has a SCRAM password that has not expired (VALID UNTIL, CVE-2025-2291), may
+    // CONNECT to this database, and holds none of the powers a pooled login must never
+    // reach (superuser, replication, bypassrls). md5 hashes are never handed out: they
+    // are password-equivalent.
+    `CREATE OR REPLACE FUNCTION ${name}(p_usename text)
+RETURNS TABLE (usename text, passwd text)
+LANGUAGE sql STABLE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+  SELECT a.rolname::pg_catalog.text, a.rolpassword::pg_catalog.text
+  FROM pg_catalog.pg_authid a
+  WHERE a.rolname OPERATOR(pg_catalog.=) p_usename
+    AND a.rolcanlogin
+    AND NOT a.rolsuper
+    AND NOT a.rolreplication
+    AND NOT a.rolbypassrls
+    AND a.rolname OPERATOR(pg_catalog.<>) ${quoteLiteral(authRole)}
+    AND a.rolpassword OPERATOR(pg_catalog.~~) 'SCRAM-SHA-256$%'
+    AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.now())
+    AND pg_catalog.has_database_privilege(a.oid, pg_catalog.current_database(), 'CONNECT')
+$fn$`,
+    `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`,
+    `GRANT USAGE ON SCHEMA ${schema} TO ${role}`,
+    `GRANT EXECUTE ON FUNCTION ${fn} TO ${role}`,
+    // granted here too (the access model can also grant it): the pooler must not
+    // depend on the order in which app grants were applied
+    `GRANT CONNECT ON DATABASE ${db} TO ${role}`,
+  ];
+}
+
+/**
+ * One psql script that installs the lookup in every app database, each in its
+ * own transaction; stops at the first error (ON_ERROR_STOP). Idempotent.
+ */
+export function renderAuthSetupScript(databases: string[], authRole: string = PGBOUNCER_AUTH_ROLE): string {
+  const out = ["-- Rendered by homelab-postgres: pgBouncer auth_query lookup, one copy per app database.", "\\set ON_ERROR_STOP on"];
+  for (const db of [...new Set(databases)].sort()) {
+    // notices (schema already exists on a re-run) are noise in `pulumi up` output
+    out.push(`\\connect ${quoteIdent(db)}`, "SET client_min_messages = warning;", "BEGIN;", ...authSetupStatements(db, authRole).map((s) => `${s};`), "COMMIT;");
+  }
+  return out.join("\n") + "\n";
+}
+
+/** Healthcheck (exec form, without "CMD"): the admin console answers over the Unix socket. */
+export function pgbouncerHealthcheck(unixSocketDir: string, listenPort: number): string[] {
+  return ["psql", "-X", "-q", "-h", unixSocketDir, "-p", String(listenPort), "-U", ADMIN_CONSOLE_USER, "-d", "pgbouncer", "-tAc", "SHOW VERSION"];
+}

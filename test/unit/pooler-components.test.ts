@@ -1,0 +1,280 @@
+// PgBouncer and PgAdmin constructed directly under pulumi.runtime.setMocks: what
+// they register (ports, uploads, roles, options) and which values are secret.
+import * as pulumi from "@pulumi/pulumi";
+import { parseConfig } from "../../components/config";
+import { PgAdmin } from "../../components/pgadmin";
+import { PgBouncer } from "../../components/pooler";
+import { PGBOUNCER_AUTH_ROLE } from "../../components/render/pgbouncer";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+interface Registered {
+  type: string;
+  name: string;
+  urn: string;
+  inputs: Record<string, unknown>;
+  dependencies: string[];
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+
+function isWrappedSecret(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+function reveal(v: unknown): unknown {
+  if (isWrappedSecret(v)) return reveal((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+const registered: Registered[] = [];
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      const state: Record<string, unknown> = { ...args.inputs };
+      if (args.type === "random:index/randomPassword:RandomPassword") state.result = `pw-${args.name}`.padEnd(Number(args.inputs.length), "z");
+      if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${"c".repeat(64)}`;
+      return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+  },
+  "homelab-postgres",
+  "dev",
+  false,
+);
+
+// record the options the engine sees (dependencies, retainOnDelete, ...) next to the inputs
+type Req = {
+  getType(): string; getName(): string; getObject(): unknown; getDependenciesList(): string[];
+  getRetainondelete(): boolean | undefined; getDeletebeforereplace(): boolean; getAdditionalsecretoutputsList(): string[];
+};
+const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res: unknown) => void): Promise<void> };
+const original = monitor.registerResource.bind(monitor);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
+monitor.registerResource = async (req, cb) =>
+  original(req, (err, res) => {
+    if (!err && res) {
+      registered.push({
+        type: req.getType(),
+        name: req.getName(),
+        urn: (res as { getUrn(): string }).getUrn(),
+        inputs: rpc.deserializeProperties(req.getObject()),
+        dependencies: req.getDependenciesList(),
+        retainOnDelete: req.getRetainondelete() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      });
+    }
+    cb(err, res);
+  });
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+
+function byName(name: string): Registered {
+  const r = registered.find((x) => x.name === name);
+  if (!r) throw new Error(`${name} not registered; have ${registered.map((x) => x.name).join(", ")}`);
+  return r;
+}
+
+type Upload = { file: string; content: string; permissions?: string; owner?: string; group?: string };
+type Port = { internal: number; external: number; ip: string };
+
+const cfg = parseConfig("dev", {
+  apps: [{ name: "langfuse" }, { name: "my-app", readonlyUsers: ["analytics"] }],
+  pgbouncer: { defaultPoolSize: 12 },
+  pgadmin: { enabled: true, email: "ops@example.com" },
+});
+
+class Ready extends pulumi.CustomResource {
+  constructor(name: string) {
+    super("test:index:Ready", name, {});
+  }
+}
+
+const SUPER_PW = "super-secret-pw-0123456789abcdefghij";
+let pooler: PgBouncer;
+let pooler2: PgBouncer;
+let admin: PgAdmin;
+
+beforeAll(async () => {
+  // stands in for AppDatabase.ready (the end of an app's grant chain)
+  const ready = new Ready("apps-ready");
+  pooler = new PgBouncer("pgbouncer", {
+    stack: "dev",
+    config: cfg.pgbouncer,
+    apps: cfg.apps,
+    network: "dev-pg",
+    bindAddress: "127.0.0.1",
+    admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
+    databasesReady: [ready],
+  });
+  // a tailnet address that is only known later, and TLS on
+  pooler2 = new PgBouncer("pgbouncer-tls", {
+    stack: "prod",
+    config: { ...cfg.pgbouncer, port: 7432 },
+    apps: cfg.apps,
+    network: "prod-pg",
+    bindAddress: pulumi.output("100.101.102.103"),
+    tls: { certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n" },
+    admin: { host: "100.101.102.103", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "require" },
+  });
+  admin = new PgAdmin("pgadmin", {
+    stack: "dev",
+    config: cfg.pgadmin,
+    network: "dev-pg",
+    bindAddress: "127.0.0.1",
+    superuserPassword: pulumi.secret(SUPER_PW),
+    tls: false,
+  });
+  await Promise.all([
+    value(pooler.container.id), value(pooler2.container.id), value(admin.container.id), value(admin.url),
+    value(pooler.authPassword), value(admin.password), value(pooler.authSetup?.id ?? pulumi.output("none")),
+  ]);
+});
+
+describe("PgBouncer", () => {
+  it("publishes only on the given bind address, on the configured port", async () => {
+    const p1 = reveal(byName("pgbouncer-container").inputs.ports) as Port[];
+    expect(p1).toEqual([expect.objectContaining({ ip: "127.0.0.1", external: 6432, internal: 6432 })]);
+    const p2 = reveal(byName("pgbouncer-tls-container").inputs.ports) as Port[];
+    expect(p2).toEqual([expect.objectContaining({ ip: "100.101.102.103", external: 7432 })]);
+    expect(await value(pooler.host)).toBe("127.0.0.1");
+    expect(pooler.port).toBe(6432);
+  });
+
+  it("keeps the auth password secret: output, auth file upload and setup environment", async () => {
+    expect(await pulumi.isSecret(pooler.authPassword)).toBe(true);
+    expect(await pulumi.isSecret(pooler.container.uploads)).toBe(true);
+    expect(pooler.authSetup).toBeDefined();
+    const setup = pooler.authSetup;
+    if (!setup) throw new Error("no auth setup command");
+    expect(await pulumi.isSecret(setup.environment)).toBe(true);
+    expect(byName("pgbouncer-container").additionalSecretOutputs).toContain("uploads");
+    expect(byName("pgbouncer-auth-role").additionalSecretOutputs).toContain("password");
+    expect(byName("pgbouncer-auth-setup").additionalSecretOutputs).toContain("environment");
+  });
+
+  it("uploads an auth file with the auth role's credential only, 0600, owned by the container user", async () => {
+    const pw = await value(pooler.authPassword);
+    const ups = reveal(byName("pgbouncer-container").inputs.uploads) as Upload[];
+    const auth = ups.filter((u) => u.content.includes(pw));
+    expect(auth).toHaveLength(1);
+    expect(auth[0].content.trim().split("\n")).toEqual([`"${PGBOUNCER_AUTH_ROLE}" "${pw}"`]);
+    expect(auth[0].permissions).toBe("0600");
+    const user = String(byName("pgbouncer-container").inputs.user).split(":")[0];
+    expect(auth[0].owner).toBe(user);
+    // and the ini that names it
+    const ini = ups.find((u) => u.file.endsWith("pgbouncer.ini"));
+    expect(ini?.content).toMatch(new RegExp(`^auth_file = ${auth[0].file}$`, "m"));
+    expect(ini?.content).not.toContain(pw);
+  });
+
+  it("creates the auth role with LOGIN and no other power, and a long random password", () => {
+    const role = byName("pgbouncer-auth-role").inputs;
+    expect(role).toMatchObject({ name: PGBOUNCER_AUTH_ROLE, login: true, superuser: false, createDatabase: false, createRole: false, replication: false, bypassRowLevelSecurity: false });
+    expect(Number(byName("pgbouncer-auth-password").inputs.length)).toBeGreaterThanOrEqual(32);
+  });
+
+  it("installs the lookup in every app database, after the databases, straight to Postgres", () => {
+    const setup = byName("pgbouncer-auth-setup");
+    const script = String(setup.inputs.stdin);
+    expect([...script.matchAll(/^\\connect "(\w+)"$/gm)].map((m) => m[1]).sort()).toEqual(["langfuse", "my_app"]);
+    const env = reveal(setup.inputs.environment) as Record<string, string>;
+    expect(env).toMatchObject({ PGHOST: "127.0.0.1", PGPORT: "5432", PGSSLMODE: "disable", PGPASSWORD: SUPER_PW });
+    expect(setup.dependencies).toEqual(expect.arrayContaining([byName("apps-ready").urn, byName("pgbouncer-auth-role").urn]));
+    expect(String(setup.inputs.create)).not.toContain(SUPER_PW);
+    // the container starts once the lookup exists
+    expect(byName("pgbouncer-container").dependencies).toContain(setup.urn);
+  });
+
+  it("hardens and labels the container, and replaces it delete-first (one host port)", () => {
+    const c = byName("pgbouncer-container");
+    expect(c.inputs).toMatchObject({
+      name: "dev-pgbouncer",
+      restart: "unless-stopped",
+      securityOpts: ["no-new-privileges:true"],
+      memory: expect.any(Number),
+      wait: true,
+    });
+    expect(reveal(c.inputs.labels)).toEqual(expect.arrayContaining([{ label: "homelab.postgres/role", value: "pgbouncer" }]));
+    expect((c.inputs.healthcheck as { tests: string[] }).tests.length).toBeGreaterThan(1);
+    expect(c.deleteBeforeReplace).toBe(true);
+    expect(reveal(c.inputs.networksAdvanced)).toEqual([expect.objectContaining({ name: "dev-pg", aliases: ["pgbouncer"] })]);
+  });
+
+  it("with TLS: requires TLS toward Postgres, serves clients with the certificate, key secret and 0600", () => {
+    const ups = reveal(byName("pgbouncer-tls-container").inputs.uploads) as Upload[];
+    const ini = ups.find((u) => u.file.endsWith("pgbouncer.ini"))?.content ?? "";
+    expect(ini).toMatch(/^server_tls_sslmode = require$/m);
+    const keyFile = /^client_tls_key_file = (.+)$/m.exec(ini)?.[1];
+    expect(keyFile).toBeDefined();
+    const key = ups.find((u) => u.file === keyFile);
+    expect(key?.content).toContain("PRIVATE KEY");
+    expect(key?.permissions).toBe("0600");
+    expect(isWrappedSecret(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
+    expect(reveal(byName("pgbouncer-tls-auth-setup").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
+  });
+});
+
+describe("PgAdmin", () => {
+  it("publishes only on the given bind address and reports its URL", async () => {
+    const p = reveal(byName("pgadmin-container").inputs.ports) as Port[];
+    expect(p).toEqual([expect.objectContaining({ ip: "127.0.0.1", external: cfg.pgadmin.port })]);
+    expect(await value(admin.url)).toBe(`http://127.0.0.1:${cfg.pgadmin.port}`);
+  });
+
+  it("keeps its password and the superuser's secret, out of env and out of servers.json", async () => {
+    expect(await pulumi.isSecret(admin.password)).toBe(true);
+    expect(await pulumi.isSecret(admin.container.uploads)).toBe(true);
+    const c = byName("pgadmin-container");
+    const pw = await value(admin.password);
+    const envs = reveal(c.inputs.envs) as string[];
+    expect(envs).toContain("PGADMIN_DEFAULT_EMAIL=ops@example.com");
+    expect(envs.join("\n")).not.toContain(pw);
+    expect(envs.join("\n")).not.toContain(SUPER_PW);
+    const ups = reveal(c.inputs.uploads) as Upload[];
+    const servers = ups.find((u) => u.file.endsWith("servers.json"));
+    expect(servers?.content).not.toContain(SUPER_PW);
+    // each secret is in exactly one upload, readable by the pgadmin user only
+    for (const secret of [pw, SUPER_PW]) {
+      const holders = ups.filter((u) => u.content.includes(secret));
+      expect(holders).toHaveLength(1);
+      expect(holders[0].permissions).toMatch(/^0?[46]00$/);
+      expect(holders[0].owner).toBe("5050");
+    }
+    // the password file is the one the image reads
+    const pwFile = envs.find((e) => e.startsWith("PGADMIN_DEFAULT_PASSWORD_FILE="))?.split("=")[1];
+    expect(ups.find((u) => u.file === pwFile)?.content).toBe(pw);
+    expect(Number(byName("pgadmin-password").inputs.length)).toBeGreaterThanOrEqual(32);
+  });
+
+  it("re-applies servers.json on every start, through the wrapper that installs the pgpass", () => {
+    const c = byName("pgadmin-container");
+    const envs = reveal(c.inputs.envs) as string[];
+    expect(envs).toContain("PGADMIN_REPLACE_SERVERS_ON_STARTUP=True");
+    const ups = reveal(c.inputs.uploads) as Upload[];
+    const entry = reveal(c.inputs.entrypoints) as string[];
+    const script = ups.find((u) => entry.includes(u.file));
+    expect(script?.content).toMatch(/exec '\/entrypoint\.sh' "\$@"/);
+    const serversFile = envs.find((e) => e.startsWith("PGADMIN_SERVER_JSON_FILE="))?.split("=")[1];
+    const servers = JSON.parse(ups.find((u) => u.file === serversFile)?.content ?? "{}") as { Servers: Record<string, { Host: string; Port: number }> };
+    expect(Object.values(servers.Servers)).toEqual([expect.objectContaining({ Host: "postgres", Port: 5432 })]);
+  });
+
+  it("keeps its data volume when removed", () => {
+    const vol = byName("pgadmin-data");
+    expect(vol.retainOnDelete).toBe(true);
+    expect(vol.inputs.name).toBe("dev-pgadmin");
+    const c = byName("pgadmin-container");
+    expect(reveal(c.inputs.volumes)).toEqual([expect.objectContaining({ volumeName: "dev-pgadmin", containerPath: "/var/lib/pgadmin" })]);
+    expect(reveal(c.inputs.labels)).toEqual(expect.arrayContaining([{ label: "homelab.postgres/role", value: "pgadmin" }]));
+  });
+});

@@ -1,0 +1,328 @@
+// Properties of the rendered pgbouncer.ini, auth file, auth SQL and pgAdmin files.
+// Each test reads the text back (ini/JSON/pgpass parsers below) and checks what it
+// means, so removing a feature from the renderer fails a test here.
+import { DIRECT_HEADROOM, parseConfig, SUPERUSER_RESERVED } from "../../components/config";
+import {
+  AUTH_FUNCTION,
+  AUTH_QUERY,
+  AUTH_SCHEMA,
+  authSetupStatements,
+  PGBOUNCER_AUTH_ROLE,
+  PgBouncerIniInput,
+  pgbouncerVersionFromImage,
+  renderAuthFile,
+  renderAuthSetupScript,
+  renderPgBouncerIni,
+} from "../../components/render/pgbouncer";
+import {
+  PASSFILE_IN_STORAGE,
+  pgadminStorageDirName,
+  renderPgAdminEntrypoint,
+  renderPgpass,
+  renderServersJson,
+} from "../../components/render/pgadmin";
+
+type Ini = Record<string, Record<string, string>>;
+
+/** pgBouncer's ini dialect: `;`/`#` comment lines, `key = value`, value may be empty. */
+function parseIni(text: string): Ini {
+  const out: Ini = {};
+  let section = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
+    const sec = /^\[(.+)\]$/.exec(line);
+    if (sec) {
+      section = sec[1];
+      if (out[section]) throw new Error(`section ${section} twice`);
+      out[section] = {};
+      continue;
+    }
+    const eq = line.indexOf("=");
+    if (eq < 0) throw new Error(`not a key = value line: ${line}`);
+    const key = line.slice(0, eq).trim();
+    if (key in out[section]) throw new Error(`key ${key} twice in [${section}]`);
+    out[section][key] = line.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** `host=x port=5432 dbname=y` → object. */
+function parseConnstr(s: string): Record<string, string> {
+  return Object.fromEntries(s.split(/\s+/).filter(Boolean).map((kv) => kv.split("=") as [string, string]));
+}
+
+const base: PgBouncerIniInput = {
+  databases: ["langfuse", "my_app", "grafana"],
+  server: { host: "postgres", port: 5432 },
+  listen: { addr: "0.0.0.0", port: 6432, unixSocketDir: "/tmp" },
+  pool: { mode: "transaction", defaultPoolSize: 10, maxClientConn: 1000 },
+  authFile: "/etc/pgbouncer/userlist.txt",
+};
+
+describe("pgbouncer.ini", () => {
+  it("routes exactly the app databases, each to the configured server, and nothing else", () => {
+    const ini = parseIni(renderPgBouncerIni({ ...base, server: { host: "10.1.2.3", port: 15432 } }));
+    expect(Object.keys(ini.databases).sort()).toEqual(["grafana", "langfuse", "my_app"]);
+    for (const [name, value] of Object.entries(ini.databases)) {
+      const c = parseConnstr(value);
+      expect(c).toMatchObject({ host: "10.1.2.3", port: "15432", dbname: name });
+    }
+    expect(Object.keys(ini.databases)).not.toContain("*");
+  });
+
+  it("uses the configured pool mode and sizes", () => {
+    for (const mode of ["session", "transaction", "statement"] as const) {
+      const ini = parseIni(renderPgBouncerIni({ ...base, pool: { mode, defaultPoolSize: 7, maxClientConn: 321 } }));
+      expect(ini.pgbouncer.pool_mode).toBe(mode);
+      expect(ini.pgbouncer.default_pool_size).toBe("7");
+      expect(ini.pgbouncer.max_client_conn).toBe("321");
+    }
+  });
+
+  it("caps every database so that the pools of any valid config fit max_connections", () => {
+    // configs that parseConfig accepts, at the edge of the budget
+    const cases = [
+      { maxConnections: 100, apps: 3, pool: 25 },
+      { maxConnections: 100, apps: 8, pool: 10 },
+      { maxConnections: 40, apps: 1, pool: 26 },
+      { maxConnections: 500, apps: 20, pool: 24 },
+    ];
+    for (const c of cases) {
+      const cfg = parseConfig("dev", {
+        postgres: { maxConnections: c.maxConnections },
+        apps: Array.from({ length: c.apps }, (_, i) => ({ name: `app${i}` })),
+        pgbouncer: { defaultPoolSize: c.pool },
+      });
+      const ini = parseIni(
+        renderPgBouncerIni({
+          ...base,
+          databases: cfg.apps.map((a) => a.database),
+          pool: { mode: cfg.pgbouncer.poolMode, defaultPoolSize: cfg.pgbouncer.defaultPoolSize, maxClientConn: cfg.pgbouncer.maxClientConn },
+        }),
+      );
+      const perDb = Object.values(ini.databases).map((v) => Number(parseConnstr(v).max_db_connections));
+      expect(perDb).toHaveLength(c.apps);
+      // max_db_connections counts every user's pool and the auth lookup of that database
+      expect(perDb.every((n) => Number.isInteger(n) && n > 0 && n <= cfg.pgbouncer.defaultPoolSize)).toBe(true);
+      const serverConnections = perDb.reduce((a, b) => a + b, 0);
+      expect(serverConnections).toBeLessThanOrEqual(c.maxConnections - SUPERUSER_RESERVED - DIRECT_HEADROOM);
+      // a reserve pool would add connections beyond the budget
+      expect(Number(ini.pgbouncer.reserve_pool_size ?? "0")).toBe(0);
+    }
+  });
+
+  it("authenticates with SCRAM through the auth role's lookup function, from a file with only that role", () => {
+    const ini = parseIni(renderPgBouncerIni(base)).pgbouncer;
+    expect(ini.auth_type).toBe("scram-sha-256");
+    expect(ini.auth_user).toBe(PGBOUNCER_AUTH_ROLE);
+    expect(ini.auth_file).toBe("/etc/pgbouncer/userlist.txt");
+    expect(ini.auth_query).toBe(AUTH_QUERY);
+    expect(ini.auth_query).toContain(`${AUTH_SCHEMA}.${AUTH_FUNCTION}($1)`);
+    // no userlist of app roles anywhere: no [users] section and no password in any value
+    const text = renderPgBouncerIni(base);
+    expect(text).not.toMatch(/password\s*=/i);
+    expect(parseIni(text).users).toBeUndefined();
+  });
+
+  it("gives the admin and stats consoles to nobody over TCP", () => {
+    const ini = parseIni(renderPgBouncerIni(base)).pgbouncer;
+    for (const key of ["admin_users", "stats_users"]) {
+      expect(key in ini).toBe(true);
+      expect(ini[key]).toBe("");
+    }
+    expect(ini.unix_socket_dir).toBe("/tmp");
+  });
+
+  it("tolerates the startup parameter JDBC sends, and closes CVE-2026-107349 where the version needs it", () => {
+    const ignored = (version?: { major: number; minor: number; patch: number }) =>
+      parseIni(renderPgBouncerIni({ ...base, version })).pgbouncer.ignore_startup_parameters.split(",").map((s) => s.trim());
+    for (const v of [undefined, { major: 1, minor: 18, patch: 0 }, { major: 1, minor: 24, patch: 1 }, { major: 1, minor: 26, patch: 0 }]) {
+      expect(ignored(v)).toContain("extra_float_digits");
+      // 1.20.0-1.26.0 hang on `-c=` unless `options` is in the list; unknown versions get the mitigation
+      expect(ignored(v)).toContain("options");
+    }
+    expect(ignored({ major: 1, minor: 26, patch: 1 })).toEqual(["extra_float_digits"]);
+  });
+
+  it("requires TLS toward Postgres only when TLS is on, and verifies with a CA when asked", () => {
+    const off = parseIni(renderPgBouncerIni(base)).pgbouncer;
+    expect(["require", "verify-ca", "verify-full"]).not.toContain(off.server_tls_sslmode);
+    const on = parseIni(renderPgBouncerIni({ ...base, server: { ...base.server, tls: { sslmode: "require" } } })).pgbouncer;
+    expect(on.server_tls_sslmode).toBe("require");
+    const full = parseIni(
+      renderPgBouncerIni({ ...base, server: { ...base.server, tls: { sslmode: "verify-full", caFile: "/etc/pgbouncer/ca.crt" } } }),
+    ).pgbouncer;
+    expect(full).toMatchObject({ server_tls_sslmode: "verify-full", server_tls_ca_file: "/etc/pgbouncer/ca.crt" });
+    expect(() => renderPgBouncerIni({ ...base, server: { ...base.server, tls: { sslmode: "verify-ca" } } })).toThrow(/CA/);
+  });
+
+  it("offers TLS to clients only with a certificate", () => {
+    expect(parseIni(renderPgBouncerIni(base)).pgbouncer.client_tls_sslmode).toBeUndefined();
+    const on = parseIni(renderPgBouncerIni({ ...base, clientTls: { certFile: "/c/server.crt", keyFile: "/c/server.key" } })).pgbouncer;
+    expect(on).toMatchObject({ client_tls_sslmode: "require", client_tls_cert_file: "/c/server.crt", client_tls_key_file: "/c/server.key" });
+  });
+
+  it("emits max_prepared_statements only for pgBouncer versions that know it", () => {
+    const key = "max_prepared_statements";
+    expect(parseIni(renderPgBouncerIni({ ...base, version: { major: 1, minor: 18, patch: 0 } })).pgbouncer[key]).toBeUndefined();
+    expect(parseIni(renderPgBouncerIni(base)).pgbouncer[key]).toBeUndefined();
+    expect(Number(parseIni(renderPgBouncerIni({ ...base, version: { major: 1, minor: 21, patch: 0 } })).pgbouncer[key])).toBeGreaterThan(0);
+    expect(Number(parseIni(renderPgBouncerIni({ ...base, version: { major: 1, minor: 24, patch: 1 } })).pgbouncer[key])).toBeGreaterThan(0);
+  });
+
+  it("reads the pgBouncer version from image tags", () => {
+    expect(pgbouncerVersionFromImage("edoburu/pgbouncer:v1.24.1-p1")).toEqual({ major: 1, minor: 24, patch: 1 });
+    expect(pgbouncerVersionFromImage("edoburu/pgbouncer:v1.26.0-p0")).toEqual({ major: 1, minor: 26, patch: 0 });
+    expect(pgbouncerVersionFromImage("bitnami/pgbouncer:1.21")).toEqual({ major: 1, minor: 21, patch: 0 });
+    expect(pgbouncerVersionFromImage("registry.local:5000/pgbouncer:1.18.0")).toEqual({ major: 1, minor: 18, patch: 0 });
+    expect(pgbouncerVersionFromImage(`edoburu/pgbouncer@sha256:${"a".repeat(64)}`)).toBeUndefined();
+  });
+
+  it("refuses names and values that would need quoting tricks", () => {
+    expect(() => renderPgBouncerIni({ ...base, databases: ['x" host=evil'] })).toThrow(/database name/);
+    expect(() => renderPgBouncerIni({ ...base, databases: ["a b"] })).toThrow();
+    expect(() => renderPgBouncerIni({ ...base, server: { host: "postgres dbname=other", port: 5432 } })).toThrow(/host/);
+    expect(() => renderPgBouncerIni({ ...base, authFile: "/etc/x\nadmin_users = app" })).toThrow();
+    expect(() => renderPgBouncerIni({ ...base, pool: { ...base.pool, defaultPoolSize: 0 } })).toThrow();
+    expect(() => renderPgBouncerIni({ ...base, pool: { ...base.pool, mode: "bogus" as "session" } })).toThrow(/pool mode/);
+  });
+});
+
+describe("auth file", () => {
+  /** pgBouncer's auth_file syntax: two double-quoted fields, `""` inside a field is a quote. */
+  function parseAuthFile(text: string): [string, string][] {
+    return text
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => {
+        const m = /^"((?:[^"]|"")*)"\s+"((?:[^"]|"")*)"\s*$/.exec(l);
+        if (!m) throw new Error(`bad auth_file line ${l}`);
+        return [m[1].replace(/""/g, '"'), m[2].replace(/""/g, '"')];
+      });
+  }
+
+  it("holds exactly one credential, the auth role's, and survives quotes in the password", () => {
+    const pw = 'pa"ss wo""rd\\x';
+    expect(parseAuthFile(renderAuthFile(PGBOUNCER_AUTH_ROLE, pw))).toEqual([[PGBOUNCER_AUTH_ROLE, pw]]);
+  });
+
+  it("refuses a multi-line password (it would add a line) and unsafe role names", () => {
+    expect(() => renderAuthFile(PGBOUNCER_AUTH_ROLE, "a\n\"app_owner\" \"x\"")).toThrow();
+    expect(() => renderAuthFile('x" "y', "pw")).toThrow();
+  });
+});
+
+describe("auth lookup SQL", () => {
+  const fnDef = () => {
+    const def = authSetupStatements("my_app").find((s) => /CREATE\s+(OR\s+REPLACE\s+)?FUNCTION/i.test(s));
+    if (!def) throw new Error("no function definition");
+    return def;
+  };
+
+  it("defines the lookup as SECURITY DEFINER with a pinned search_path", () => {
+    const def = fnDef();
+    expect(def).toMatch(new RegExp(`FUNCTION\\s+"?${AUTH_SCHEMA}"?\\."?${AUTH_FUNCTION}"?\\s*\\(`, "i"));
+    expect(def).toMatch(/\bSECURITY\s+DEFINER\b/i);
+    expect(def).toMatch(/\bSET\s+search_path\s*(=|TO)\s*pg_catalog\s*,\s*pg_temp\b/i);
+    // reads the catalog that holds verifiers, schema-qualified
+    expect(def).toMatch(/\bpg_catalog\.pg_authid\b/);
+  });
+
+  it("filters out roles a pooled login must never become", () => {
+    const body = fnDef();
+    expect(body).toMatch(/\brolcanlogin\b/);
+    expect(body).toMatch(/NOT\s+\w+\.rolsuper\b/);
+    expect(body).toMatch(/NOT\s+\w+\.rolreplication\b/);
+    expect(body).toMatch(/NOT\s+\w+\.rolbypassrls\b/);
+    expect(body).toMatch(/\brolvaliduntil\b/);
+  });
+
+  it("locks the function and schema down to the auth role", () => {
+    const stmts = authSetupStatements("my_app", "pool_auth");
+    const has = (re: RegExp) => expect(stmts.some((s) => re.test(s))).toBe(true);
+    has(/^REVOKE\s+ALL\s+ON\s+FUNCTION\s+\S+\s+FROM\s+PUBLIC$/i);
+    has(/^GRANT\s+EXECUTE\s+ON\s+FUNCTION\s+\S+\s+TO\s+"pool_auth"$/i);
+    has(/^REVOKE\s+ALL\s+ON\s+SCHEMA\s+"pgbouncer"\s+FROM\s+PUBLIC$/i);
+    has(/^GRANT\s+USAGE\s+ON\s+SCHEMA\s+"pgbouncer"\s+TO\s+"pool_auth"$/i);
+    has(/^GRANT\s+CONNECT\s+ON\s+DATABASE\s+"my_app"\s+TO\s+"pool_auth"$/i);
+    expect(stmts.join("\n")).not.toMatch(/GRANT\s+\w+(\s*,\s*\w+)*\s+ON\s+[^;]*\s+TO\s+PUBLIC/i);
+  });
+
+  it("installs the lookup into every app database, each in its own transaction, stopping at the first error", () => {
+    const script = renderAuthSetupScript(["b_app", "a_app", "b_app"]);
+    expect(script).toMatch(/^\\set ON_ERROR_STOP on$/m);
+    const connects = [...script.matchAll(/^\\connect\s+"([a-z_]+)"$/gm)].map((m) => m[1]);
+    expect(connects.sort()).toEqual(["a_app", "b_app"]);
+    const blocks = script.split(/^\\connect .*$/m).slice(1);
+    for (const b of blocks) {
+      const begin = b.search(/^BEGIN;$/m);
+      expect(begin).toBeGreaterThanOrEqual(0);
+      expect(b.search(/CREATE OR REPLACE FUNCTION/)).toBeGreaterThan(begin);
+      expect(b.trim().endsWith("COMMIT;")).toBe(true);
+    }
+  });
+
+  it("refuses identifiers it would have to quote", () => {
+    expect(() => authSetupStatements('x"; DROP DATABASE y; --')).toThrow();
+    expect(() => authSetupStatements("ok", "Auth")).toThrow();
+  });
+});
+
+describe("pgAdmin provisioning", () => {
+  const server = { name: "homelab-postgres (dev)", group: "homelab", host: "postgres", port: 5432, maintenanceDb: "postgres", username: "postgres", sslmode: "prefer" as const };
+
+  it("servers.json describes one server on the docker network, with its password only via the passfile", () => {
+    const json = JSON.parse(renderServersJson([server])) as { Servers: Record<string, Record<string, unknown>> };
+    const list = Object.values(json.Servers);
+    expect(list).toHaveLength(1);
+    const s = list[0];
+    expect(s).toMatchObject({ Host: "postgres", Port: 5432, Username: "postgres", MaintenanceDB: "postgres" });
+    // pgAdmin's required attributes
+    for (const k of ["Name", "Group", "Port", "Username", "MaintenanceDB"]) expect(s[k]).toBeDefined();
+    const params = s.ConnectionParameters as Record<string, unknown>;
+    expect(params.passfile).toBe(PASSFILE_IN_STORAGE);
+    // no password value anywhere in the file
+    const keys: string[] = [];
+    const walk = (v: unknown): void => {
+      if (v && typeof v === "object") {
+        for (const [k, x] of Object.entries(v)) {
+          keys.push(k);
+          walk(x);
+        }
+      }
+    };
+    walk(json);
+    expect(keys.filter((k) => /password/i.test(k))).toEqual([]);
+  });
+
+  it("asks for TLS when the server has it", () => {
+    const json = JSON.parse(renderServersJson([{ ...server, sslmode: "require" }])) as { Servers: Record<string, { ConnectionParameters: { sslmode: string } }> };
+    expect(json.Servers["1"].ConnectionParameters.sslmode).toBe("require");
+  });
+
+  it("escapes pgpass fields the way libpq reads them", () => {
+    /** libpq: fields split on unescaped ':', backslash escapes the next character. */
+    const parse = (line: string): string[] => {
+      const fields: string[] = [""];
+      for (let i = 0; i < line.length; i++) {
+        if (line[i] === "\\" && i + 1 < line.length) fields[fields.length - 1] += line[++i];
+        else if (line[i] === ":") fields.push("");
+        else fields[fields.length - 1] += line[i];
+      }
+      return fields;
+    };
+    const pw = "a:b\\c:d";
+    const text = renderPgpass([{ host: "postgres", port: 5432, database: "*", user: "postgres", password: pw }]);
+    expect(text.trimEnd().split("\n")).toHaveLength(1);
+    expect(parse(text.trimEnd())).toEqual(["postgres", "5432", "*", "postgres", pw]);
+  });
+
+  it("puts the pgpass where pgAdmin resolves the passfile: the user's storage directory", () => {
+    expect(pgadminStorageDirName("ops@example.com")).toBe("ops_example.com");
+    expect(pgadminStorageDirName("1ops@example.com")).toBe("pga_user_1ops_example.com");
+    const sh = renderPgAdminEntrypoint({ email: "ops@example.com", pgpassSource: "/p/pgpass" });
+    expect(sh).toContain(`/var/lib/pgadmin/storage/ops_example.com${PASSFILE_IN_STORAGE}`);
+    expect(sh.split("\n").filter((l) => l.startsWith("exec "))).toHaveLength(1);
+  });
+});
