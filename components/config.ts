@@ -119,8 +119,9 @@ export interface StackConfig {
 
 /** pgvector-enabled, pinned. Tag names the Postgres major the files are rendered for. */
 export const DEFAULT_POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg17";
-export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.24.1-p1";
-export const DEFAULT_PGADMIN_IMAGE = "dpage/pgadmin4:9.8.0";
+/** 1.26.0 fixes CVE-2026-19888 (unauthenticated crash via SCRAM) and the 1.25.2 crash fixes. */
+export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.26.0-p0";
+export const DEFAULT_PGADMIN_IMAGE = "dpage/pgadmin4:9.17";
 
 /** Connections Postgres keeps for superusers (superuser_reserved_connections default). */
 export const SUPERUSER_RESERVED = 3;

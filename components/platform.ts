@@ -5,6 +5,8 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase, Credentials } from "./app-database";
 import { CiAccess } from "./ci-access";
+import { PgAdmin } from "./pgadmin";
+import { PgBouncer } from "./pooler";
 import type { StackConfig } from "./config";
 import { accessModel } from "./render/access";
 import { PostgresServer } from "./server";
@@ -35,6 +37,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly databases: pulumi.Output<Record<string, DatabaseOutput>>;
   readonly server: PostgresServer;
   readonly apps: AppDatabase[];
+  readonly pooler?: PgBouncer;
+  readonly pgadmin?: PgAdmin;
+  readonly pgadminUrl?: pulumi.Output<string>;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -75,7 +80,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       { ...child, dependsOn: [this.server.container] },
     );
 
+    // The pooler grants its auth role CONNECT itself (after the apps exist), so the
+    // access model here has no pooler role: that would make apps wait on the pooler.
     const model = accessModel(cfg.apps);
+    const pooled = cfg.pgbouncer.enabled ? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
     this.apps = cfg.apps.map(
       (app, i) =>
         new AppDatabase(
@@ -84,11 +92,54 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             app,
             access: model[i],
             direct: { host: bindAddress, port: cfg.postgres.port },
+            pooled,
             requireTls: cfg.postgres.tls.enabled,
           },
           { parent: this, providers: [pgProvider] },
         ),
     );
+
+    const tls = cfg.postgres.tls;
+    if (cfg.pgbouncer.enabled) {
+      this.pooler = new PgBouncer(
+        "pgbouncer",
+        {
+          stack: cfg.stack,
+          config: cfg.pgbouncer,
+          apps: cfg.apps,
+          network: this.server.network.name,
+          bindAddress,
+          tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
+          admin: {
+            host: bindAddress,
+            port: cfg.postgres.port,
+            password: this.server.superuserPassword,
+            sslmode: tls.enabled ? "require" : "disable",
+          },
+          databasesReady: this.apps.map((a) => a.ready),
+          // a new cluster (container replaced) re-installs the lookup function
+          rerunOn: [this.server.container.id],
+        },
+        { parent: this, providers: [dockerProvider, pgProvider] },
+      );
+      this.poolerPort = this.pooler.port;
+    }
+
+    if (cfg.pgadmin.enabled) {
+      this.pgadmin = new PgAdmin(
+        "pgadmin",
+        {
+          stack: cfg.stack,
+          config: cfg.pgadmin,
+          network: this.server.network.name,
+          bindAddress,
+          superuserPassword: this.server.superuserPassword,
+          tls: tls.enabled,
+        },
+        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
+      );
+      this.pgadminUrl = this.pgadmin.url;
+    }
 
     this.host = bindAddress;
     this.port = cfg.postgres.port;

@@ -568,6 +568,8 @@ export const portBindingPolicy = resourceRule<PortBindingConfig>({
 export interface ImagesPinnedConfig extends ExemptionConfig {
   requireDigestInStacks: string[];
   forbiddenTags: string[];
+  /** Exact image refs whose missing digest is tolerated (the tag rules still apply). */
+  digestExemptImages: string[];
 }
 
 export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
@@ -593,10 +595,16 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
         default: ["latest"],
         description: "Floating tags that are never accepted.",
       },
+      digestExemptImages: {
+        type: "array",
+        items: { type: "string" },
+        default: [],
+        description: "Exact image references (name:tag) excused from the digest requirement, e.g. until a digest is recorded. Tags are still checked.",
+      },
       ...exemptionSchema,
     },
   },
-  defaults: { requireDigestInStacks: ["prod"], forbiddenTags: ["latest"], exemptResources: [] },
+  defaults: { requireDigestInStacks: ["prod"], forbiddenTags: ["latest"], digestExemptImages: [], exemptResources: [] },
   check: (props, { args, config, stack }, report) => {
     const isContainer = args.type === TYPES.container;
     const ref = read(props, isContainer ? "image" : "name");
@@ -609,7 +617,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
     }
     if (isContainer && isImageId(ref)) return;
     const problems = imagePinProblems(ref, {
-      requireDigest: config.requireDigestInStacks.includes(stack),
+      requireDigest: config.requireDigestInStacks.includes(stack) && !config.digestExemptImages.includes(ref),
       forbiddenTags: config.forbiddenTags,
     });
     for (const p of problems) report(`image ${p}`);

@@ -26,7 +26,7 @@ export const UNKNOWN_NUMBER = "3eeb2bf0-c639-47a8-9e75-3b44932eb421";
 export const PROJECT = "homelab-postgres";
 
 type AnyPolicy = ResourceValidationPolicy | StackValidationPolicy;
-type PolicyConfig = Record<string, unknown>;
+export type PolicyConfig = Record<string, unknown>;
 
 const UnknownError = UnknownValueError as unknown as new (...args: never[]) => Error;
 

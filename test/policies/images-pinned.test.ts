@@ -52,6 +52,13 @@ describe("rule 2: images are pinned", () => {
       ]);
     });
 
+    it("excuses exactly the images listed in digestExemptImages from the digest, not from the tag rules", async () => {
+      const config = { digestExemptImages: ["edoburu/pgbouncer:v1.26.0-p0", "postgres:latest"] };
+      expect((await image("edoburu/pgbouncer:v1.26.0-p0", "prod", config)).violations).toEqual([]);
+      expect((await image("edoburu/pgbouncer:v1.26.1-p0", "prod", config)).violations).toEqual([expect.stringMatching(/not pinned by digest/)]);
+      expect((await image("postgres:latest", "prod", config)).violations).toEqual([expect.stringMatching(/floating tag "latest"/)]);
+    });
+
     it("accepts tag + digest and digest alone", async () => {
       expect((await image(`pgvector/pgvector:0.8.0-pg17@${DIGEST}`, "prod")).violations).toEqual([]);
       expect((await image(`pgvector/pgvector@${DIGEST}`, "prod")).violations).toEqual([]);

@@ -3,7 +3,9 @@
 // that every credential the program hands the engine is a Pulumi secret.
 import { credentialFilesFromEnv, findCredentialPaths, TYPES } from "../../policies/rules";
 import { isSecretValue, ProgramResult, RegisteredResource, reveal } from "../helpers/program";
-import { PackResult, runPack, StackResourceInit } from "./helpers";
+import * as fs from "fs";
+import * as path from "path";
+import { PackResult, PolicyConfig, runPack, StackResourceInit } from "./helpers";
 
 /**
  * The resources as the engine hands them to the pack: inputs with secrets
@@ -21,8 +23,13 @@ export function toPolicyResources(resources: RegisteredResource[]): StackResourc
   }));
 }
 
-export async function runPackOnProgram(stack: string, result: ProgramResult): Promise<PackResult> {
-  return runPack(stack, toPolicyResources(result.resources));
+/** The pack config the repository ships (`--policy-pack-config policies/config.json`). */
+export function shippedPackConfig(): Record<string, PolicyConfig> {
+  return JSON.parse(fs.readFileSync(path.join(__dirname, "../../policies/config.json"), "utf8")) as Record<string, PolicyConfig>;
+}
+
+export async function runPackOnProgram(stack: string, result: ProgramResult, config: Record<string, PolicyConfig> = shippedPackConfig()): Promise<PackResult> {
+  return runPack(stack, toPolicyResources(result.resources), config);
 }
 
 /** Paths (as findCredentialPaths writes them) that sit inside a secret wrapper. */

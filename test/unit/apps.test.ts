@@ -23,18 +23,21 @@ describe("apps", () => {
     base = await runProgram("dev", { overrides: { apps: APPS } });
   });
 
+  const ofApps = (type: string) => ofType(base, type).filter((r) => r.parent.includes("homelab:postgres:AppDatabase::"));
+
   it("creates exactly one password, owner role and database per app, plus one per read-only user", () => {
-    const roles = ofType(base, T.role).map((r) => reveal(r.inputs.name));
+    const roles = ofApps(T.role).map((r) => reveal(r.inputs.name));
     expect(roles.sort()).toEqual(["langfuse_owner", "n8n_main_analytics", "n8n_main_owner"]);
     const dbs = ofType(base, T.database).map((d) => [reveal(d.inputs.name), reveal(d.inputs.owner)]);
     expect(dbs.sort()).toEqual([["langfuse", "langfuse_owner"], ["n8n_main", "n8n_main_owner"]]);
-    const appPasswords = ofType(base, T.password).filter((p) => p.name !== "postgres-superuser-password");
+    const appPasswords = ofApps(T.password);
     expect(appPasswords.map((p) => p.name).sort()).toEqual(["langfuse-owner-password", "n8n-main-analytics-password", "n8n-main-owner-password"]);
     for (const p of appPasswords) expect(p.inputs.length).toBeGreaterThanOrEqual(32);
   });
 
   it("gives app roles login and none of the escalating attributes", () => {
     for (const r of ofType(base, T.role)) {
+      // every role, app or pooler auth: login only
       expect(r.inputs).toMatchObject({ login: true, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false });
     }
     expect(byName(base, T.role, "langfuse-owner").inputs.connectionLimit).toBe(30);
@@ -57,11 +60,14 @@ describe("apps", () => {
     expect(n8n).toMatchObject({ database: "n8n_main", user: "n8n_main_owner" });
     expect(parse(n8n.url)).toMatchObject({ user: "n8n_main_owner", password: n8n.password, host: "127.0.0.1", port: "5432", database: "n8n_main" });
     expect(parse(n8n.readonlyUsers.analytics.url)).toMatchObject({ user: "n8n_main_analytics", database: "n8n_main" });
+    // pooled: same credentials, pgBouncer's port (Pulumi.dev.yaml: 6432)
+    expect(parse(n8n.pooledUrl ?? "")).toMatchObject({ user: "n8n_main_owner", password: n8n.password, host: "127.0.0.1", port: "6432", database: "n8n_main" });
+    expect(base.outputs.poolerPort).toBe(6432);
   });
 
   it("retains databases and their owner roles when an app is removed, never drops them", () => {
     for (const d of ofType(base, T.database)) expect(d.retainOnDelete || d.protect).toBe(true);
-    const retained = ofType(base, T.role).filter((r) => r.retainOnDelete).map((r) => reveal(r.inputs.name));
+    const retained = ofApps(T.role).filter((r) => r.retainOnDelete).map((r) => reveal(r.inputs.name));
     expect(retained.sort()).toEqual(["langfuse_owner", "n8n_main_owner"]);
   });
 

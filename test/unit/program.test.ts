@@ -159,6 +159,12 @@ describe("prod stack", () => {
     for (const x of ports(prod)) expect(["0.0.0.0", "::", "", undefined]).not.toContain(x.ip);
   });
 
+  it("exports pgAdmin's URL on the bind address and its password as a secret", () => {
+    expect(prod.outputs.pgadminUrl).toBe("http://100.90.1.7:5050");
+    expect(prod.secretOutputs).toContain("pgadminPassword");
+    expect(prod.outputs.poolerPort).toBe(6432);
+  });
+
   it("talks to the docker host from config", () => {
     const providers = prod.resources.filter((r) => r.type === "pulumi:providers:docker");
     expect(providers.map((p) => reveal(p.inputs.host))).toEqual(["ssh://ops@homelab"]);
@@ -199,6 +205,16 @@ describe("prod stack", () => {
     expect(upload(c, "/etc/postgresql/postgresql.conf")).toMatch(/^ssl = 'on'$/m);
     const urls = Object.values(r.outputs.databases as Record<string, { url: string }>).map((d) => d.url);
     for (const u of urls) expect(u).toMatch(/\?sslmode=require$/);
+  });
+});
+
+describe("optional parts", () => {
+  it("without pgBouncer: no pooler container, no poolerPort, pooledUrl absent", async () => {
+    const r = await runProgram("dev", { overrides: { pgbouncer: { enabled: false } } });
+    expect(r.outputs.poolerPort).toBeUndefined();
+    expect(ofType(r, T.container).map((c) => c.name)).toEqual(["postgres-container"]);
+    for (const db of Object.values(r.outputs.databases as Record<string, { pooledUrl?: string }>)) expect(db.pooledUrl).toBeUndefined();
+    expect(r.outputs.pgadminUrl).toBeUndefined();
   });
 });
 
