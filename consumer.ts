@@ -4,16 +4,9 @@
 //   const pg = new pulumi.StackReference("organization/homelab-postgres/prod");
 //   const db = appDatabase(pg, "langfuse");   // db.url, db.pooledUrl: secret
 import * as pulumi from "@pulumi/pulumi";
+import type { DatabaseEntry } from "./components/outputs";
 
-/** One entry of the platform's `databases` output (see DESIGN.md). */
-export interface DatabaseEntry {
-  database: string;
-  user: string;
-  password: string;
-  url: string;
-  pooledUrl?: string;
-  readonlyUsers?: Record<string, { user: string; password: string; url: string; pooledUrl?: string }>;
-}
+export type { DatabaseEntry };
 
 export interface AppConnection {
   database: pulumi.Output<string>;

@@ -49,7 +49,7 @@ const cfg = parseConfig("bench", {
 const secret = () => randomBytes(24).toString("base64url");
 const superPassword = secret();
 const authPassword = secret();
-const model = accessModel(cfg.apps, { poolerAuthRole: PGBOUNCER_AUTH_ROLE });
+const model = accessModel(cfg.apps);
 const passwords = Object.fromEntries(model.flatMap((a) => a.roles).map((r) => [r.name, secret()]));
 // direct runs need as many connections per role as the sweep has clients
 for (const a of model) for (const r of a.roles) r.connectionLimit = maxConnections;

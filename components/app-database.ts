@@ -4,7 +4,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppConfig } from "./config";
-import { APP_ROLE_ATTRIBUTES, AppAccess, renderConnectionUrl } from "./render/access";
+import { AppAccess, renderConnectionUrl } from "./render/access";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */
 export interface Endpoint {
@@ -23,8 +23,6 @@ export interface AppDatabaseArgs {
   pooled?: Endpoint;
   /** Append `sslmode=require` to URLs (TLS on). */
   requireTls: boolean;
-  /** Resources that must exist first (e.g. the pooler auth role that gets CONNECT). */
-  dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
 export interface Credentials {
@@ -50,7 +48,7 @@ export class AppDatabase extends pulumi.ComponentResource {
     const roles = new Map<string, postgresql.Role>();
     const credentials = new Map<string, Credentials>();
     for (const spec of access.roles) {
-      const suffix = spec.kind === "owner" ? "owner" : spec.name.slice(access.database.name.length + 1);
+      const suffix = spec.kind === "owner" ? "owner" : spec.user;
       // keepers: changing `rotation` in config replaces this password, and only this one
       const pw = new random.RandomPassword(`${name}-${suffix}-password`, { length: 40, special: false, keepers: { rotation: app.rotation } }, child);
       const password = pulumi.secret(pw.result);
@@ -59,8 +57,8 @@ export class AppDatabase extends pulumi.ComponentResource {
       // database. Read-only roles own nothing; their grants go first, then they are dropped.
       const role = new postgresql.Role(
         `${name}-${suffix}`,
-        { name: spec.name, ...APP_ROLE_ATTRIBUTES, connectionLimit: spec.connectionLimit, password },
-        { ...child, additionalSecretOutputs: ["password"], dependsOn: args.dependsOn, retainOnDelete: spec.kind === "owner" },
+        { name: spec.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password },
+        { ...child, additionalSecretOutputs: ["password"], retainOnDelete: spec.kind === "owner" },
       );
       roles.set(spec.name, role);
       const url = (e: Endpoint) =>
@@ -81,23 +79,26 @@ export class AppDatabase extends pulumi.ComponentResource {
     // retainOnDelete: removing an app from config forgets the database, never drops its data
     this.database = new postgresql.Database(
       name,
-      { name: access.database.name, owner: access.database.owner, template: "template0", encoding: "UTF8" },
+      { name: access.database.name, owner: access.database.owner, template: access.database.template, encoding: access.database.encoding },
       { ...child, dependsOn: [...roles.values()], retainOnDelete: true },
     );
 
     // One chain per database: parallel GRANTs on the same catalog row fail with
     // "tuple concurrently updated", so each statement waits for the previous one.
+    // What stays with a retained database stays when the app is removed: dropping an
+    // extension there would fail on (or silently break) the data that uses it, and
+    // un-revoking PUBLIC would open the database to every login.
     let last: pulumi.Resource = this.database;
-    const after = (extra: pulumi.Resource[] = []) => ({ ...child, dependsOn: [last, ...extra] });
+    const after = (extra: pulumi.Resource[] = [], retainOnDelete = false) => ({ ...child, dependsOn: [last, ...extra], retainOnDelete });
     for (const ext of access.extensions) {
-      last = new postgresql.Extension(`${name}-ext-${ext.name}`, { name: ext.name, database: ext.database }, after());
+      last = new postgresql.Extension(`${name}-ext-${ext.name}`, { name: ext.name, database: ext.database }, after([], true));
     }
     for (const g of access.grants) {
       const grantee = roles.get(g.role);
       last = new postgresql.Grant(
         `${name}-${g.role}-${g.objectType}`,
         { database: g.database, role: g.role, objectType: g.objectType, schema: g.schema, privileges: g.privileges },
-        after(grantee ? [grantee] : []),
+        after(grantee ? [grantee] : [], g.role === "public"),
       );
     }
     for (const d of access.defaultPrivileges) {
@@ -112,7 +113,7 @@ export class AppDatabase extends pulumi.ComponentResource {
     const ownerName = access.roles.find((r) => r.kind === "owner")?.name;
     if (!ownerName) throw new Error(`access model for ${app.name} has no owner role`);
     this.owner = credentials.get(ownerName) as Credentials;
-    for (const ro of app.readonlyUsers) this.readonlyUsers[ro.user] = credentials.get(ro.role) as Credentials;
+    for (const spec of access.roles) if (spec.user) this.readonlyUsers[spec.user] = credentials.get(spec.name) as Credentials;
 
     this.registerOutputs({ database: this.database.name, user: this.owner.user, url: this.owner.url });
   }

@@ -3,6 +3,7 @@
 // problem at once, each with the key path it sits at. `loadStackConfig` reads the
 // Pulumi config and throws a single ConfigError before any resource exists.
 import * as net from "net";
+import { isManagedSetting, SUPERUSER_RESERVED } from "./render/postgresql-conf";
 import { CONF_KEY } from "./render/quote";
 
 export const PROJECT = "homelab-postgres";
@@ -123,8 +124,7 @@ export const DEFAULT_POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg17";
 export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.26.0-p0";
 export const DEFAULT_PGADMIN_IMAGE = "dpage/pgadmin4:9.17";
 
-/** Connections Postgres keeps for superusers (superuser_reserved_connections default). */
-export const SUPERUSER_RESERVED = 3;
+export { SUPERUSER_RESERVED };
 /** Connections left outside pgBouncer's pools: migrations, backup, pgAdmin, admin shells. */
 export const DIRECT_HEADROOM = 10;
 
@@ -141,19 +141,12 @@ export const KNOWN_EXTENSIONS = new Set([
   "cube", "earthdistance", "pg_buffercache", "tsm_system_rows", "isn", "seg",
 ]);
 
-/** Settings the program owns: overriding them would break binding, auth, TLS or backups. */
-export const MANAGED_SETTINGS = new Set([
-  "listen_addresses", "port", "hba_file", "ident_file", "config_file", "data_directory",
-  "password_encryption", "ssl", "ssl_cert_file", "ssl_key_file", "ssl_ca_file", "archive_mode",
-  "archive_command", "archive_timeout", "restore_command", "unix_socket_directories",
-  "max_connections", "shared_preload_libraries", "wal_level",
-]);
-
 export const APP_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
 const READONLY_USER = /^[a-z][a-z0-9_]{0,13}$/;
 const EMAIL = /^[^\s@'"\\]+@[^\s@'"\\]+\.[a-z]{2,}$/i;
 const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
-const IMAGE_REF = /^[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
+// [registry[:port]/]path[:tag][@sha256:digest]
+const IMAGE_REF = /^(?:[a-z0-9][a-z0-9.-]*(?::\d{1,5})?\/)?[a-z0-9][a-z0-9._/-]*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
 
 // ---------------------------------------------------------------- errors
 
@@ -328,10 +321,12 @@ export function cronProblem(expr: string): string | undefined {
 
 /** Postgres major from tags like `pgvector/pgvector:0.8.0-pg17`, `postgres:16.4`, `postgres:15-bookworm`. */
 export function majorFromImage(image: string): number | undefined {
-  const tag = image.split("@")[0].split(":")[1] ?? "";
+  const ref = image.split("@")[0];
+  const last = ref.slice(ref.lastIndexOf("/") + 1);
+  const tag = last.split(":")[1] ?? "";
   const pg = /(?:^|[-_])pg(\d{2})(?:$|[-_.])/.exec(tag);
   if (pg) return Number(pg[1]);
-  if (/^postgres$|\/postgres$/.test(image.split(":")[0])) {
+  if (/^postgres$/.test(last.split(":")[0])) {
     const m = /^(\d{2})(?:$|[.-])/.exec(tag);
     if (m) return Number(m[1]);
   }
@@ -342,7 +337,9 @@ export function majorFromImage(image: string): number | undefined {
 export function imageProblem(image: string): string | undefined {
   if (!IMAGE_REF.test(image)) return `${JSON.stringify(image)} is not an image reference`;
   const [ref, digest] = image.split("@");
-  const tag = ref.includes(":") ? ref.split(":").pop() : undefined;
+  // a ':' after the last '/' is a tag; before it, a registry port
+  const last = ref.slice(ref.lastIndexOf("/") + 1);
+  const tag = last.includes(":") ? last.split(":").pop() : undefined;
   if (!digest && !tag) return `${JSON.stringify(image)} has no tag: pin a version`;
   if (tag === "latest") return `${JSON.stringify(image)} uses 'latest': pin a version`;
   return undefined;
@@ -416,6 +413,13 @@ export function parseConfig(stack: string, raw: RawConfig): StackConfig {
   });
   if (ci.tailnetKey && ci.tags.length === 0) r.problem(`${P}:ci.tags`, "an auth key for CI must carry at least one tag");
 
+  // a loopback bind on a remote docker host is unreachable for the postgresql provider,
+  // which connects from the machine running `pulumi up` to <bind address>:<port>
+  const bindsLoopback = tailscale.device === undefined && (tailscale.ip === undefined || isLoopbackIPv4(tailscale.ip));
+  if (bindsLoopback && dockerHost !== undefined && !dockerHost.startsWith("unix://") && !dockerHost.startsWith("npipe://")) {
+    r.problem(`${P}:dockerHost`, `${dockerHost} is remote but the bind address is loopback: set tailscale.ip or tailscale.device so this machine can reach Postgres`);
+  }
+
   // published ports must not clash (they share one bind address)
   const ports: [string, number][] = [[`${P}:postgres.port`, postgres.port]];
   if (pgbouncer.enabled) ports.push([`${P}:pgbouncer.port`, pgbouncer.port]);
@@ -439,9 +443,14 @@ function parsePostgres(r: Reader, raw: unknown): PostgresConfig {
   const imgProblem = imageProblem(image);
   if (imgProblem) r.problem(`${path}.image`, imgProblem);
   const derived = majorFromImage(image);
-  const majorVersion = r.int(o, "majorVersion", path, derived ?? 0, 15, 18);
-  if (majorVersion === 0) {
-    r.problem(`${path}.majorVersion`, `cannot tell the Postgres major version from ${JSON.stringify(image)}; set postgres.majorVersion`);
+  // 18 moved the image's data volume to /var/lib/postgresql; the server mounts 15-17's layout
+  const majorVersion = r.int(o, "majorVersion", path, derived ?? 0, 15, 17);
+  if (majorVersion === 0 && o.majorVersion === undefined) {
+    r.problem(`${path}.majorVersion`, `cannot tell the Postgres major version from ${JSON.stringify(image)}; set postgres.majorVersion (15-17)`);
+  } else if (derived !== undefined && o.majorVersion !== undefined && derived !== majorVersion) {
+    r.problem(`${path}.majorVersion`, `says ${majorVersion} but the image tag says ${derived}`);
+  } else if (derived !== undefined && (derived < 15 || derived > 17)) {
+    r.problem(`${path}.image`, `Postgres ${derived} is not supported (15-17)`);
   }
   const settings: Record<string, ConfValue> = {};
   const rawSettings = o.settings;
@@ -452,7 +461,7 @@ function parsePostgres(r: Reader, raw: unknown): PostgresConfig {
       for (const [k, v] of Object.entries(rawSettings as Obj)) {
         const kp = `${path}.settings.${k}`;
         if (!CONF_KEY.test(k)) r.problem(kp, "not a postgresql.conf parameter name");
-        else if (MANAGED_SETTINGS.has(k)) r.problem(kp, "is managed by the program and cannot be overridden here");
+        else if (isManagedSetting(k)) r.problem(kp, "is managed by the program and cannot be set here (listen/port/auth/TLS/archive/include/preload keys)");
         else if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
           r.problem(kp, `expected a string, number or boolean, got ${describe(v)}`);
         } else if (/[\r\n\0]/.test(String(v))) r.problem(kp, "value must be a single line");

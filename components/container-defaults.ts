@@ -22,7 +22,7 @@ export interface HardeningArgs {
 /** The ContainerArgs every platform container starts from. */
 export function hardenedContainerArgs(a: HardeningArgs): Pick<
   docker.ContainerArgs,
-  "labels" | "memory" | "restart" | "securityOpts" | "logDriver" | "logOpts" | "healthcheck" | "wait" | "waitTimeout" | "destroyGraceSeconds"
+  "labels" | "memory" | "restart" | "securityOpts" | "logDriver" | "logOpts" | "healthcheck" | "wait" | "waitTimeout" | "destroyGraceSeconds" | "stopTimeout"
 > {
   return {
     labels: [
@@ -38,8 +38,11 @@ export function hardenedContainerArgs(a: HardeningArgs): Pick<
     healthcheck: { tests: a.healthcheck, interval: "10s", timeout: "5s", retries: 6, startPeriod: "60s" },
     wait: true,
     waitTimeout: a.waitTimeoutSeconds ?? 300,
-    // Postgres needs time for a clean shutdown checkpoint before a replacement starts
+    // Postgres needs time for its shutdown checkpoint: on a Pulumi replacement
+    // (destroyGraceSeconds) and on docker stop/restart or host shutdown (stopTimeout),
+    // instead of Docker's 10 s before SIGKILL and crash recovery
     destroyGraceSeconds: 60,
+    stopTimeout: 60,
   };
 }
 

@@ -8,7 +8,8 @@ import { CiAccess } from "./ci-access";
 import { PgAdmin } from "./pgadmin";
 import { PgBouncer } from "./pooler";
 import type { StackConfig } from "./config";
-import { accessModel } from "./render/access";
+import type { DatabaseEntry } from "./outputs";
+import { accessModel, clusterGrants } from "./render/access";
 import { PostgresServer } from "./server";
 import { resolveBindAddress } from "./tailnet";
 
@@ -17,24 +18,13 @@ export interface PostgresPlatformArgs {
   config: StackConfig;
 }
 
-/** One entry of the `databases` stack output. */
-export interface DatabaseOutput {
-  database: string;
-  user: string;
-  password: string;
-  url: string;
-  pooledUrl?: string;
-  /** Read-only login roles of this app, by the name given in config. */
-  readonlyUsers: Record<string, { user: string; password: string; url: string; pooledUrl?: string }>;
-}
-
 export class PostgresPlatform extends pulumi.ComponentResource {
   readonly host: pulumi.Output<string>;
   readonly port: number;
   readonly poolerPort?: number;
   readonly network: pulumi.Output<string>;
   /** Secret: every app's connection details. */
-  readonly databases: pulumi.Output<Record<string, DatabaseOutput>>;
+  readonly databases: pulumi.Output<Record<string, DatabaseEntry>>;
   readonly server: PostgresServer;
   readonly apps: AppDatabase[];
   readonly pooler?: PgBouncer;
@@ -79,6 +69,17 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       },
       { ...child, dependsOn: [this.server.container] },
     );
+
+    // PUBLIC loses CONNECT/TEMPORARY on postgres and template1 (chained: one catalog row each,
+    // but the provider's own connection to `postgres` should not race the first revoke)
+    let previous: pulumi.Resource | undefined;
+    for (const g of clusterGrants()) {
+      previous = new postgresql.Grant(
+        `cluster-${g.role}-${g.database}`,
+        { database: g.database, role: g.role, objectType: g.objectType, privileges: g.privileges },
+        { parent: this, provider: pgProvider, dependsOn: previous ? [previous] : [] },
+      );
+    }
 
     // The pooler grants its auth role CONNECT itself (after the apps exist), so the
     // access model here has no pooler role: that would make apps wait on the pooler.

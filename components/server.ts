@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import type { PostgresConfig } from "./config";
 import { hardenedContainerArgs, publishedPort } from "./container-defaults";
 import { renderPgHba } from "./render/pg-hba";
+import { renderPostgresEntrypoint } from "./render/postgres-entrypoint";
 import { renderPostgresqlConf } from "./render/postgresql-conf";
 
 /** Paths inside the container; the integration test renders the same files with temp paths. */
@@ -18,6 +19,8 @@ export const CONTAINER = {
   socketDir: "/var/run/postgresql",
   /** uid/gid of `postgres` in the official (Debian-based) image. */
   uid: "999",
+  /** Wrapper around the image's entrypoint (render/postgres-entrypoint.ts). */
+  entrypoint: "/usr/local/bin/hlpg-entrypoint.sh",
   /** Superuser password for the image's initdb (POSTGRES_PASSWORD_FILE). */
   passwordFile: "/run/secrets/postgres-password",
   /** Name other containers on the stack network reach Postgres by. */
@@ -105,6 +108,11 @@ export class PostgresServer extends pulumi.ComponentResource {
       // a file, not POSTGRES_PASSWORD: env is readable by anyone who can `docker inspect`
       { file: CONTAINER.passwordFile, content: this.superuserPassword, permissions: "0600", owner: CONTAINER.uid, group: CONTAINER.uid },
       { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
+      {
+        file: CONTAINER.entrypoint,
+        content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh" }),
+        permissions: "0755",
+      },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
       ...(args.backup?.uploads ?? []),
     ];
@@ -124,6 +132,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       {
         name: `${stack}-postgres`,
         image,
+        entrypoints: [CONTAINER.entrypoint],
         command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
         envs: [
           `POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`,

@@ -1,22 +1,40 @@
 // The access model as data: one source of truth, two consumers. AppDatabase turns
 // it into postgresql provider resources; the integration test turns it into SQL
-// (renderAccessSql) and proves it on a real server.
+// (renderAccessSql) and proves it on a real server. Attributes, template and
+// encoding live here, so neither consumer can drift from the other.
 import type { AppConfig } from "../config";
 import { assertIdent, quoteIdent, quoteLiteral } from "./quote";
 
-export type RoleKind = "owner" | "readonly" | "service";
+export type RoleKind = "owner" | "readonly";
+
+/** Role attributes every app role gets: login, and none of the powers that escape the sandbox. */
+export const APP_ROLE_ATTRIBUTES = {
+  login: true,
+  superuser: false,
+  createDatabase: false,
+  createRole: false,
+  replication: false,
+  bypassRowLevelSecurity: false,
+  inherit: true,
+} as const;
+
+export type RoleAttributes = typeof APP_ROLE_ATTRIBUTES;
 
 export interface RoleSpec {
   name: string;
-  app?: string;
   kind: RoleKind;
+  /** For read-only roles: the user name as written in config (`analytics`). */
+  user?: string;
   connectionLimit: number;
+  attributes: RoleAttributes;
 }
 
 export interface DatabaseSpec {
   name: string;
-  app: string;
   owner: string;
+  /** template0: a clean database, whatever someone put into template1. */
+  template: "template0";
+  encoding: "UTF8";
 }
 
 export interface ExtensionSpec {
@@ -56,19 +74,31 @@ export interface AppAccess {
   defaultPrivileges: DefaultPrivilegeSpec[];
 }
 
-export interface AccessOptions {
-  /** Low-privilege role pgBouncer uses for auth_query; it needs CONNECT on every app database. */
-  poolerAuthRole?: string;
+/** Databases every cluster has; PUBLIC keeps no CONNECT or TEMPORARY on them. */
+export const MAINTENANCE_DATABASES = ["postgres", "template1"] as const;
+
+/**
+ * Cluster-wide grants: revoke PUBLIC's default CONNECT/TEMPORARY on the
+ * maintenance databases, so an app role reaches its own database and no other.
+ */
+export function clusterGrants(): GrantSpec[] {
+  return MAINTENANCE_DATABASES.map((database) => ({ database, role: "public", objectType: "database" as const, privileges: [] }));
 }
 
 /** Pure: the app list → roles, databases, extensions, grants and default privileges. */
-export function accessModel(apps: AppConfig[], opts: AccessOptions = {}): AppAccess[] {
+export function accessModel(apps: AppConfig[]): AppAccess[] {
   return apps.map((app) => {
     const db = assertIdent(app.database, "database name");
     const owner = assertIdent(app.owner, "role name");
     const roles: RoleSpec[] = [
-      { name: owner, app: app.name, kind: "owner", connectionLimit: app.connectionLimit },
-      ...app.readonlyUsers.map((u) => ({ name: assertIdent(u.role, "role name"), app: app.name, kind: "readonly" as const, connectionLimit: app.connectionLimit })),
+      { name: owner, kind: "owner", connectionLimit: app.connectionLimit, attributes: APP_ROLE_ATTRIBUTES },
+      ...app.readonlyUsers.map((u) => ({
+        name: assertIdent(u.role, "role name"),
+        kind: "readonly" as const,
+        user: u.user,
+        connectionLimit: app.connectionLimit,
+        attributes: APP_ROLE_ATTRIBUTES,
+      })),
     ];
     const grants: GrantSpec[] = [
       // Nobody but the owner (implicitly) and the roles below may connect.
@@ -85,12 +115,9 @@ export function accessModel(apps: AppConfig[], opts: AccessOptions = {}): AppAcc
       );
       defaultPrivileges.push({ database: db, owner, role: ro.name, schema: "public", objectType: "table", privileges: ["SELECT"] });
     }
-    if (opts.poolerAuthRole) {
-      grants.push({ database: db, role: assertIdent(opts.poolerAuthRole, "role name"), objectType: "database", privileges: ["CONNECT"] });
-    }
     return {
       app: app.name,
-      database: { name: db, app: app.name, owner },
+      database: { name: db, owner, template: "template0", encoding: "UTF8" },
       roles,
       extensions: app.extensions.map((name) => ({ database: db, name })),
       grants,
@@ -98,17 +125,6 @@ export function accessModel(apps: AppConfig[], opts: AccessOptions = {}): AppAcc
     };
   });
 }
-
-/** Role attributes every app role gets: login, and none of the powers that escape the sandbox. */
-export const APP_ROLE_ATTRIBUTES = {
-  login: true,
-  superuser: false,
-  createDatabase: false,
-  createRole: false,
-  replication: false,
-  bypassRowLevelSecurity: false,
-  inherit: true,
-} as const;
 
 const ALLOWED_PRIVILEGES = new Set(["CONNECT", "CREATE", "TEMPORARY", "USAGE", "SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"]);
 
@@ -127,41 +143,48 @@ function quoteExtension(name: string): string {
   return `"${name}"`;
 }
 
+/** CREATE ROLE options from the same attributes the provider resource gets. */
+function roleOptions(a: RoleAttributes): string {
+  const flag = (on: boolean, name: string) => (on ? name : `NO${name}`);
+  return [
+    flag(a.login, "LOGIN"), flag(a.superuser, "SUPERUSER"), flag(a.createDatabase, "CREATEDB"), flag(a.createRole, "CREATEROLE"),
+    flag(a.replication, "REPLICATION"), flag(a.bypassRowLevelSecurity, "BYPASSRLS"), flag(a.inherit, "INHERIT"),
+  ].join(" ");
+}
+
+function grantSql(g: GrantSpec): string {
+  const target =
+    g.objectType === "database" ? `DATABASE ${quoteIdent(g.database)}`
+    : g.objectType === "schema" ? `SCHEMA ${quoteIdent(g.schema ?? "public")}`
+    : `ALL TABLES IN SCHEMA ${quoteIdent(g.schema ?? "public")}`;
+  return g.privileges.length === 0
+    ? `REVOKE ALL ON ${target} FROM ${grantee(g.role)}`
+    : `GRANT ${privList(g.privileges)} ON ${target} TO ${grantee(g.role)}`;
+}
+
 export interface AccessSql {
-  /** Statements for the maintenance database (roles, databases). */
+  /** Statements for the maintenance database (cluster grants, roles, databases, database grants). */
   cluster: string[];
   /** Statements to run inside each app database, keyed by database name. */
   perDatabase: Record<string, string[]>;
 }
 
 /** The same model as SQL, for the integration layer (and for operators who want to read it). */
-export function renderAccessSql(model: AppAccess[], passwords: Record<string, string>): AccessSql {
-  const cluster: string[] = [];
+export function renderAccessSql(model: AppAccess[], passwords: Record<string, string>, cluster: GrantSpec[] = clusterGrants()): AccessSql {
+  const clusterSql = cluster.map(grantSql);
   const perDatabase: Record<string, string[]> = {};
   for (const a of model) {
     for (const r of a.roles) {
       const pw = passwords[r.name];
       if (pw === undefined) throw new Error(`no password for role ${r.name}`);
-      cluster.push(
-        `CREATE ROLE ${quoteIdent(r.name)} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT ` +
-          `CONNECTION LIMIT ${Math.trunc(r.connectionLimit)} PASSWORD ${quoteLiteral(pw)}`,
-      );
+      clusterSql.push(`CREATE ROLE ${quoteIdent(r.name)} ${roleOptions(r.attributes)} CONNECTION LIMIT ${Math.trunc(r.connectionLimit)} PASSWORD ${quoteLiteral(pw)}`);
     }
     const db = a.database;
-    cluster.push(`CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(db.owner)} TEMPLATE template0 ENCODING 'UTF8'`);
+    clusterSql.push(`CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(db.owner)} TEMPLATE ${quoteIdent(db.template)} ENCODING ${quoteLiteral(db.encoding)}`);
     const stmts: string[] = [];
     for (const e of a.extensions) stmts.push(`CREATE EXTENSION IF NOT EXISTS ${quoteExtension(e.name)}`);
-    for (const g of a.grants) {
-      const target =
-        g.objectType === "database" ? `DATABASE ${quoteIdent(g.database)}`
-        : g.objectType === "schema" ? `SCHEMA ${quoteIdent(g.schema ?? "public")}`
-        : `ALL TABLES IN SCHEMA ${quoteIdent(g.schema ?? "public")}`;
-      if (g.privileges.length === 0) {
-        (g.objectType === "database" ? cluster : stmts).push(`REVOKE ALL ON ${target} FROM ${grantee(g.role)}`);
-      } else {
-        (g.objectType === "database" ? cluster : stmts).push(`GRANT ${privList(g.privileges)} ON ${target} TO ${grantee(g.role)}`);
-      }
-    }
+    // database-level grants run from the maintenance database, the rest inside the app's
+    for (const g of a.grants) (g.objectType === "database" ? clusterSql : stmts).push(grantSql(g));
     for (const d of a.defaultPrivileges) {
       stmts.push(
         `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(d.owner)} IN SCHEMA ${quoteIdent(d.schema)} GRANT ${privList(d.privileges)} ON TABLES TO ${grantee(d.role)}`,
@@ -169,7 +192,7 @@ export function renderAccessSql(model: AppAccess[], passwords: Record<string, st
     }
     perDatabase[db.name] = stmts;
   }
-  return { cluster, perDatabase };
+  return { cluster: clusterSql, perDatabase };
 }
 
 /** `postgresql://user:password@host:port/database`, user and password percent-encoded. */

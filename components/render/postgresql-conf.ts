@@ -44,13 +44,35 @@ export interface PostgresConfInput {
   settings: Record<string, ConfValue>;
 }
 
+/** Connections Postgres keeps for superusers (also budgeted by config validation). */
+export const SUPERUSER_RESERVED = 3;
+
+/**
+ * Settings the program owns, or that could undo what it owns (an include file
+ * overriding listen_addresses, an archive_library replacing archive_command, TLS
+ * knobs): never taken from `postgres.settings`.
+ */
+export function isManagedSetting(key: string): boolean {
+  return (
+    MANAGED_KEYS.has(key) ||
+    /^(ssl|archive_|include)/.test(key) ||
+    key.endsWith("_preload_libraries")
+  );
+}
+
+const MANAGED_KEYS = new Set([
+  "listen_addresses", "port", "max_connections", "superuser_reserved_connections", "hba_file", "ident_file",
+  "config_file", "data_directory", "external_pid_file", "unix_socket_directories", "unix_socket_permissions",
+  "unix_socket_group", "password_encryption", "wal_level", "restore_command", "recovery_target_time",
+]);
+
 export function renderPostgresqlConf(input: PostgresConfInput): string {
   if (input.majorVersion < 15) throw new Error(`Postgres ${input.majorVersion} is not supported (15 or newer)`);
   const managed: [string, ConfValue][] = [
     ["listen_addresses", input.listenAddresses],
     ["port", input.port],
     ["max_connections", input.maxConnections],
-    ["superuser_reserved_connections", 3],
+    ["superuser_reserved_connections", SUPERUSER_RESERVED],
     ["hba_file", input.hbaFile],
     ["unix_socket_directories", input.unixSocketDirectory],
     ["password_encryption", "scram-sha-256"],
@@ -72,7 +94,7 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
         ] as [string, ConfValue][])
       : []),
   ];
-  const managedKeys = new Set(managed.map(([k]) => k));
+  for (const [k] of managed) if (!isManagedSetting(k)) throw new Error(`internal: ${k} is rendered but not listed as managed`);
   const tunable: Record<string, ConfValue> = {
     ...tune(input.memoryMb, input.maxConnections),
     checkpoint_completion_target: 0.9,
@@ -92,7 +114,7 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
   for (const [k, v] of managed) lines.push(line(k, v));
   lines.push("", "# tuning and operator settings");
   for (const [k, v] of Object.entries(tunable)) {
-    if (managedKeys.has(k)) throw new Error(`setting ${k} is managed by the program`);
+    if (k in input.settings && isManagedSetting(k)) throw new Error(`setting ${k} is managed by the program`);
     lines.push(line(k, v));
   }
   return lines.join("\n") + "\n";

@@ -65,14 +65,21 @@ describe("access model on PostgreSQL 15", () => {
     }
   });
 
+  it("refuses app roles in postgres and template1", async () => {
+    for (const db of ["postgres", "template1"]) {
+      await expect(as("shop_owner", db)).rejects.toThrow(/permission denied for database/);
+      await expect(as("reports_analyst", db)).rejects.toThrow(/permission denied for database/);
+    }
+  });
+
   it("refuses an owner in another app's database", async () => {
     await expect(as("shop_owner", "n8n_main")).rejects.toThrow(/permission denied for database "n8n_main"/);
     await expect(as("n8n_main_owner", "reports")).rejects.toThrow(/permission denied for database "reports"/);
     await expect(as("reports_analyst", "shop")).rejects.toThrow(/permission denied for database "shop"/);
   });
 
-  it("refuses PUBLIC (any other login role) in every app database", async () => {
-    for (const db of ["shop", "n8n_main", "reports"]) {
+  it("refuses PUBLIC (any other login role) in every app database and the maintenance databases", async () => {
+    for (const db of ["shop", "n8n_main", "reports", "postgres", "template1"]) {
       await expect(as("stranger", db)).rejects.toThrow(/permission denied for database/);
     }
   });

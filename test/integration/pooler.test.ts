@@ -31,7 +31,7 @@ const cfg = parseConfig("dev", {
   pgbouncer: { poolMode: "transaction", defaultPoolSize: POOL_SIZE, maxClientConn: 1000 },
 });
 const apps: AppConfig[] = cfg.apps;
-const model = accessModel(apps, { poolerAuthRole: PGBOUNCER_AUTH_ROLE });
+const model = accessModel(apps);
 const roles = model.flatMap((a) => a.roles.map((r) => ({ role: r.name, database: a.database.name })));
 const passwords: Record<string, string> = Object.fromEntries(roles.map((r, i) => [r.role, `pw-${r.role}-${i}-${Math.random().toString(36).slice(2)}`]));
 // quotes and blanks in the auth role's password exercise the auth file's escaping

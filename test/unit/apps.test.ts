@@ -71,6 +71,20 @@ describe("apps", () => {
     expect(retained.sort()).toEqual(["langfuse_owner", "n8n_main_owner"]);
   });
 
+  it("keeps extensions and PUBLIC revokes with a retained database; drops read-only grants", () => {
+    for (const e of ofType(base, T.extension)) expect(e.retainOnDelete).toBe(true);
+    const grants = ofType(base, T.grant).filter((g) => g.parent.includes("AppDatabase"));
+    for (const g of grants) expect({ name: g.name, retained: g.retainOnDelete }).toEqual({ name: g.name, retained: reveal(g.inputs.role) === "public" });
+  });
+
+  it("revokes PUBLIC's CONNECT and TEMPORARY on postgres and template1, cluster-wide", () => {
+    const cluster = ofType(base, T.grant).filter((g) => !g.parent.includes("AppDatabase")).map((g) => reveal(g.inputs));
+    expect(cluster).toEqual([
+      { database: "postgres", role: "public", objectType: "database", privileges: [] },
+      { database: "template1", role: "public", objectType: "database", privileges: [] },
+    ]);
+  });
+
   it("serialises each database's grants in one dependency chain", () => {
     for (const app of ["langfuse", "n8n-main"]) {
       const db = byName(base, T.database, app);
@@ -133,10 +147,9 @@ describe("apps", () => {
 describe("access model", () => {
   it("derives names from the config and nothing else", () => {
     const cfg = parseConfig("dev", { apps: APPS });
-    const m = accessModel(cfg.apps, { poolerAuthRole: "pgbouncer_auth" });
+    const m = accessModel(cfg.apps);
     expect(m.map((a) => a.database.name)).toEqual(["langfuse", "n8n_main"]);
-    expect(m[1].roles.map((r) => [r.name, r.kind])).toEqual([["n8n_main_owner", "owner"], ["n8n_main_analytics", "readonly"]]);
-    expect(m[0].grants).toContainEqual({ database: "langfuse", role: "pgbouncer_auth", objectType: "database", privileges: ["CONNECT"] });
+    expect(m[1].roles.map((r) => [r.name, r.kind, r.user])).toEqual([["n8n_main_owner", "owner", undefined], ["n8n_main_analytics", "readonly", "analytics"]]);
   });
 });
 

@@ -18,7 +18,7 @@ function problems(stack: string, raw: RawConfig): { path: string; message: strin
   return [];
 }
 
-/** Asserts exactly one problem at `path` whose message matches. */
+/** Asserts a problem at `path` whose message matches. */
 function expectProblem(stack: string, raw: RawConfig, path: string, message: RegExp): void {
   const found = problems(stack, raw);
   expect(found.map((p) => p.path)).toContain(path);
@@ -196,6 +196,20 @@ describe("parseConfig", () => {
       expectProblem("dev", { postgres: { settings: { work_mem: "4MB\nssl = off" } } }, "homelab-postgres:postgres.settings.work_mem", /single line/);
     });
 
+    it.each([
+      "superuser_reserved_connections", "ssl_min_protocol_version", "ssl_ciphers", "include", "include_dir",
+      "include_if_exists", "archive_library", "shared_preload_libraries", "session_preload_libraries", "restore_command",
+    ])("refuses %s, which could undo what the program manages", (key) => {
+      expectProblem("dev", { postgres: { settings: { [key]: "x" } } }, `homelab-postgres:postgres.settings.${key}`, /managed/);
+    });
+
+    it("accepts images from a registry with a port, and refuses Postgres 18 and contradicting versions", () => {
+      expect(parseConfig("dev", { postgres: { image: "registry.local:5000/team/postgres:16.4" } }).postgres.majorVersion).toBe(16);
+      expectProblem("dev", { postgres: { image: "registry.local:5000/team/pg" } }, "homelab-postgres:postgres.image", /no tag/);
+      expectProblem("dev", { postgres: { image: "postgres:18.1" } }, "homelab-postgres:postgres.image", /not supported/);
+      expectProblem("dev", { postgres: { image: "pgvector/pgvector:0.8.0-pg17", majorVersion: 16 } }, "homelab-postgres:postgres.majorVersion", /tag says 17/);
+    });
+
     it("requires certificate and key when TLS is on", () => {
       const p = problems("dev", { postgres: { tls: { enabled: true } } }).map((x) => x.path);
       expect(p).toEqual(expect.arrayContaining(["homelab-postgres:postgres.tls.certificate", "homelab-postgres:postgres.tls.privateKey"]));
@@ -262,6 +276,13 @@ describe("parseConfig", () => {
     expect(p).toEqual(
       expect.arrayContaining(["homelab-postgres:postgres.maxConnection", "homelab-postgres:backup.schedule.weekly", "homelab-postgres:pgbouncer.mode"]),
     );
+  });
+
+  it("rejects a loopback bind on a remote docker host (the provider could not reach it)", () => {
+    expectProblem("dev", { dockerHost: "ssh://ops@homelab" }, "homelab-postgres:dockerHost", /remote but the bind address is loopback/);
+    expectProblem("dev", { dockerHost: "tcp://10.0.0.2:2376", tailscale: { ip: "127.0.0.1" } }, "homelab-postgres:dockerHost", /remote/);
+    expect(() => parseConfig("dev", { dockerHost: "ssh://ops@homelab", tailscale: { ip: "100.64.1.1" } })).not.toThrow();
+    expect(() => parseConfig("dev", { dockerHost: "unix:///var/run/docker.sock" })).not.toThrow();
   });
 
   it("rejects a docker host that is not a docker URL", () => {

@@ -1,0 +1,19 @@
+// The shape of the `databases` stack output: written by the platform, read by
+// app stacks (consumer.ts). Types only, so the consumer pulls in no providers.
+
+/** Credentials of one login role. */
+export interface RoleCredentials {
+  user: string;
+  password: string;
+  /** postgresql://user:password@host:port/database, user and password percent-encoded. */
+  url: string;
+  /** The same through pgBouncer; absent when pgBouncer is disabled. */
+  pooledUrl?: string;
+}
+
+/** One entry of the `databases` output. */
+export interface DatabaseEntry extends RoleCredentials {
+  database: string;
+  /** Read-only login roles of this app, by the name given in config. */
+  readonlyUsers: Record<string, RoleCredentials>;
+}
