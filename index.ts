@@ -14,4 +14,5 @@ export const poolerPort = platform.poolerPort;
 export const databases = platform.databases;
 export const pgadminUrl = platform.pgadminUrl;
 export const pgadminPassword = platform.pgadmin?.password;
+export const backupBucket = platform.backupBucket;
 export const ciTailnetAuthKey = platform.ciTailnetAuthKey;

@@ -95,6 +95,8 @@ export interface BackupConfig {
   archiveTimeout: number;
   /** Secret. Absent in a non-prod stack: the program generates one and keeps it in state. */
   encryptionPassphrase?: string;
+  /** Keys for an S3-compatible `endpoint` (no IAM is managed there); secretAccessKey is secret. */
+  endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
 export interface CiConfig {
@@ -610,6 +612,7 @@ function parseBackup(r: Reader, raw: unknown, isProd: boolean): BackupConfig {
   const path = `${PROJECT}:backup`;
   const o = r.object(raw, path, [
     "enabled", "bucket", "region", "endpoint", "schedule", "retention", "compression", "archiveTimeout", "encryptionPassphrase",
+    "endpointCredentials",
   ]);
   const enabled = r.bool(o, "enabled", path, false);
   const bucket = r.string(o, "bucket", path, "");
@@ -639,6 +642,13 @@ function parseBackup(r: Reader, raw: unknown, isProd: boolean): BackupConfig {
     archiveTimeout: r.int(o, "archiveTimeout", path, 60, 1, 60),
     encryptionPassphrase: passphrase,
   };
+  if (o.endpointCredentials !== undefined) {
+    const ec = r.object(o.endpointCredentials, `${path}.endpointCredentials`, ["accessKeyId", "secretAccessKey"]);
+    const accessKeyId = r.string(ec, "accessKeyId", `${path}.endpointCredentials`);
+    const secretAccessKey = r.string(ec, "secretAccessKey", `${path}.endpointCredentials`);
+    if (accessKeyId && secretAccessKey) cfg.endpointCredentials = { accessKeyId, secretAccessKey };
+    else r.problem(`${path}.endpointCredentials`, "needs accessKeyId and secretAccessKey (secret)");
+  }
   if (!["zst", "lz4", "gz"].includes(compression)) r.problem(`${path}.compression`, `must be zst, lz4 or gz, got ${JSON.stringify(compression)}`);
   if (isProd && !enabled) r.problem(`${path}.enabled`, "a prod stack must have backups enabled");
   if (!enabled) return cfg;
@@ -647,6 +657,11 @@ function parseBackup(r: Reader, raw: unknown, isProd: boolean): BackupConfig {
   if (!/^[a-z]{2}(-[a-z]+)+-\d$|^[a-z0-9-]{2,32}$/.test(cfg.region)) r.problem(`${path}.region`, `${JSON.stringify(cfg.region)} is not a region name`);
   if (endpoint !== undefined && !/^https:\/\/[A-Za-z0-9.-]+(:\d{1,5})?\/?$/.test(endpoint)) {
     r.problem(`${path}.endpoint`, "must be an https:// URL with host and optional port (pgBackRest's S3 client speaks HTTPS only)");
+  } else if (endpoint !== undefined && net.isIP(endpoint.replace(/^https:\/\//, "").replace(/(:\d+)?\/?$/, "")) !== 0) {
+    r.problem(`${path}.endpoint`, "use a DNS name: pgBackRest verifies the certificate by name, not by IP address");
+  }
+  if (endpoint !== undefined && cfg.endpointCredentials === undefined) {
+    r.problem(`${path}.endpointCredentials`, "required with an S3-compatible endpoint (no IAM is managed there): accessKeyId and secretAccessKey (secret)");
   }
   for (const k of Object.keys(schedule) as (keyof BackupSchedule)[]) {
     const p = cronProblem(schedule[k]);

@@ -4,6 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase, Credentials } from "./app-database";
+import { BackupBucket, BackupRepository, BackupSidecar, PostgresImage } from "./backup";
 import { CiAccess } from "./ci-access";
 import { PgAdmin } from "./pgadmin";
 import { PgBouncer } from "./pooler";
@@ -30,6 +31,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly pooler?: PgBouncer;
   readonly pgadmin?: PgAdmin;
   readonly pgadminUrl?: pulumi.Output<string>;
+  readonly backupBucket?: pulumi.Output<string>;
+  readonly backupSidecar?: BackupSidecar;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -41,16 +44,55 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const dockerProvider = new docker.Provider(`${name}-docker`, { host: cfg.dockerHost }, child);
     const bindAddress = resolveBindAddress(cfg.tailscale, child);
 
+    // With backups, Postgres runs an image built on the configured one that adds
+    // pgBackRest (archive-push runs inside Postgres); the sidecar runs the same image.
+    let image: PostgresImage | undefined;
+    let repo: BackupRepository | undefined;
+    if (cfg.backup.enabled) {
+      image = new PostgresImage("postgres-image", { baseImage: cfg.postgres.image }, { parent: this, providers: [dockerProvider] });
+      const creds = cfg.backup.endpointCredentials;
+      const bucket = new BackupBucket(
+        "backup-bucket",
+        {
+          stack: cfg.stack,
+          backup: cfg.backup,
+          endpointCredentials: creds ? { accessKeyId: creds.accessKeyId, secretAccessKey: pulumi.secret(creds.secretAccessKey) } : undefined,
+        },
+        child,
+      );
+      repo = new BackupRepository("backup-repo", { stack: cfg.stack, backup: cfg.backup, bucket }, child);
+      this.backupBucket = bucket.bucketName;
+    }
+
     this.server = new PostgresServer(
       "postgres",
       {
         stack: cfg.stack,
         config: cfg.postgres,
         bindAddress,
+        image: image?.imageName,
+        backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
       },
       { parent: this, providers: [dockerProvider] },
     );
+
+    if (image && repo) {
+      this.backupSidecar = new BackupSidecar(
+        "backup",
+        {
+          stack: cfg.stack,
+          repository: repo,
+          image: image.imageName,
+          majorVersion: cfg.postgres.majorVersion,
+          network: this.server.network.name,
+          dataVolume: this.server.dataVolume.name,
+          socketVolume: this.server.socketVolume.name,
+          apps: cfg.apps,
+        },
+        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
+      );
+    }
 
     // Straight to Postgres, never through pgBouncer (transaction pooling breaks the
     // provider's sessions), and only once the container reports healthy (wait: true).

@@ -265,6 +265,13 @@ describe("parseConfig", () => {
       expect(() => parseConfig("dev", { backup: { enabled: true, bucket: "b-1" } })).not.toThrow();
     });
 
+    it("needs keys and a DNS name for an S3-compatible endpoint", () => {
+      const b = { enabled: true, bucket: "b-1", endpoint: "https://minio.tail1234.ts.net:9000" };
+      expectProblem("dev", { backup: b }, "homelab-postgres:backup.endpointCredentials", /required with an S3-compatible endpoint/);
+      expect(() => parseConfig("dev", { backup: { ...b, endpointCredentials: { accessKeyId: "k", secretAccessKey: "s" } } })).not.toThrow();
+      expectProblem("dev", { backup: { ...b, endpoint: "https://100.64.1.2:9000", endpointCredentials: { accessKeyId: "k", secretAccessKey: "s" } } }, "homelab-postgres:backup.endpoint", /DNS name/);
+    });
+
     it("caps archive_timeout at 60 s and takes https endpoints only", () => {
       expectProblem("dev", { backup: { enabled: true, bucket: "b-1", archiveTimeout: 300 } }, "homelab-postgres:backup.archiveTimeout", /between 1 and 60/);
       expectProblem("dev", { backup: { enabled: true, bucket: "b-1", endpoint: "http://minio:9000" } }, "homelab-postgres:backup.endpoint", /https/);

@@ -173,6 +173,28 @@ describe("prod stack", () => {
     expect(prod.outputs.poolerPort).toBe(6432);
   });
 
+  it("wires backups: bucket output, archive settings in postgresql.conf, sidecar on the same volumes and image", () => {
+    expect(prod.outputs.backupBucket).toBe("example-homelab-pg-backups");
+    const conf = upload(postgresContainer(prod), "/etc/postgresql/postgresql.conf");
+    expect(conf).toMatch(/^archive_mode = 'on'$/m);
+    expect(conf).toMatch(/^archive_command = '.*pgbackrest .*archive-push %p'$/m);
+    expect(conf).toMatch(/^archive_timeout = '60s'$/m);
+    const sidecar = ofType(prod, T.container).find((c) => (reveal(c.inputs.labels) as { value: string }[]).some((l) => l.value === "backup"));
+    expect(sidecar).toBeDefined();
+    const vols = (reveal(sidecar?.inputs.volumes) as { volumeName: string }[]).map((v) => v.volumeName);
+    expect(vols).toEqual(expect.arrayContaining(["prod-pgdata", "prod-pgsocket"]));
+    // both run the image built with pgBackRest, not the pulled base image
+    const built = prod.resources.filter((r) => r.type === "docker:index/image:Image");
+    expect(built).toHaveLength(1);
+    expect(reveal(postgresContainer(prod).inputs.image)).toBe(reveal(built[0].inputs.imageName));
+    expect(reveal(sidecar?.inputs.image)).toBe(reveal(built[0].inputs.imageName));
+    expect(ofType(prod, T.remoteImage).map((i) => reveal(i.inputs.name))).not.toContain(expect.stringMatching(/^pgvector/));
+    const bucketParts = prod.resources.filter((r) => r.type.startsWith("aws:s3/")).map((r) => r.type.split(":").pop()).sort();
+    expect(bucketParts).toEqual(
+      ["Bucket", "BucketLifecycleConfiguration", "BucketOwnershipControls", "BucketPublicAccessBlock", "BucketServerSideEncryptionConfiguration", "BucketVersioning"].sort(),
+    );
+  });
+
   it("talks to the docker host from config", () => {
     const providers = prod.resources.filter((r) => r.type === "pulumi:providers:docker");
     expect(providers.map((p) => reveal(p.inputs.host))).toEqual(["ssh://ops@homelab"]);
@@ -223,6 +245,14 @@ describe("optional parts", () => {
     expect(ofType(r, T.container).map((c) => c.name)).toEqual(["postgres-container"]);
     for (const db of Object.values(r.outputs.databases as Record<string, { pooledUrl?: string }>)) expect(db.pooledUrl).toBeUndefined();
     expect(r.outputs.pgadminUrl).toBeUndefined();
+  });
+
+  it("without backups: no sidecar, no bucket, no archiving, the pulled image", async () => {
+    const r = await runProgram("dev");
+    expect(r.outputs.backupBucket).toBeUndefined();
+    expect(r.resources.filter((x) => x.type.startsWith("aws:"))).toEqual([]);
+    expect(upload(postgresContainer(r), "/etc/postgresql/postgresql.conf")).toMatch(/^archive_mode = 'off'$/m);
+    expect(ofType(r, T.remoteImage).map((i) => reveal(i.inputs.name))).toContain("pgvector/pgvector:0.8.0-pg17");
   });
 });
 
