@@ -44,6 +44,8 @@ export const POLICY_NAMES = {
 export const TYPES = {
   container: "docker:index/container:Container",
   remoteImage: "docker:index/remoteImage:RemoteImage",
+  /** An image the program builds on the docker host (never pulled). */
+  builtImage: "docker:index/image:Image",
   role: "postgresql:index/role:Role",
   randomPassword: "random:index/randomPassword:RandomPassword",
   // aws v7: `Bucket` is the current resource; `BucketV2` and the `*V2` companions
@@ -570,6 +572,12 @@ export interface ImagesPinnedConfig extends ExemptionConfig {
   forbiddenTags: string[];
   /** Exact image refs whose missing digest is tolerated (the tag rules still apply). */
   digestExemptImages: string[];
+  /**
+   * Repositories of images the program builds itself (docker.Image): never pulled,
+   * so no registry digest exists; their tag is a content hash, and the rule checks
+   * the build's BASE_IMAGE instead.
+   */
+  builtImageRepositories: string[];
 }
 
 export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
@@ -580,7 +588,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
   severity: "high",
   remediationSteps:
     "Use name:version, and in prod name:version@sha256:<digest> (docker buildx imagetools inspect <name:version> prints it).",
-  types: [TYPES.remoteImage, TYPES.container],
+  types: [TYPES.remoteImage, TYPES.container, TYPES.builtImage],
   configSchema: {
     properties: {
       requireDigestInStacks: {
@@ -595,6 +603,12 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
         default: ["latest"],
         description: "Floating tags that are never accepted.",
       },
+      builtImageRepositories: {
+        type: "array",
+        items: { type: "string" },
+        default: ["homelab-postgres/postgres"],
+        description: "Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead.",
+      },
       digestExemptImages: {
         type: "array",
         items: { type: "string" },
@@ -604,8 +618,29 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
       ...exemptionSchema,
     },
   },
-  defaults: { requireDigestInStacks: ["prod"], forbiddenTags: ["latest"], digestExemptImages: [], exemptResources: [] },
+  defaults: {
+    requireDigestInStacks: ["prod"],
+    forbiddenTags: ["latest"],
+    digestExemptImages: [],
+    builtImageRepositories: ["homelab-postgres/postgres"],
+    exemptResources: [],
+  },
   check: (props, { args, config, stack }, report) => {
+    const pinOpts = (r: string) => ({
+      requireDigest: config.requireDigestInStacks.includes(stack) && !config.digestExemptImages.includes(r),
+      forbiddenTags: config.forbiddenTags,
+    });
+    if (args.type === TYPES.builtImage) {
+      // what a built image really runs is its base: that must be pinned like a pulled image
+      const base = readPath(props, "build", "args", "BASE_IMAGE");
+      if (base === UNKNOWN) return;
+      if (typeof base !== "string") {
+        report("built image has no BASE_IMAGE build arg to check");
+        return;
+      }
+      for (const p of imagePinProblems(base, pinOpts(base))) report(`base image ${p}`);
+      return;
+    }
     const isContainer = args.type === TYPES.container;
     const ref = read(props, isContainer ? "image" : "name");
     // A container normally runs RemoteImage.imageId (an ID, checked via the
@@ -616,10 +651,9 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
       return;
     }
     if (isContainer && isImageId(ref)) return;
-    const problems = imagePinProblems(ref, {
-      requireDigest: config.requireDigestInStacks.includes(stack) && !config.digestExemptImages.includes(ref),
-      forbiddenTags: config.forbiddenTags,
-    });
+    const repository = parseImageRef(ref)?.repository;
+    if (isContainer && repository !== undefined && config.builtImageRepositories.includes(repository)) return;
+    const problems = imagePinProblems(ref, pinOpts(ref));
     for (const p of problems) report(`image ${p}`);
   },
 });

@@ -87,6 +87,14 @@ function mockState(type: string, name: string, inputs: Record<string, unknown>):
       return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:${"a".repeat(64)}` };
     case "docker:index/image:Image":
       return { ...inputs, imageName: inputs.imageName, repoDigest: `${String(inputs.imageName)}@sha256:${"b".repeat(64)}` };
+    case "aws:s3/bucket:Bucket":
+      return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
+    case "aws:iam/user:User":
+      return { ...inputs, name: `${name}-user`, arn: `arn:aws:iam::123456789012:user/${name}` };
+    case "aws:iam/accessKey:AccessKey":
+      return { ...inputs, secret: `mock-aws-secret-access-key-for-${name}` };
+    case "tailscale:index/tailnetKey:TailnetKey":
+      return { ...inputs, key: `tskey-auth-mock-${name}` };
     default:
       return { ...inputs };
   }

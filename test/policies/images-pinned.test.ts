@@ -59,6 +59,26 @@ describe("rule 2: images are pinned", () => {
       expect((await image("postgres:latest", "prod", config)).violations).toEqual([expect.stringMatching(/floating tag "latest"/)]);
     });
 
+    it("lets a container run an image the program builds, and checks that build's base instead", async () => {
+      const built = "homelab-postgres/postgres:0.8.0-pg17-b8f74d284c31";
+      expect((await runResourceRule(rule, TYPES.container, { ...goodContainer(), image: built }, { stack: "prod" })).violations).toEqual([]);
+      // another repository with the same shape is not excused
+      expect((await runResourceRule(rule, TYPES.container, { ...goodContainer(), image: "someone/postgres:17" }, { stack: "prod" })).violations).toEqual([
+        expect.stringMatching(/not pinned by digest/),
+      ]);
+      const build = (base: string) => ({ imageName: built, build: { context: ".", args: { BASE_IMAGE: base } }, skipPush: true });
+      expect((await runResourceRule(rule, TYPES.builtImage, build(`pgvector/pgvector:0.8.0-pg17@${DIGEST}`), { stack: "prod" })).violations).toEqual([]);
+      expect((await runResourceRule(rule, TYPES.builtImage, build("pgvector/pgvector:0.8.0-pg17"), { stack: "prod" })).violations).toEqual([
+        expect.stringMatching(/^base image .*not pinned by digest/),
+      ]);
+      expect((await runResourceRule(rule, TYPES.builtImage, build("pgvector/pgvector:latest"), { stack: "dev" })).violations).toEqual([
+        expect.stringMatching(/^base image .*floating tag "latest"/),
+      ]);
+      expect((await runResourceRule(rule, TYPES.builtImage, { imageName: built, build: { context: "." } }, { stack: "dev" })).violations).toEqual([
+        "built image has no BASE_IMAGE build arg to check",
+      ]);
+    });
+
     it("accepts tag + digest and digest alone", async () => {
       expect((await image(`pgvector/pgvector:0.8.0-pg17@${DIGEST}`, "prod")).violations).toEqual([]);
       expect((await image(`pgvector/pgvector@${DIGEST}`, "prod")).violations).toEqual([]);
