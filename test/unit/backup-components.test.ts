@@ -1,0 +1,408 @@
+// BackupBucket, BackupRepository, BackupSidecar and PostgresImage constructed
+// directly under pulumi.runtime.setMocks: the hardening resources exist and point
+// at the bucket, the IAM policy reaches only this bucket, secrets stay secret in
+// outputs and in what the engine receives, and the sidecar is wired to the
+// volumes, network, uid and health check it needs.
+import * as pulumi from "@pulumi/pulumi";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { parseConfig } from "../../components/config";
+import {
+  BackupBucket, BackupRepository, BackupSidecar, DOCKERFILE_DIR, PostgresImage, backupUserPolicy, lifecycleRules, postgresImageRef,
+} from "../../components/backup";
+import { ROLE_LABEL } from "../../components/container-defaults";
+import { CONTAINER } from "../../components/server";
+import { CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase } from "../../components/render/backup";
+import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../policies/rules";
+import { runResourceRule } from "../policies/helpers";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+interface Registered {
+  type: string;
+  name: string;
+  inputs: Record<string, unknown>;
+  parent: string;
+  provider: string;
+  dependencies: string[];
+  retainOnDelete: boolean;
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+
+const isWrappedSecret = (v: unknown): boolean => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+function reveal(v: unknown): unknown {
+  if (isWrappedSecret(v)) return reveal((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+const registered: Registered[] = [];
+const ACCOUNT = "123456789012";
+
+pulumi.runtime.setMocks(
+  {
+    newResource: (args) => {
+      const state: Record<string, unknown> = { ...args.inputs };
+      switch (args.type) {
+        case "random:index/randomPassword:RandomPassword":
+          state.result = "generated-passphrase-".padEnd(Number(args.inputs.length), "x");
+          break;
+        case "aws:s3/bucket:Bucket":
+          state.arn = `arn:aws:s3:::${String(args.inputs.bucket)}`;
+          return { id: String(args.inputs.bucket), state };
+        case "aws:iam/user:User":
+          state.name = `${args.name}-generated`;
+          state.arn = `arn:aws:iam::${ACCOUNT}:user/homelab-postgres/${args.name}-generated`;
+          break;
+        case "aws:iam/accessKey:AccessKey":
+          state.secret = "mock-secret-access-key-value";
+          return { id: "AKIAMOCKKEY", state };
+      }
+      return { id: `${args.name}-id`, state };
+    },
+    call: (args) => args.inputs,
+  },
+  "homelab-postgres",
+  "dev",
+  false,
+);
+
+type Req = {
+  getType(): string; getName(): string; getObject(): unknown; getParent(): string; getProvider(): string; getDependenciesList(): string[];
+  getRetainondelete(): boolean | undefined; getDeletebeforereplace(): boolean; getAdditionalsecretoutputsList(): string[];
+};
+const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res: unknown) => void): Promise<void> };
+const original = monitor.registerResource.bind(monitor);
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
+monitor.registerResource = async (req, cb) =>
+  original(req, (err, res) => {
+    if (!err && res) {
+      registered.push({
+        type: req.getType(),
+        name: req.getName(),
+        inputs: rpc.deserializeProperties(req.getObject()),
+        parent: req.getParent(),
+        provider: req.getProvider(),
+        dependencies: req.getDependenciesList(),
+        retainOnDelete: req.getRetainondelete() ?? false,
+        deleteBeforeReplace: req.getDeletebeforereplace(),
+        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+      });
+    }
+    cb(err, res);
+  });
+
+function value<T>(o: pulumi.Output<T>): Promise<T> {
+  return new Promise((resolve) => o.apply((v) => resolve(v)));
+}
+function isSecret<T>(o: pulumi.Input<T>): Promise<boolean> {
+  return pulumi.isSecret(pulumi.output(o));
+}
+const serverEnvs = (repo: BackupRepository) => value(pulumi.all(repo.serverWiring.envs));
+const all = (type: string, prefix: string) => registered.filter((r) => r.type === type && r.name.startsWith(prefix));
+function one(type: string, prefix: string): Registered {
+  const found = all(type, prefix);
+  if (found.length !== 1) throw new Error(`expected one ${type} named ${prefix}*, got ${found.map((r) => r.name).join(", ") || "none"}; registered: ${registered.map((r) => r.type).join(", ")}`);
+  return found[0];
+}
+
+const PASSPHRASE = "prod-backup-passphrase-from-config-0123";
+const prod = parseConfig("prod", {
+  tailscale: { ip: "100.100.1.2" },
+  apps: [{ name: "langfuse" }, { name: "my-app" }],
+  backup: { enabled: true, bucket: "homelab-pg-prod", region: "eu-central-1", encryptionPassphrase: PASSPHRASE, retention: { full: 3, days: 21 }, compression: "lz4" },
+});
+const minio = parseConfig("dev", {
+  backup: {
+    enabled: true, bucket: "homelab-pg-dev", region: "garage", endpoint: "https://minio.home.arpa:9000",
+    endpointCredentials: { accessKeyId: "minio-access", secretAccessKey: "minio-secret-key" },
+  },
+});
+
+let awsBucket: BackupBucket;
+let awsRepo: BackupRepository;
+let sidecar: BackupSidecar;
+let image: PostgresImage;
+let minioBucket: BackupBucket;
+let minioRepo: BackupRepository;
+
+beforeAll(async () => {
+  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image });
+  awsBucket = new BackupBucket("backup", { stack: "prod", backup: prod.backup });
+  awsRepo = new BackupRepository("backup-repo", { stack: "prod", backup: prod.backup, bucket: awsBucket });
+  sidecar = new BackupSidecar("backup-sidecar", {
+    stack: "prod", repository: awsRepo, image: image.imageName, majorVersion: prod.postgres.majorVersion, network: "prod-pg",
+    dataVolume: "prod-pgdata", socketVolume: "prod-pgsocket", apps: prod.apps,
+  });
+  minioBucket = new BackupBucket("minio-backup", {
+    stack: "dev", backup: minio.backup, endpointCredentials: { accessKeyId: "minio-access", secretAccessKey: pulumi.secret("minio-secret-key") },
+  });
+  minioRepo = new BackupRepository("minio-repo", { stack: "dev", backup: minio.backup, bucket: minioBucket });
+  await Promise.all([
+    value(sidecar.container.id), value(awsBucket.secretAccessKey), serverEnvs(minioRepo), value(image.imageName),
+    serverEnvs(awsRepo), value(minioBucket.bucketName),
+  ]);
+  await new Promise((r) => setTimeout(r, 50)); // let the last registrations land
+});
+
+describe("BackupBucket on AWS", () => {
+  it("hardens the bucket: versioning, SSE, every public access block, owner-enforced, all on this bucket", () => {
+    const bucket = one("aws:s3/bucket:Bucket", "backup");
+    expect(bucket.inputs.bucket).toBe("homelab-pg-prod");
+    expect(bucket.inputs.forceDestroy).toBe(false);
+    expect(bucket.retainOnDelete).toBe(true);
+    const onBucket = (type: string) => {
+      const r = one(type, "backup-");
+      expect(r.inputs.bucket).toBe("homelab-pg-prod"); // the bucket's id
+      return r.inputs;
+    };
+    expect(onBucket("aws:s3/bucketVersioning:BucketVersioning").versioningConfiguration).toEqual({ status: "Enabled" });
+    expect(onBucket("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration").rules).toEqual([
+      expect.objectContaining({ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" } }),
+    ]);
+    expect(onBucket("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")).toMatchObject({
+      blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true,
+    });
+    expect(onBucket("aws:s3/bucketOwnershipControls:BucketOwnershipControls").rule).toEqual({ objectOwnership: "BucketOwnerEnforced" });
+  });
+
+  it("derives lifecycle rules from retention and orders them after versioning", () => {
+    const lc = one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-");
+    expect(lc.inputs.bucket).toBe("homelab-pg-prod");
+    const rules = lc.inputs.rules as { id: string; status: string; filter?: { prefix?: string }; expiration?: { days?: number; expiredObjectDeleteMarker?: boolean }; noncurrentVersionExpiration?: { noncurrentDays: number }; abortIncompleteMultipartUpload?: { daysAfterInitiation: number } }[];
+    expect(rules.every((r) => r.status === "Enabled")).toBe(true);
+    expect(rules.find((r) => r.noncurrentVersionExpiration)?.noncurrentVersionExpiration?.noncurrentDays).toBe(21);
+    expect(rules.find((r) => r.filter?.prefix === LOGICAL_PREFIX)?.expiration?.days).toBe(21);
+    expect(rules.some((r) => (r.abortIncompleteMultipartUpload?.daysAfterInitiation ?? 0) > 0)).toBe(true);
+    // pgBackRest owns the lifetime of current repository objects: no rule expires them
+    expect(rules.filter((r) => r.expiration?.days !== undefined && r.filter?.prefix !== LOGICAL_PREFIX)).toEqual([]);
+    expect(lc.dependencies.some((urn) => urn.endsWith("::backup-versioning"))).toBe(true);
+    expect(lifecycleRules(5).find((r) => r.noncurrentVersionExpiration)).toBeDefined();
+  });
+
+  it("creates an IAM user whose policy reaches this bucket only, and keeps the key secret", async () => {
+    const user = one("aws:iam/user:User", "backup-");
+    const policy = one("aws:iam/userPolicy:UserPolicy", "backup-");
+    expect(policy.inputs.user).toBe(`${user.name}-generated`);
+    const doc = JSON.parse(String(policy.inputs.policy)) as ReturnType<typeof backupUserPolicy>;
+    const resources = doc.Statement.flatMap((s) => s.Resource);
+    expect(new Set(resources)).toEqual(new Set(["arn:aws:s3:::homelab-pg-prod", "arn:aws:s3:::homelab-pg-prod/*"]));
+    const actions = doc.Statement.flatMap((s) => s.Action);
+    expect(actions.every((a) => a.startsWith("s3:"))).toBe(true);
+    expect(actions).not.toContain("s3:*");
+    expect(actions).not.toContain("s3:DeleteObjectVersion");
+    expect(actions.filter((a) => /^s3:Put(Bucket|Lifecycle|Encryption)/.test(a))).toEqual([]);
+    const key = one("aws:iam/accessKey:AccessKey", "backup-");
+    expect(key.inputs.user).toBe(`${user.name}-generated`);
+    expect(key.additionalSecretOutputs).toContain("secret");
+    expect(await isSecret(awsBucket.secretAccessKey)).toBe(true);
+    expect(await value(awsBucket.secretAccessKey)).toBe("mock-secret-access-key-value");
+    expect(await isSecret(awsBucket.accessKeyId)).toBe(false);
+  });
+
+  it("uses its own aws provider in the configured region for every child", () => {
+    const provider = one("pulumi:providers:aws", "backup-aws");
+    expect(provider.inputs.region).toBe("eu-central-1");
+    const children = registered.filter((r) => r.type.startsWith("aws:") && !r.name.startsWith("minio"));
+    expect(children.length).toBeGreaterThanOrEqual(9);
+    for (const c of children) expect(c.provider).toMatch(/::backup-aws::/);
+  });
+});
+
+describe("BackupBucket on an S3-compatible endpoint", () => {
+  it("uses path-style addressing against the endpoint and manages no IAM there", () => {
+    const provider = one("pulumi:providers:aws", "minio-backup-aws");
+    expect(String(provider.inputs.s3UsePathStyle)).toBe("true"); // provider inputs travel as strings
+    expect(JSON.stringify(provider.inputs.endpoints)).toContain("https://minio.home.arpa:9000");
+    expect(all("aws:iam/user:User", "minio")).toEqual([]);
+    expect(all("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "minio")).toEqual([]);
+    expect(one("aws:s3/bucketVersioning:BucketVersioning", "minio").inputs.bucket).toBe("homelab-pg-dev");
+    expect(one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "minio").inputs.bucket).toBe("homelab-pg-dev");
+  });
+
+  it("requires credentials for the endpoint", () => {
+    expect(() => new BackupBucket("nocreds", { stack: "dev", backup: minio.backup })).toThrow(/endpointCredentials/);
+  });
+
+  it("generates a passphrase when a non-prod stack has none, and keeps it secret", async () => {
+    const pw = one("random:index/randomPassword:RandomPassword", "minio-repo");
+    expect(Number(pw.inputs.length)).toBeGreaterThanOrEqual(32);
+    expect(pw.inputs.keepers).toBeUndefined(); // must never rotate
+    expect(pw.additionalSecretOutputs).toContain("result");
+    expect(await isSecret(minioRepo.passphrase)).toBe(true);
+    expect(await isSecret(minioRepo.ageIdentity)).toBe(true);
+    expect(await serverEnvs(minioRepo)).toEqual([]);
+    expect(await isSecret(minioRepo.pgbackrestConfWithSecrets)).toBe(true);
+    const conf = await value(minioRepo.pgbackrestConfWithSecrets);
+    expect(conf).toContain(`\nrepo1-cipher-pass=${await value(minioRepo.passphrase)}\n`);
+    expect(conf).toMatch(/^repo1-s3-key=minio-access$/m);
+    expect(conf).toMatch(/^repo1-s3-key-secret=minio-secret-key$/m);
+    expect(minioRepo.pgbackrestConf).toMatch(/^repo1-s3-uri-style=path$/m);
+    expect(minioRepo.pgbackrestConf).toMatch(/^repo1-storage-port=9000$/m);
+  });
+});
+
+describe("BackupRepository", () => {
+  it("uses the configured passphrase, secret, and derives the dump key from it", async () => {
+    expect(all("random:index/randomPassword:RandomPassword", "backup-repo")).toEqual([]);
+    expect(await isSecret(awsRepo.passphrase)).toBe(true);
+    expect(await value(awsRepo.passphrase)).toBe(PASSPHRASE);
+    expect(await value(awsRepo.ageIdentity)).toBe(ageKeyFromPassphrase(PASSPHRASE).identity);
+    expect(await value(awsRepo.ageRecipient)).toBe(ageKeyFromPassphrase(PASSPHRASE).recipient);
+    expect(await isSecret(awsRepo.ageRecipient)).toBe(false); // a public key
+  });
+
+  it("gives the postgres container (BackupWiring) no env, the secret conf as a 0600 upload and the archive settings", async () => {
+    expect(awsRepo.serverWiring.envs).toEqual([]);
+    expect(awsRepo.serverWiring.uploads).toHaveLength(1);
+    const [upload] = awsRepo.serverWiring.uploads;
+    expect(upload).toMatchObject({ file: "/etc/pgbackrest/pgbackrest.conf", permissions: "0600", owner: "999", group: "999" });
+    expect(upload.content).toBe(awsRepo.pgbackrestConfWithSecrets);
+    expect(await isSecret(upload.content!)).toBe(true);
+    // the deployed conf is the secret-free text plus the three secrets under [global]
+    const conf = await value(awsRepo.pgbackrestConfWithSecrets);
+    const secretLines = conf.split("\n").filter((l) => !awsRepo.pgbackrestConf.split("\n").includes(l));
+    expect(secretLines.filter((l) => !l.startsWith("#"))).toEqual([
+      "repo1-cipher-pass=" + PASSPHRASE, "repo1-s3-key=AKIAMOCKKEY", "repo1-s3-key-secret=mock-secret-access-key-value",
+    ]);
+    expect(conf.indexOf("repo1-cipher-pass=")).toBeLessThan(conf.indexOf("[global:archive-push]"));
+    expect(conf.indexOf("[global]")).toBeLessThan(conf.indexOf("repo1-cipher-pass="));
+    // pg1-path is the server's PGDATA (a subdirectory of the volume), or pgBackRest refuses to back up
+    expect(awsRepo.pgbackrestConf).toMatch(new RegExp(`^pg1-path=${CONTAINER.pgdata}$`, "m"));
+    expect(awsRepo.pgbackrestConf).toMatch(new RegExp(`^pg1-socket-path=${CONTAINER.socketDir}$`, "m"));
+    expect(awsRepo.pgbackrestConf).not.toContain(PASSPHRASE);
+    expect(awsRepo.pgbackrestConf).not.toContain("mock-secret-access-key-value");
+    expect(awsRepo.pgbackrestConf).toMatch(/^compress-type=lz4$/m);
+    expect(awsRepo.pgbackrestConf).toMatch(/^repo1-retention-full=3$/m);
+    expect(awsRepo.pgbackrestConf).toMatch(/^repo1-s3-bucket=homelab-pg-prod$/m);
+    expect(awsRepo.serverWiring.archiveCommand).toBe("pgbackrest --stanza=prod archive-push %p");
+    expect(awsRepo.serverWiring.archiveTimeoutSeconds).toBe(60);
+  });
+});
+
+describe("BackupSidecar", () => {
+  it("runs the shared image as uid 999 with the data and socket volumes and the rendered script", async () => {
+    const c = one("docker:index/container:Container", "backup-sidecar");
+    expect(c.inputs.name).toBe("prod-backup");
+    expect(c.inputs.image).toBe(image.ref);
+    expect(c.inputs.user).toBe("999:999");
+    expect(c.inputs.entrypoints).toEqual([CONTAINER_PATHS.script]);
+    expect(c.inputs.command).toEqual(["scheduler"]);
+    const volumes = c.inputs.volumes as { volumeName: string; containerPath: string }[];
+    expect(volumes).toEqual(expect.arrayContaining([
+      { volumeName: "prod-pgdata", containerPath: CONTAINER.dataMount },
+      { volumeName: "prod-pgsocket", containerPath: CONTAINER.socketDir },
+      { volumeName: "prod-pgbackup", containerPath: CONTAINER_PATHS.workDir },
+    ]));
+    expect(c.inputs.networksAdvanced).toEqual([{ name: "prod-pg" }]);
+    expect(c.inputs.labels).toContainEqual({ label: ROLE_LABEL, value: "backup" });
+    expect(c.deleteBeforeReplace).toBe(true); // fixed container name
+    expect(c.inputs.securityOpts).toEqual(["no-new-privileges:true"]);
+    expect(c.inputs.restart).toBe("unless-stopped");
+    expect(c.inputs.ports).toBeUndefined(); // publishes nothing
+    expect(c.inputs.logDriver).toBe("json-file");
+    expect(Number(c.inputs.memory)).toBeGreaterThan(0);
+    const uploads = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string }[];
+    const script = uploads.find((u) => u.file === CONTAINER_PATHS.script)!;
+    expect(script.permissions).toBe("0755");
+    expect(script.content).toMatch(/^readonly APPS=\('langfuse:langfuse:langfuse_owner' 'my-app:my_app:my_app_owner'\)$/m);
+    expect(script.content).toMatch(/^readonly PG_BIN='\/usr\/lib\/postgresql\/17\/bin'$/m);
+    expect(script.content).toContain(`readonly PG_DATA='${CONTAINER.pgdata}'`);
+    expect(script.content).toContain(`readonly AGE_RECIPIENT='${ageKeyFromPassphrase(PASSPHRASE).recipient}'`);
+    expect(script.content).not.toContain(PASSPHRASE);
+    expect(uploads.find((u) => u.file === CONTAINER_PATHS.pgbackrestConf)?.content).toBe(await value(awsRepo.pgbackrestConfWithSecrets));
+  });
+
+  const SECRET_VALUES = ["mock-secret-access-key-value", "AKIAMOCKKEY", PASSPHRASE, ageKeyFromPassphrase(PASSPHRASE).identity];
+
+  it("puts no secret in the container env: only the secrets file's path and TZ", async () => {
+    const c = one("docker:index/container:Container", "backup-sidecar");
+    const env = reveal(c.inputs.envs) as string[];
+    expect(env).toEqual([`${SECRETS_FILE_ENV}=${CONTAINER_PATHS.sidecarSecrets}`, "TZ=UTC"]);
+    for (const e of [...env, ...(await serverEnvs(awsRepo))]) {
+      for (const v of SECRET_VALUES) expect(e).not.toContain(v);
+      const name = e.split("=")[0];
+      if (!name.endsWith("_FILE")) expect(name).not.toMatch(/PGBACKREST_|SECRET|AGE_IDENTITY|CIPHER|PASS|KEY/);
+      expect(envEntryProblem(e)).toBeUndefined();
+    }
+    // uploads carry the secrets now
+    expect(c.additionalSecretOutputs).toContain("uploads");
+  });
+
+  it("uploads the conf and the sidecar's secrets file 0600, owned by postgres, as Pulumi secrets", async () => {
+    const c = one("docker:index/container:Container", "backup-sidecar");
+    expect(isWrappedSecret(c.inputs.uploads)).toBe(true);
+    const uploads = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string; owner?: string; group?: string }[];
+    for (const file of [CONTAINER_PATHS.pgbackrestConf, CONTAINER_PATHS.sidecarSecrets]) {
+      expect(uploads.find((u) => u.file === file)).toMatchObject({ permissions: "0600", owner: "999", group: "999" });
+    }
+    expect(await isSecret(awsRepo.sidecarSecretsUpload.content!)).toBe(true);
+    expect(await isSecret(awsRepo.confUpload.content!)).toBe(true);
+    const secretsEnv = uploads.find((u) => u.file === CONTAINER_PATHS.sidecarSecrets)!.content;
+    expect(secretsEnv).toBe(await value(awsRepo.sidecarSecretsEnv));
+    expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3Key}='AKIAMOCKKEY'\n`);
+    expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3KeySecret}='mock-secret-access-key-value'\n`);
+    expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.ageIdentity}='${ageKeyFromPassphrase(PASSPHRASE).identity}'\n`);
+    // the script stays secret-free
+    const script = uploads.find((u) => u.file === CONTAINER_PATHS.script)!.content;
+    for (const v of SECRET_VALUES) expect(script).not.toContain(v);
+  });
+
+  it("passes the policy no-passwords-in-container-config (sidecar, and the postgres side of the wiring)", async () => {
+    const c = one("docker:index/container:Container", "backup-sidecar");
+    const sidecarOutcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, reveal(c.inputs) as Record<string, unknown>, { stack: "prod" });
+    expect(sidecarOutcome).toEqual({ violations: [], urns: [] });
+    const uploads = await value(pulumi.output(awsRepo.serverWiring.uploads));
+    const serverOutcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, {
+      envs: await serverEnvs(awsRepo), uploads, labels: [{ label: ROLE_LABEL, value: "postgres" }],
+    }, { stack: "prod" });
+    expect(serverOutcome).toEqual({ violations: [], urns: [] });
+    // and the rule does see these files as credential files: world-readable would be refused
+    const loose = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, {
+      envs: [], uploads: uploads.map((u) => ({ ...u, permissions: "0644" })),
+    }, { stack: "prod" });
+    expect(loose.violations.join("\n")).toMatch(/pgbackrest\.conf holds a credential/);
+  });
+
+  it("goes unhealthy through the script's health command and makes pulumi up wait for it", () => {
+    const c = one("docker:index/container:Container", "backup-sidecar");
+    const hc = c.inputs.healthcheck as { tests: string[]; startPeriod: string };
+    expect(hc.tests).toEqual(["CMD", CONTAINER_PATHS.script, "health"]);
+    expect(c.inputs.wait).toBe(true);
+    expect(Number(c.inputs.waitTimeout)).toBeGreaterThanOrEqual(300);
+    expect(c.inputs.init).toBe(true);
+  });
+
+  it("hangs every child off its component", () => {
+    const comps = registered.filter((r) => r.type.startsWith("homelab:postgres:"));
+    expect(new Set(comps.map((r) => r.type))).toEqual(new Set([
+      "homelab:postgres:PostgresImage", "homelab:postgres:BackupBucket", "homelab:postgres:BackupRepository", "homelab:postgres:BackupSidecar",
+    ]));
+    // nothing but the component's own name reaches the engine as the component's inputs
+    for (const comp of comps) expect(comp.inputs).toEqual({});
+    const custom = registered.filter((r) => !r.type.startsWith("homelab:"));
+    for (const r of custom) expect(r.parent).toMatch(/homelab:postgres:/);
+  });
+});
+
+describe("PostgresImage", () => {
+  it("builds the repo's Dockerfile on the configured base image, locally, and tags it by content", () => {
+    const img = one("docker:index/image:Image", "postgres-image");
+    const build = img.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+    expect(build.args).toEqual({ BASE_IMAGE: prod.postgres.image });
+    expect(path.resolve(build.context)).toBe(path.resolve(DOCKERFILE_DIR));
+    expect(img.inputs.skipPush).toBe(true);
+    expect(img.inputs.buildOnPreview).toBe(false);
+    const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
+    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile));
+    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed")).not.toBe(img.inputs.imageName);
+    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile)).not.toBe(img.inputs.imageName);
+    expect(dockerfile).toMatch(/^ARG BASE_IMAGE=/m);
+    expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
+    expect(dockerfile).toMatch(/apt-get install[^\n]*\bpgbackrest\b[^\n]*\bage\b[^\n]*\bcurl\b/);
+  });
+});

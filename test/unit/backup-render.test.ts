@@ -1,0 +1,348 @@
+// Render-level properties of the backup text: pgbackrest.conf, archive settings,
+// the age key, cron arithmetic (TypeScript and the script's bash must agree),
+// and the sidecar script (validated, quoted, parseable by bash).
+import { execFileSync, spawnSync } from "child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "fs";
+import { tmpdir } from "os";
+import * as path from "path";
+import type { BackupSchedule } from "../../components/config";
+import {
+  LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode, cronMatches,
+  healthLimits, maxCronGapMinutes, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, shellQuote,
+  renderSidecarSecretsEnv, stanzaName,
+} from "../../components/render/backup";
+import { renderPostgresqlConf } from "../../components/render/postgresql-conf";
+
+/** INI text → { section: { key: value } }, as pgBackRest reads it (rest of line is the value). */
+function parseIni(text: string): Record<string, Record<string, string>> {
+  const out: Record<string, Record<string, string>> = {};
+  let section = "";
+  for (const raw of text.split("\n")) {
+    const line = raw.trim();
+    if (line === "" || line.startsWith("#")) continue;
+    const s = /^\[(.+)\]$/.exec(line);
+    if (s) {
+      section = s[1];
+      out[section] ??= {};
+      continue;
+    }
+    const i = line.indexOf("=");
+    expect(i).toBeGreaterThan(0);
+    expect(section).not.toBe("");
+    out[section][line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+const base = {
+  stanza: "prod",
+  s3: { bucket: "pg-backups", region: "eu-central-1" },
+  compression: "zst" as const,
+  retentionFull: 4,
+  processMax: 2,
+  pgPath: "/var/lib/postgresql/data",
+  socketPath: "/var/run/postgresql",
+  pgPort: 5432,
+  lockPath: "/tmp/pgbackrest",
+};
+
+const SCHEDULE: BackupSchedule = { full: "15 2 * * 0", diff: "15 2 * * 1-6", logical: "45 2 * * *", drill: "30 4 * * 6" };
+
+function scriptInput(over: Partial<SidecarScriptInput> = {}): SidecarScriptInput {
+  return {
+    stanza: "prod", pgbackrestConf: "/etc/pgbackrest/pgbackrest.conf", pgData: "/var/lib/postgresql/data", socketDir: "/var/run/postgresql",
+    pgPort: 5432, pgBinDir: "/usr/lib/postgresql/17/bin", workDir: "/var/lib/hlpg-backup", s3: { bucket: "pg-backups", region: "eu-central-1" },
+    ageRecipient: ageKeyFromPassphrase("unit-test-passphrase-0123456789").recipient,
+    apps: [{ name: "lang-fuse", database: "lang_fuse", owner: "lang_fuse_owner" }, { name: "wiki", database: "wiki", owner: "wiki_owner" }],
+    schedule: SCHEDULE, limits: { backup: 1800, logical: 1800, drill: 10440 }, drillPort: 5499, drillTimeoutSeconds: 3600, initTimeoutSeconds: 300,
+    ...over,
+  };
+}
+
+describe("pgbackrest.conf", () => {
+  it("points repo1 at the bucket over S3, encrypted, with retention and compression from config", () => {
+    const ini = parseIni(renderPgBackRestConf(base));
+    const g = ini.global;
+    expect(g["repo1-type"]).toBe("s3");
+    expect(g["repo1-s3-bucket"]).toBe("pg-backups");
+    expect(g["repo1-s3-region"]).toBe("eu-central-1");
+    expect(g["repo1-s3-endpoint"]).toBe("s3.eu-central-1.amazonaws.com");
+    expect(g["repo1-s3-uri-style"]).toBe("host");
+    expect(g["repo1-cipher-type"]).toBe("aes-256-cbc");
+    expect(g["repo1-retention-full"]).toBe("4");
+    expect(g["compress-type"]).toBe("zst");
+    expect(g["start-fast"]).toBe("y");
+    expect(g["log-level-file"]).toBe("off");
+    expect(g["repo1-path"]).toBe(repoPath("prod"));
+    expect(g["repo1-path"]).toContain("prod");
+    expect(ini.prod).toEqual({ "pg1-path": "/var/lib/postgresql/data", "pg1-socket-path": "/var/run/postgresql", "pg1-port": "5432", "pg1-user": "postgres" });
+  });
+
+  it.each(["zst", "lz4", "gz"] as const)("renders compress-type %s and the retention it is given", (compression) => {
+    const g = parseIni(renderPgBackRestConf({ ...base, compression, retentionFull: 9 })).global;
+    expect(g["compress-type"]).toBe(compression);
+    expect(g["repo1-retention-full"]).toBe("9");
+  });
+
+  it("uses path-style addressing and the port of a custom endpoint", () => {
+    const g = parseIni(renderPgBackRestConf({ ...base, s3: { ...base.s3, endpoint: "https://minio.home.arpa:9000" }, caFile: "/etc/ssl/minio-ca.pem" })).global;
+    expect(g["repo1-s3-endpoint"]).toBe("minio.home.arpa");
+    expect(g["repo1-storage-port"]).toBe("9000");
+    expect(g["repo1-s3-uri-style"]).toBe("path");
+    expect(g["repo1-storage-ca-file"]).toBe("/etc/ssl/minio-ca.pem");
+  });
+
+  it("goes path style on AWS for a dotted bucket name (the wildcard certificate cannot cover it)", () => {
+    expect(s3Target({ bucket: "backups.example.org", region: "us-east-1" })).toMatchObject({ uriStyle: "path", bucketUrl: "https://s3.us-east-1.amazonaws.com/backups.example.org" });
+    expect(s3Target({ bucket: "backups", region: "us-east-1" })).toMatchObject({ uriStyle: "host", bucketUrl: "https://backups.s3.us-east-1.amazonaws.com" });
+    expect(s3Target({ bucket: "backups", region: "us-east-1", endpoint: "https://s3.local/" })).toMatchObject({ uriStyle: "path", port: 443, bucketUrl: "https://s3.local/backups" });
+  });
+
+  it("holds no secret without `secrets`", () => {
+    const text = renderPgBackRestConf(base);
+    const keys = Object.values(parseIni(text)).flatMap((s) => Object.keys(s));
+    expect(keys.filter((k) => /cipher-pass|s3-key|key-secret|token/.test(k))).toEqual([]);
+  });
+
+  const SECRETS = { cipherPass: "pass-0123456789+/=abcdefXYZ", s3Key: "AKIAEXAMPLE123", s3KeySecret: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY=" };
+
+  it("renders cipher pass and S3 key under [global] with `secrets`, the rest unchanged", () => {
+    const plain = parseIni(renderPgBackRestConf(base));
+    const ini = parseIni(renderPgBackRestConf(base, SECRETS));
+    expect(ini.global).toEqual({
+      ...plain.global,
+      "repo1-cipher-pass": SECRETS.cipherPass,
+      "repo1-s3-key": SECRETS.s3Key,
+      "repo1-s3-key-secret": SECRETS.s3KeySecret,
+    });
+    expect(ini.prod).toEqual(plain.prod);
+    expect(ini["global:archive-push"]).toEqual(plain["global:archive-push"]);
+  });
+
+  it.each([
+    ["a newline", { cipherPass: "pass\nrepo1-cipher-type=none" }],
+    ["a space", { cipherPass: "pass word with spaces" }],
+    ["a hash", { s3KeySecret: "abc#def" }],
+    ["an empty value", { s3Key: "" }],
+    ["a quote", { s3KeySecret: "abc'def" }],
+  ])("rejects a secret with %s, without echoing it", (_what, over) => {
+    const secrets = { ...SECRETS, ...over };
+    let message = "";
+    try {
+      renderPgBackRestConf(base, secrets);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toMatch(/invalid/);
+    for (const v of Object.values(over)) if (v !== "") expect(message).not.toContain(v);
+  });
+
+  it.each([
+    ["a bucket with a newline", { s3: { bucket: "pg\nrepo1-path=/x", region: "eu-central-1" } }],
+    ["an http endpoint", { s3: { ...base.s3, endpoint: "http://minio:9000" } }],
+    ["an endpoint with a path", { s3: { ...base.s3, endpoint: "https://minio:9000/x" } }],
+    ["a relative pg path", { pgPath: "data" }],
+    ["a path with a space", { pgPath: "/var/lib/pg data" }],
+    ["a CA path that smuggles a line", { caFile: "/ca.pem\nrepo1-cipher-type=none" }],
+    ["a stanza with a bracket", { stanza: "prod]\n[x" }],
+    ["retention zero", { retentionFull: 0 }],
+  ])("rejects %s", (_what, over) => {
+    expect(() => renderPgBackRestConf({ ...base, ...over })).toThrow(/invalid/);
+  });
+});
+
+describe("archive settings", () => {
+  it("archive-pushes each segment to the stanza and bounds the RPO by archive_timeout", () => {
+    const a = archiveSettings({ stanza: "prod", timeoutSeconds: 60 });
+    expect(a.command.split(" ")).toEqual(expect.arrayContaining(["pgbackrest", "--stanza=prod", "archive-push", "%p"]));
+    expect(a.timeoutSeconds).toBe(60);
+    const conf = renderPostgresqlConf({
+      majorVersion: 17, listenAddresses: "*", port: 5432, maxConnections: 100, memoryMb: 1024, hbaFile: "/etc/postgresql/pg_hba.conf",
+      unixSocketDirectory: "/var/run/postgresql", settings: {}, archive: a,
+    });
+    expect(conf).toMatch(/^archive_mode = 'on'$/m);
+    expect(conf).toMatch(/^archive_timeout = '60s'$/m);
+    expect(conf).toContain(`archive_command = '${a.command}'`);
+    expect(conf).toMatch(/^wal_level = 'replica'$/m);
+  });
+
+  it("passes a non-default config path and refuses timeouts above 60 s or unsafe paths", () => {
+    expect(archiveSettings({ stanza: "dev", configFile: "/tmp/x/pgbackrest.conf", timeoutSeconds: 30 }).command).toContain("--config=/tmp/x/pgbackrest.conf");
+    expect(() => archiveSettings({ stanza: "dev", timeoutSeconds: 61 })).toThrow();
+    expect(() => archiveSettings({ stanza: "dev", timeoutSeconds: 0 })).toThrow();
+    expect(() => archiveSettings({ stanza: "dev", configFile: "/tmp/a b", timeoutSeconds: 30 })).toThrow();
+    expect(() => archiveSettings({ stanza: "dev'; rm -rf /", timeoutSeconds: 30 })).toThrow();
+  });
+
+  it("derives a stanza from any stack name", () => {
+    expect(stanzaName("prod")).toBe("prod");
+    expect(stanzaName("Prod.EU")).toMatch(/^[a-z0-9][a-z0-9_-]*$/);
+  });
+});
+
+describe("age key from the passphrase", () => {
+  // BIP-173 test vectors (independent of this code).
+  const ALPHABET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l";
+  it.each([
+    ["a12uel5l"],
+    ["abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw"],
+    ["split1checkupstagehandshakeupstreamerranterredcaperred2y9e3w"],
+    ["?1ezyfcl"],
+  ])("bech32 encodes %s", (vector) => {
+    const sep = vector.lastIndexOf("1");
+    const hrp = vector.slice(0, sep);
+    const data = [...vector.slice(sep + 1, -6)].map((c) => ALPHABET.indexOf(c));
+    expect(bech32Encode(hrp, data)).toBe(vector);
+  });
+
+  it("is deterministic per passphrase, different across passphrases, in age's formats", () => {
+    const a = ageKeyFromPassphrase("correct horse battery staple 42");
+    expect(ageKeyFromPassphrase("correct horse battery staple 42")).toEqual(a);
+    const b = ageKeyFromPassphrase("correct horse battery staple 43");
+    expect(b.identity).not.toBe(a.identity);
+    expect(b.recipient).not.toBe(a.recipient);
+    expect(a.identity).toMatch(/^AGE-SECRET-KEY-1[02-9ACDEFGHJKLMNPQRSTUVWXYZ]{58}$/);
+    expect(a.recipient).toMatch(/^age1[02-9ac-hj-np-z]{58}$/);
+    expect(a.identity.toLowerCase()).not.toContain("correct");
+    expect(() => ageKeyFromPassphrase("short")).toThrow(/20 characters/);
+  });
+});
+
+describe("schedule arithmetic", () => {
+  const at = (iso: string) => new Date(iso);
+
+  it("matches cron expressions in UTC with Vixie day semantics", () => {
+    expect(cronMatches("15 2 * * 0", at("2024-01-07T02:15:00Z"))).toBe(true); // a Sunday
+    expect(cronMatches("15 2 * * 7", at("2024-01-07T02:15:00Z"))).toBe(true); // 7 is Sunday too
+    expect(cronMatches("15 2 * * 0", at("2024-01-08T02:15:00Z"))).toBe(false); // Monday
+    expect(cronMatches("15 2 * * 1-6", at("2024-01-08T02:15:00Z"))).toBe(true);
+    expect(cronMatches("15 2 * * 1-6", at("2024-01-08T02:16:00Z"))).toBe(false);
+    // both day fields restricted: either one fires
+    expect(cronMatches("0 0 13 * 5", at("2024-09-06T00:00:00Z"))).toBe(true); // Friday the 6th
+    expect(cronMatches("0 0 13 * 5", at("2024-02-13T00:00:00Z"))).toBe(true); // Tuesday the 13th
+    expect(cronMatches("0 0 13 * 5", at("2024-02-14T00:00:00Z"))).toBe(false);
+    // one restricted: both must match
+    expect(cronMatches("0 0 13 * *", at("2024-09-06T00:00:00Z"))).toBe(false);
+    expect(cronMatches("*/20 * * * *", at("2024-09-06T10:40:00Z"))).toBe(true);
+    expect(cronMatches("5/20 * * * *", at("2024-09-06T10:45:00Z"))).toBe(true);
+    expect(cronMatches("5/20 * * * *", at("2024-09-06T10:40:00Z"))).toBe(false);
+    expect(() => cronMatches("61 * * * *", at("2024-09-06T10:40:00Z"))).toThrow(/invalid cron/);
+  });
+
+  it("finds the longest gap of a schedule", () => {
+    expect(maxCronGapMinutes(["45 2 * * *"])).toBe(1440);
+    expect(maxCronGapMinutes(["30 4 * * 6"])).toBe(7 * 1440);
+    expect(maxCronGapMinutes(["15 2 * * 0", "15 2 * * 1-6"])).toBe(1440);
+    expect(maxCronGapMinutes(["0 3 * * 1,4"])).toBe(4 * 1440);
+    expect(maxCronGapMinutes(["0 0 1 * *"])).toBe(31 * 1440);
+    expect(maxCronGapMinutes(["*/5 * * * *"])).toBe(5);
+  });
+
+  it("turns the schedule into health limits: gap plus grace", () => {
+    expect(healthLimits(SCHEDULE, 360)).toEqual({ backup: 1440 + 360, logical: 1440 + 360, drill: 7 * 1440 + 360 });
+    const weekly = healthLimits({ ...SCHEDULE, diff: "15 2 * * 3" }, 0);
+    expect(weekly.backup).toBe(4 * 1440); // Sun → Wed is 3 days, Wed → Sun is 4
+  });
+});
+
+describe("the sidecar script", () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "hlpg-render-"));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const write = (text: string) => {
+    const file = path.join(dir, `s-${Math.random().toString(36).slice(2)}`);
+    writeFileSync(file, text, { mode: 0o755 });
+    return file;
+  };
+
+  it("parses with bash -n and carries the validated settings single-quoted", () => {
+    const text = renderSidecarScript(scriptInput());
+    const r = spawnSync("bash", ["-n", write(text)], { encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe("");
+    expect(text).toMatch(/^readonly STANZA='prod'$/m);
+    expect(text).toMatch(/^readonly APPS=\('lang-fuse:lang_fuse:lang_fuse_owner' 'wiki:wiki:wiki_owner'\)$/m);
+    expect(text).toMatch(/^readonly SCHEDULE=\('15 2 \* \* 0\|full' '15 2 \* \* 1-6\|diff' '45 2 \* \* \*\|logical' '30 4 \* \* 6\|drill'\)$/m);
+    expect(text).toContain(`readonly LOGICAL_PREFIX='${LOGICAL_PREFIX}'`);
+    expect(text).not.toMatch(/AGE-SECRET-KEY/);
+  });
+
+  it("sources the secrets file named by HLPG_SECRETS_FILE right after umask, before anything else", () => {
+    const text = renderSidecarScript(scriptInput());
+    const lines = text.split("\n");
+    const umask = lines.indexOf("umask 077");
+    expect(umask).toBeGreaterThan(0);
+    expect(lines[umask + 1]).toBe(`if [[ -n \${${SECRETS_FILE_ENV}:-} ]]; then`);
+    expect(text).toContain(`  source "$${SECRETS_FILE_ENV}"`);
+    expect(lines.findIndex((l) => l.startsWith("readonly "))).toBeGreaterThan(umask + 1);
+    expect(text).not.toMatch(/Secrets come from the environment/);
+    expect(text).not.toMatch(/PGBACKREST_REPO1_S3_KEY/); // curl uses the secrets file's HLPG_S3_KEY*
+  });
+
+  it("renders the sidecar secrets file so that bash reads back every value", () => {
+    const secrets = { s3Key: "AKIA'QUOTE", s3KeySecret: "wJalr/K7MD+bPx$(id)`x`=", ageIdentity: ageKeyFromPassphrase("render-test-passphrase-0123456789").identity };
+    const env = renderSidecarSecretsEnv(secrets);
+    for (const line of env.split("\n").filter((l) => l !== "" && !l.startsWith("#"))) expect(line).toMatch(/^export HLPG_[A-Z0-9_]+='/);
+    const file = write(env);
+    const names = [SIDECAR_SECRET_VARS.s3Key, SIDECAR_SECRET_VARS.s3KeySecret, SIDECAR_SECRET_VARS.ageIdentity];
+    const out = execFileSync("bash", ["-c", `source "$1"; for v in ${names.join(" ")}; do printf '%s\\0' "\${!v}"; done`, "_", file], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    expect(out.split("\0").slice(0, 3)).toEqual([secrets.s3Key, secrets.s3KeySecret, secrets.ageIdentity]);
+    expect(() => renderSidecarSecretsEnv({ ...secrets, s3KeySecret: "a\nb" })).toThrow(/not one line/);
+    expect(() => renderSidecarSecretsEnv({ ...secrets, s3Key: "" })).toThrow(/empty/);
+  });
+
+  it("shell-quotes any value into the same string bash reads back", () => {
+    for (const v of ["plain", "it's", "$(touch /tmp/pwned)", "`id`", "a\\b", "\"q\"", "; rm -rf /", "*"]) {
+      const out = execFileSync("bash", ["-c", `printf '%s' ${shellQuote(v)}`], { encoding: "utf8" });
+      expect(out).toBe(v);
+    }
+    expect(() => shellQuote("a\nb")).toThrow();
+  });
+
+  it.each([
+    ["an app name with a quote", { apps: [{ name: "x'y", database: "x_y", owner: "x_y_owner" }] }],
+    ["a database name with a space", { apps: [{ name: "xy", database: "x y", owner: "xy_owner" }] }],
+    ["a role with upper case", { apps: [{ name: "xy", database: "xy", owner: "XY" }] }],
+    ["a recipient that is not age's", { ageRecipient: "age1$(id)" }],
+    ["a bad cron expression", { schedule: { ...SCHEDULE, drill: "30 4 * *" } }],
+    ["a zero health limit", { limits: { backup: 0, logical: 1, drill: 1 } }],
+    ["a relative work dir", { workDir: "work" }],
+  ])("rejects %s", (_what, over) => {
+    expect(() => renderSidecarScript(scriptInput(over as Partial<SidecarScriptInput>))).toThrow(/invalid|unsafe/);
+  });
+
+  it("runs exactly the jobs the TypeScript cron evaluation says, minute by minute", () => {
+    // A schedule that exercises lists, ranges, steps, 7 = Sunday and the day-of-month/day-of-week OR.
+    const schedule: BackupSchedule = { full: "*/7 1-3,22 * * 1-5", diff: "0 0 1,15,29 2,3 *", logical: "5/20 * * * 0,7", drill: "30 4 13 * 5" };
+    const file = write(renderSidecarScript(scriptInput({ schedule })));
+    const windows = ["2024-02-28T20:00:00Z", "2024-09-13T03:00:00Z", "2024-03-03T00:00:00Z"];
+    const minutes = 24 * 60;
+    for (const start of windows) {
+      const from = Date.parse(start) / 1000;
+      const r = spawnSync("bash", [file, "due", String(from), String(minutes)], { encoding: "utf8", env: { PATH: process.env.PATH, TZ: "UTC" } });
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      const expected: string[] = [];
+      for (let i = 0; i < minutes; i++) {
+        const t = from + i * 60;
+        for (const job of ["full", "diff", "logical", "drill"] as const) {
+          if (cronMatches(schedule[job], new Date(t * 1000))) expected.push(`${t} ${job}`);
+        }
+      }
+      expect(expected.length).toBeGreaterThan(5);
+      expect(r.stdout.trim().split("\n").filter(Boolean)).toEqual(expected);
+    }
+  });
+
+  it("offers the runbook commands the docs show", () => {
+    expect(runbook.restoreCluster("2026-11-22 14:30:00+00")).toEqual(["restore-cluster", "--target", "2026-11-22 14:30:00+00"]);
+    expect(runbook.restoreApp("langfuse", "langfuse_restored")).toEqual(["restore-app", "langfuse", "latest", "langfuse_restored"]);
+    const text = renderSidecarScript(scriptInput());
+    for (const cmd of [runbook.restoreCluster("x")[0], runbook.restoreApp("a", "b")[0], runbook.listDumps("a")[0], "drill", "health", "info", "scheduler"]) {
+      expect(text).toMatch(new RegExp(`^\\s+(?:[a-z-]+\\|)?${cmd}(?:\\|[a-z-]+)?\\)`, "m"));
+    }
+  });
+});
