@@ -671,6 +671,9 @@ function parseBackup(r: Reader, raw: unknown, isProd: boolean): BackupConfig {
     r.problem(`${path}.encryptionPassphrase`, "required in prod: `pulumi config set --secret --path backup.encryptionPassphrase ...`");
   } else if (passphrase !== undefined && passphrase.length < 20) {
     r.problem(`${path}.encryptionPassphrase`, "must be at least 20 characters");
+  } else if (passphrase !== undefined && !/^[A-Za-z0-9+/=._~:@-]{20,1024}$/.test(passphrase)) {
+    // it lands in pgbackrest.conf, which has no quoting: e.g. `openssl rand -base64 33`
+    r.problem(`${path}.encryptionPassphrase`, "may only use letters, digits and + / = . _ ~ : @ - (try `openssl rand -base64 33`)");
   }
   return cfg;
 }

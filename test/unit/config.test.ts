@@ -260,6 +260,13 @@ describe("parseConfig", () => {
       expectProblem("dev", { backup: { enabled: true, bucket: "b-1", schedule: { full: expr } } }, "homelab-postgres:backup.schedule.full", msg);
     });
 
+    it("refuses passphrases pgbackrest.conf could not carry", () => {
+      const b = { enabled: true, bucket: "b-1" };
+      expectProblem("dev", { backup: { ...b, encryptionPassphrase: "has spaces and # a comment 123" } }, "homelab-postgres:backup.encryptionPassphrase", /may only use/);
+      expectProblem("dev", { backup: { ...b, encryptionPassphrase: "short" } }, "homelab-postgres:backup.encryptionPassphrase", /at least 20/);
+      expect(() => parseConfig("dev", { backup: { ...b, encryptionPassphrase: "Zm9vYmFyYmF6cXV4+/==0123456789ab" } })).not.toThrow();
+    });
+
     it("requires the passphrase in prod, and only there", () => {
       expectProblem("prod", { ...goodProd, backup: { enabled: true, bucket: "b-1" } }, "homelab-postgres:backup.encryptionPassphrase", /required in prod/);
       expect(() => parseConfig("dev", { backup: { enabled: true, bucket: "b-1" } })).not.toThrow();
