@@ -7,27 +7,13 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import { RegisteredResource, isSecretValue, recordRegistrations, reveal } from "./record";
+
+export { isSecretValue, reveal };
+export type { RegisteredResource };
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROJECT = "homelab-postgres";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-
-export interface RegisteredResource {
-  type: string;
-  name: string;
-  urn: string;
-  /** Inputs as the engine received them; secrets stay wrapped (see isSecretValue). */
-  inputs: Record<string, unknown>;
-  custom: boolean;
-  parent: string;
-  dependencies: string[];
-  provider: string;
-  retainOnDelete: boolean;
-  protect: boolean;
-  deleteBeforeReplace: boolean;
-  additionalSecretOutputs: string[];
-}
 
 export interface ProgramResult {
   resources: RegisteredResource[];
@@ -39,19 +25,6 @@ export interface ProgramResult {
 }
 
 export type ConfigOverrides = Record<string, unknown>;
-
-/** A value the engine would treat as secret. */
-export function isSecretValue(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
-/** Deep copy with secret wrappers removed. */
-export function reveal(v: unknown): unknown {
-  if (isSecretValue(v)) return reveal((v as { value: unknown }).value);
-  if (Array.isArray(v)) return v.map(reveal);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  return v;
-}
 
 /** The stack's YAML config as `homelab-postgres:<key>` → value, `{secure: ...}` replaced by a stand-in. */
 export function stackConfig(stack: string): { values: Record<string, unknown>; secretKeys: string[] } {
@@ -133,7 +106,6 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const state = require("@pulumi/pulumi/runtime/state") as { withLocalStorage<T>(cb: () => Promise<T>): Promise<T> };
     await state.withLocalStorage(async () => {
-      const resources: RegisteredResource[] = [];
       const invokes: ProgramResult["invokes"] = [];
       await pulumi.runtime.setMocks(
         {
@@ -154,33 +126,7 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
         false,
       );
       // record the options the engine would see, alongside the mock's inputs
-      const monitor = pulumi.runtime.getMonitor() as unknown as {
-        registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
-      };
-      const original = monitor.registerResource.bind(monitor);
-      monitor.registerResource = async (req, cb) =>
-        original(req, (err, res) => {
-          if (!err && res) {
-            const urn = (res as { getUrn(): string }).getUrn();
-            // eslint-disable-next-line @typescript-eslint/no-require-imports
-            const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
-            resources.push({
-              type: req.getType(),
-              name: req.getName(),
-              urn,
-              inputs: rpc.deserializeProperties(req.getObject()),
-              custom: req.getCustom(),
-              parent: req.getParent(),
-              dependencies: req.getDependenciesList(),
-              provider: req.getProvider(),
-              retainOnDelete: req.getRetainondelete() ?? false,
-              protect: req.getProtect() ?? false,
-              deleteBeforeReplace: req.getDeletebeforereplace(),
-              additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-            });
-          }
-          cb(err, res);
-        });
+      const resources = recordRegistrations(pulumi);
       pulumi.runtime.setAllConfig(config, secretKeys);
       try {
         // the program must load inside this run's registry and store, hence require
@@ -206,20 +152,6 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
   if (failure) throw Object.assign(failure as Error, { registered: result?.resources ?? [] });
   if (!result) throw new Error("program did not run");
   return result;
-}
-
-interface RegisterRequest {
-  getType(): string;
-  getName(): string;
-  getObject(): unknown;
-  getCustom(): boolean;
-  getParent(): string;
-  getDependenciesList(): string[];
-  getProvider(): string;
-  getRetainondelete(): boolean | undefined;
-  getProtect(): boolean | undefined;
-  getDeletebeforereplace(): boolean;
-  getAdditionalsecretoutputsList(): string[];
 }
 
 /** Resources of one type token. */

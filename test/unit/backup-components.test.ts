@@ -4,6 +4,7 @@
 // outputs and in what the engine receives, and the sidecar is wired to the
 // volumes, network, uid and health check it needs.
 import * as pulumi from "@pulumi/pulumi";
+import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parseConfig } from "../../components/config";
@@ -16,30 +17,6 @@ import { CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS,
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../policies/rules";
 import { runResourceRule } from "../policies/helpers";
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-interface Registered {
-  type: string;
-  name: string;
-  inputs: Record<string, unknown>;
-  parent: string;
-  provider: string;
-  dependencies: string[];
-  retainOnDelete: boolean;
-  deleteBeforeReplace: boolean;
-  additionalSecretOutputs: string[];
-}
-
-const isWrappedSecret = (v: unknown): boolean => typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-function reveal(v: unknown): unknown {
-  if (isWrappedSecret(v)) return reveal((v as { value: unknown }).value);
-  if (Array.isArray(v)) return v.map(reveal);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  return v;
-}
-
-const registered: Registered[] = [];
 const ACCOUNT = "123456789012";
 
 pulumi.runtime.setMocks(
@@ -70,31 +47,7 @@ pulumi.runtime.setMocks(
   false,
 );
 
-type Req = {
-  getType(): string; getName(): string; getObject(): unknown; getParent(): string; getProvider(): string; getDependenciesList(): string[];
-  getRetainondelete(): boolean | undefined; getDeletebeforereplace(): boolean; getAdditionalsecretoutputsList(): string[];
-};
-const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res: unknown) => void): Promise<void> };
-const original = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
-monitor.registerResource = async (req, cb) =>
-  original(req, (err, res) => {
-    if (!err && res) {
-      registered.push({
-        type: req.getType(),
-        name: req.getName(),
-        inputs: rpc.deserializeProperties(req.getObject()),
-        parent: req.getParent(),
-        provider: req.getProvider(),
-        dependencies: req.getDependenciesList(),
-        retainOnDelete: req.getRetainondelete() ?? false,
-        deleteBeforeReplace: req.getDeletebeforereplace(),
-        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-      });
-    }
-    cb(err, res);
-  });
+const registered = recordRegistrations(pulumi);
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
@@ -335,7 +288,7 @@ describe("BackupSidecar", () => {
 
   it("uploads the conf and the sidecar's secrets file 0600, owned by postgres, as Pulumi secrets", async () => {
     const c = one("docker:index/container:Container", "backup-sidecar");
-    expect(isWrappedSecret(c.inputs.uploads)).toBe(true);
+    expect(isSecretValue(c.inputs.uploads)).toBe(true);
     const uploads = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string; owner?: string; group?: string }[];
     for (const file of [CONTAINER_PATHS.pgbackrestConf, CONTAINER_PATHS.sidecarSecrets]) {
       expect(uploads.find((u) => u.file === file)).toMatchObject({ permissions: "0600", owner: "999", group: "999" });

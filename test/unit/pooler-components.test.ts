@@ -1,37 +1,12 @@
 // PgBouncer and PgAdmin constructed directly under pulumi.runtime.setMocks: what
 // they register (ports, uploads, roles, options) and which values are secret.
 import * as pulumi from "@pulumi/pulumi";
+import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
 import { parseConfig } from "../../components/config";
 import { PgAdmin } from "../../components/pgadmin";
 import { PgBouncer } from "../../components/pooler";
 import { PGBOUNCER_AUTH_ROLE } from "../../components/render/pgbouncer";
 
-const SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
-
-interface Registered {
-  type: string;
-  name: string;
-  urn: string;
-  inputs: Record<string, unknown>;
-  dependencies: string[];
-  retainOnDelete: boolean;
-  deleteBeforeReplace: boolean;
-  additionalSecretOutputs: string[];
-}
-
-function isWrappedSecret(v: unknown): boolean {
-  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
-}
-
-function reveal(v: unknown): unknown {
-  if (isWrappedSecret(v)) return reveal((v as { value: unknown }).value);
-  if (Array.isArray(v)) return v.map(reveal);
-  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
-  return v;
-}
-
-const registered: Registered[] = [];
 
 pulumi.runtime.setMocks(
   {
@@ -48,31 +23,7 @@ pulumi.runtime.setMocks(
   false,
 );
 
-// record the options the engine sees (dependencies, retainOnDelete, ...) next to the inputs
-type Req = {
-  getType(): string; getName(): string; getObject(): unknown; getDependenciesList(): string[];
-  getRetainondelete(): boolean | undefined; getDeletebeforereplace(): boolean; getAdditionalsecretoutputsList(): string[];
-};
-const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: Req, cb: (err: unknown, res: unknown) => void): Promise<void> };
-const original = monitor.registerResource.bind(monitor);
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
-monitor.registerResource = async (req, cb) =>
-  original(req, (err, res) => {
-    if (!err && res) {
-      registered.push({
-        type: req.getType(),
-        name: req.getName(),
-        urn: (res as { getUrn(): string }).getUrn(),
-        inputs: rpc.deserializeProperties(req.getObject()),
-        dependencies: req.getDependenciesList(),
-        retainOnDelete: req.getRetainondelete() ?? false,
-        deleteBeforeReplace: req.getDeletebeforereplace(),
-        additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-      });
-    }
-    cb(err, res);
-  });
+const registered = recordRegistrations(pulumi);
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {
   return new Promise((resolve) => o.apply((v) => resolve(v)));
@@ -219,7 +170,7 @@ describe("PgBouncer", () => {
     const key = ups.find((u) => u.file === keyFile);
     expect(key?.content).toContain("PRIVATE KEY");
     expect(key?.permissions).toBe("0600");
-    expect(isWrappedSecret(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
+    expect(isSecretValue(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
     expect(reveal(byName("pgbouncer-tls-auth-setup").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
   });
 });

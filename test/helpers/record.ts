@@ -1,0 +1,87 @@
+// Records what the engine would receive for each resource registration under
+// pulumi.runtime.setMocks: inputs (secrets still wrapped) and the options
+// (parent, dependencies, retainOnDelete, secret outputs...) that mocks' own
+// newResource callback never sees.
+import type * as pulumiModule from "@pulumi/pulumi";
+
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+export interface RegisteredResource {
+  type: string;
+  name: string;
+  urn: string;
+  /** Inputs as the engine received them; secrets stay wrapped (see isSecretValue). */
+  inputs: Record<string, unknown>;
+  custom: boolean;
+  parent: string;
+  dependencies: string[];
+  provider: string;
+  retainOnDelete: boolean;
+  protect: boolean;
+  deleteBeforeReplace: boolean;
+  additionalSecretOutputs: string[];
+}
+
+/** A value the engine would treat as secret. */
+export function isSecretValue(v: unknown): boolean {
+  return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+}
+
+/** Deep copy with secret wrappers removed. */
+export function reveal(v: unknown): unknown {
+  if (isSecretValue(v)) return reveal((v as { value: unknown }).value);
+  if (Array.isArray(v)) return v.map(reveal);
+  if (typeof v === "object" && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, reveal(x)]));
+  return v;
+}
+
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getObject(): unknown;
+  getCustom(): boolean;
+  getParent(): string;
+  getDependenciesList(): string[];
+  getProvider(): string;
+  getRetainondelete(): boolean | undefined;
+  getProtect(): boolean | undefined;
+  getDeletebeforereplace(): boolean;
+  getAdditionalsecretoutputsList(): string[];
+}
+
+/**
+ * Wraps the mock monitor `setMocks` installed on `pulumi` (call right after
+ * setMocks) and returns the list it fills as resources register.
+ */
+export function recordRegistrations(pulumi: typeof pulumiModule): RegisteredResource[] {
+  const registered: RegisteredResource[] = [];
+  // the same SDK copy as `pulumi`: under isolateModules each run has its own
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const rpc = require("@pulumi/pulumi/runtime/rpc") as { deserializeProperties(s: unknown): Record<string, unknown> };
+  const monitor = pulumi.runtime.getMonitor() as unknown as {
+    registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
+  };
+  const original = monitor.registerResource.bind(monitor);
+  monitor.registerResource = async (req, cb) =>
+    original(req, (err, res) => {
+      if (!err && res) {
+        registered.push({
+          type: req.getType(),
+          name: req.getName(),
+          urn: (res as { getUrn(): string }).getUrn(),
+          inputs: rpc.deserializeProperties(req.getObject()),
+          custom: req.getCustom(),
+          parent: req.getParent(),
+          dependencies: req.getDependenciesList(),
+          provider: req.getProvider(),
+          retainOnDelete: req.getRetainondelete() ?? false,
+          protect: req.getProtect() ?? false,
+          deleteBeforeReplace: req.getDeletebeforereplace(),
+          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+        });
+      }
+      cb(err, res);
+    });
+  return registered;
+}
