@@ -289,7 +289,7 @@ export function isLoopbackIPv4(ip: string): boolean {
 
 /** Problems with a bind address, or undefined when it is acceptable. */
 export function bindAddressProblem(ip: string): string | undefined {
-  if (ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "[::]") {
+  if (ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "[::]") { // rejected: these publish on every interface
     return `must not be ${ip === "" ? "empty" : ip}: that publishes on every interface`;
   }
   if (!net.isIP(ip)) return `${JSON.stringify(ip)} is not a valid IP address`;
