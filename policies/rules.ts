@@ -460,7 +460,6 @@ const exemptionSchema = {
   exemptResources: {
     type: "array",
     items: { type: "string" },
-    default: [],
     description: "Logical resource names (or full URNs) this rule skips. Say why in the config file.",
   },
 } as const;
@@ -475,6 +474,14 @@ function withDefaults<C extends object>(defaults: C, given: Partial<C>): C {
     if (v !== undefined && v !== null) (merged as Record<string, unknown>)[k] = v;
   }
   return merged;
+}
+
+/** The typed `defaults` are the one source; the schema the CLI shows gets them copied in. */
+function withSchemaDefaults(schema: PolicyConfigSchema, defaults: object): PolicyConfigSchema {
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties ?? {}).map(([k, p]) => [k, k in defaults ? { ...p, default: (defaults as Record<string, unknown>)[k] } : p]),
+  );
+  return { ...schema, properties } as PolicyConfigSchema;
 }
 
 interface ResourceRuleSpec<C extends ExemptionConfig> {
@@ -500,7 +507,7 @@ function resourceRule<C extends ExemptionConfig>(spec: ResourceRuleSpec<C>): Res
     enforcementLevel: spec.enforcementLevel,
     severity: spec.severity,
     remediationSteps: spec.remediationSteps,
-    configSchema: spec.configSchema,
+    configSchema: withSchemaDefaults(spec.configSchema, spec.defaults),
     validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
       if (!spec.types.includes(args.type)) {
         args.notApplicable(`applies to ${spec.types.join(", ")}`);
@@ -533,7 +540,6 @@ export const portBindingPolicy = resourceRule<PortBindingConfig>({
       allowedCidrs: {
         type: "array",
         items: { type: "string" },
-        default: DEFAULT_ALLOWED_BIND_CIDRS,
         description: "CIDRs a port may bind to (add fd7a:115c:a1e0::/48 for Tailscale IPv6).",
       },
       ...exemptionSchema,
@@ -594,25 +600,21 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
       requireDigestInStacks: {
         type: "array",
         items: { type: "string" },
-        default: ["prod"],
         description: "Stack names whose images must carry a digest.",
       },
       forbiddenTags: {
         type: "array",
         items: { type: "string" },
-        default: ["latest"],
         description: "Floating tags that are never accepted.",
       },
       builtImageRepositories: {
         type: "array",
         items: { type: "string" },
-        default: ["homelab-postgres/postgres"],
         description: "Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead.",
       },
       digestExemptImages: {
         type: "array",
         items: { type: "string" },
-        default: [],
         description: "Exact image references (name:tag) excused from the digest requirement, e.g. until a digest is recorded. Tags are still checked.",
       },
       ...exemptionSchema,
@@ -679,13 +681,11 @@ export const containersHardenedPolicy = resourceRule<ContainersHardenedConfig>({
       allowedRestartPolicies: {
         type: "array",
         items: { type: "string" },
-        default: ["unless-stopped", "always", "on-failure"],
         description: "Restart policies that bring a container back after a crash or reboot.",
       },
       rotatingLogDrivers: {
         type: "array",
         items: { type: "string" },
-        default: DEFAULT_ROTATING_LOG_DRIVERS,
         description: 'Log drivers accepted without options ("json-file" always needs logOpts max-size).',
       },
       ...exemptionSchema,
@@ -773,7 +773,7 @@ export const passwordLengthPolicy = resourceRule<PasswordLengthConfig>({
   types: [TYPES.randomPassword],
   configSchema: {
     properties: {
-      minLength: { type: "integer", minimum: 1, default: 32, description: "Minimum password length." },
+      minLength: { type: "integer", minimum: 1, description: "Minimum password length." },
       ...exemptionSchema,
     },
   },
@@ -806,7 +806,6 @@ export const noPasswordsInContainerConfigPolicy = resourceRule<NoPasswordsConfig
       allowEnvNames: {
         type: "array",
         items: { type: "string" },
-        default: [],
         description: "Env variable names that look sensitive but are not (exact names).",
       },
       ...exemptionSchema,

@@ -34,6 +34,19 @@ describe("the pack", () => {
     expect(p.configSchema?.properties?.enforcementLevel).toBeUndefined(); // the server exits on it
   });
 
+  it("publishes every option's default in the schema, as the rule applies it", () => {
+    const prop = (name: string, key: string) => policies.find((p) => p.name === name)?.configSchema?.properties?.[key] as { default?: unknown } | undefined;
+    expect(prop(POLICY_NAMES.imagesPinned, "requireDigestInStacks")?.default).toEqual(["prod"]);
+    expect(prop(POLICY_NAMES.imagesPinned, "builtImageRepositories")?.default).toEqual(["homelab-postgres/postgres"]);
+    expect(prop(POLICY_NAMES.passwordLength, "minLength")?.default).toBe(32);
+    expect(prop(POLICY_NAMES.portBinding, "exemptResources")?.default).toEqual([]);
+    for (const p of policies) {
+      for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
+        expect({ rule: p.name, key, hasDefault: "default" in (schema as object) }).toEqual({ rule: p.name, key, hasDefault: true });
+      }
+    }
+  });
+
   it("policies/index.ts only wraps the rule list in a PolicyPack named homelab-postgres", () => {
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the entry point is the test
