@@ -9,17 +9,17 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseConfig } from "../components/config";
-import { accessModel, renderAccessSql } from "../components/render/access";
-import { renderPgHba } from "../components/render/pg-hba";
+import { parseConfig } from "../components/config/config";
+import { accessModel, renderAccessSql } from "../components/apps/access";
+import { renderPgHba } from "../components/server/pg-hba";
 import {
   PGBOUNCER_AUTH_ROLE,
   renderAuthFile,
   renderAuthRoleSql,
   renderAuthSetupScript,
   renderPgBouncerIni,
-} from "../components/render/pgbouncer";
-import { renderPostgresqlConf } from "../components/render/postgresql-conf";
+} from "../components/pooler/render";
+import { renderPostgresqlConf } from "../components/server/postgresql-conf";
 
 function env(name: string, fallback?: string): string {
   const v = process.env[name] ?? fallback;

@@ -3,16 +3,16 @@
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { AppDatabase, Credentials } from "./app-database";
-import { BackupBucket, BackupRepository, BackupSidecar, PostgresImage } from "./backup";
-import { CiAccess } from "./ci-access";
-import { PgAdmin } from "./pgadmin";
-import { PgBouncer } from "./pooler";
-import type { StackConfig } from "./config";
+import { AppDatabase, Credentials } from "./apps/app-database";
+import { BackupBucket, BackupRepository, BackupSidecar, PostgresImage } from "./backup/components";
+import { CiAccess } from "./ci/ci-access";
+import { PgAdmin } from "./pgadmin/pgadmin";
+import { PgBouncer } from "./pooler/pgbouncer";
+import type { StackConfig } from "./config/config";
 import type { DatabaseEntry } from "./outputs";
-import { accessModel, clusterGrants } from "./render/access";
-import { PostgresServer } from "./server";
-import { resolveBindAddress } from "./tailnet";
+import { accessModel, clusterGrants } from "./apps/access";
+import { PostgresServer } from "./server/server";
+import { resolveBindAddress } from "./server/tailnet";
 
 export interface PostgresPlatformArgs {
   /** Validated stack config (components/config.ts). */

@@ -4,7 +4,7 @@
 // the latest dumps; health reflects success, failure and staleness.
 import * as fs from "fs";
 import * as path from "path";
-import { runbook } from "../../components/render/backup";
+import { runbook } from "../../components/backup/render";
 import { ServerProcess, waitFor, writeFile } from "./harness";
 import { BackupFixture, expectOk, startBackupFixture } from "./backup-fixture";
 

@@ -5,11 +5,11 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { BackupSchedule, Compression } from "../../components/config";
+import type { BackupSchedule, Compression } from "../../components/config/config";
 import {
   AgeKey, BackupApp, SECRETS_FILE_ENV, SECRET_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings, healthLimits,
   renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,
-} from "../../components/render/backup";
+} from "../../components/backup/render";
 import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "./harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 

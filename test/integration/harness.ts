@@ -7,8 +7,8 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { renderPgHba } from "../../components/render/pg-hba";
-import { PostgresConfInput, renderPostgresqlConf } from "../../components/render/postgresql-conf";
+import { renderPgHba } from "../../components/server/pg-hba";
+import { PostgresConfInput, renderPostgresqlConf } from "../../components/server/postgresql-conf";
 
 const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
 const SERVICE_USER = "postgres";

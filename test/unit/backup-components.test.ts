@@ -7,13 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseConfig } from "../../components/config";
+import { parseConfig } from "../../components/config/config";
 import {
   BackupBucket, BackupRepository, BackupSidecar, DOCKERFILE_DIR, PostgresImage, backupUserPolicy, lifecycleRules, postgresImageRef,
-} from "../../components/backup";
-import { ROLE_LABEL } from "../../components/container-defaults";
-import { CONTAINER } from "../../components/server";
-import { CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase } from "../../components/render/backup";
+} from "../../components/backup/components";
+import { ROLE_LABEL } from "../../components/lib/container";
+import { CONTAINER } from "../../components/server/server";
+import { CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase } from "../../components/backup/render";
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../policies/rules";
 import { runResourceRule } from "../policies/helpers";
 

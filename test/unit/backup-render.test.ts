@@ -5,13 +5,13 @@ import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type { BackupSchedule } from "../../components/config";
+import type { BackupSchedule } from "../../components/config/config";
 import {
   LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode, cronMatches,
   healthLimits, maxCronGapMinutes, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, shellQuote,
   renderSidecarSecretsEnv, stanzaName,
-} from "../../components/render/backup";
-import { renderPostgresqlConf } from "../../components/render/postgresql-conf";
+} from "../../components/backup/render";
+import { renderPostgresqlConf } from "../../components/server/postgresql-conf";
 
 /** INI text → { section: { key: value } }, as pgBackRest reads it (rest of line is the value). */
 function parseIni(text: string): Record<string, Record<string, string>> {

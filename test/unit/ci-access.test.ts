@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 // imported after setMocks so the component sees the mocked runtime
 async function load() {
-  return import("../../components/ci-access");
+  return import("../../components/ci/ci-access");
 }
 
 function value<T>(o: pulumi.Output<T>): Promise<T> {

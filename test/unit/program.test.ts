@@ -1,5 +1,5 @@
 // The real program (index.ts) under mocks, with the dev and prod stack YAML.
-import { pickTailnetIPv4 } from "../../components/tailnet";
+import { pickTailnetIPv4 } from "../../components/server/tailnet";
 import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
 
 const PROD_SECRETS = {

@@ -3,8 +3,8 @@
 // problem at once, each with the key path it sits at. `loadStackConfig` reads the
 // Pulumi config and throws a single ConfigError before any resource exists.
 import * as net from "net";
-import { isManagedSetting, SUPERUSER_RESERVED } from "./render/postgresql-conf";
-import { CONF_KEY } from "./render/quote";
+import { isManagedSetting, SUPERUSER_RESERVED } from "../server/postgresql-conf";
+import { CONF_KEY } from "../lib/quote";
 
 export const PROJECT = "homelab-postgres";
 

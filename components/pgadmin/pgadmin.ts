@@ -4,8 +4,8 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PgAdminConfig } from "./config";
-import { hardenedContainerArgs, publishedPort } from "./container-defaults";
+import type { PgAdminConfig } from "../config/config";
+import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
   PGADMIN_DATA_DIR,
   PGADMIN_UID,
@@ -13,7 +13,7 @@ import {
   renderPgAdminEntrypoint,
   renderPgpass,
   renderServersJson,
-} from "./render/pgadmin";
+} from "./render";
 
 /** Paths inside the pgAdmin container. */
 export const PGADMIN_CONTAINER = {

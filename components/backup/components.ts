@@ -21,17 +21,17 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { AppConfig, BackupConfig } from "./config";
-import { ROLE_LABEL, hardenedContainerArgs } from "./container-defaults";
-import { BackupWiring, CONTAINER } from "./server";
+import type { AppConfig, BackupConfig } from "../config/config";
+import { ROLE_LABEL, hardenedContainerArgs } from "../lib/container";
+import { BackupWiring, CONTAINER } from "../server/server";
 import {
   BackupApp, CONTAINER_PATHS, LOGICAL_PREFIX, PgBackRestConfInput, S3Location, SECRETS_FILE_ENV, ageKeyFromPassphrase, archiveSettings,
   digest, healthLimits, renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv, stanzaName,
-} from "./render/backup";
+} from "./render";
 
 // ---------------------------------------------------------------- PostgresImage
 
-export const DOCKERFILE_DIR = path.join(__dirname, "..", "docker", "postgres");
+export const DOCKERFILE_DIR = path.join(__dirname, "..", "..", "docker", "postgres");
 
 export interface PostgresImageArgs {
   /** The configured pgvector/postgres image (postgres.image); the build's BASE_IMAGE. */

@@ -6,8 +6,8 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppConfig, PgBouncerConfig } from "./config";
-import { hardenedContainerArgs, publishedPort } from "./container-defaults";
+import type { AppConfig, PgBouncerConfig } from "../config/config";
+import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
   AUTH_FILE_PERMISSIONS,
   AUTH_SETUP_PSQL_ARGS,
@@ -17,7 +17,7 @@ import {
   renderAuthFile,
   renderAuthSetupScript,
   renderPgBouncerIni,
-} from "./render/pgbouncer";
+} from "./render";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {

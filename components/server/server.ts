@@ -3,11 +3,11 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PostgresConfig } from "./config";
-import { hardenedContainerArgs, publishedPort } from "./container-defaults";
-import { renderPgHba } from "./render/pg-hba";
-import { renderPostgresEntrypoint } from "./render/postgres-entrypoint";
-import { renderPostgresqlConf } from "./render/postgresql-conf";
+import type { PostgresConfig } from "../config/config";
+import { hardenedContainerArgs, publishedPort } from "../lib/container";
+import { renderPgHba } from "./pg-hba";
+import { renderPostgresEntrypoint } from "./entrypoint";
+import { renderPostgresqlConf } from "./postgresql-conf";
 
 /** Paths inside the container; the integration test renders the same files with temp paths. */
 export const CONTAINER = {

@@ -1,7 +1,7 @@
 // postgresql.conf as text. Pure: the container and the integration test render
 // the same function; only paths, the listen address and the port differ.
-import { CONF_KEY, quoteConfValue } from "./quote";
-import type { ConfValue } from "../config";
+import { CONF_KEY, quoteConfValue } from "../lib/quote";
+import type { ConfValue } from "../config/config";
 
 /** Memory-derived settings in the spirit of PGTune's "web application" profile (SSD storage). */
 export interface Tuning {

@@ -12,9 +12,9 @@
 import { createHash, createPrivateKey, createPublicKey, hkdfSync } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { BackupSchedule, Compression } from "../config";
-import { cronProblem } from "../config";
-import { assertIdent } from "./quote";
+import type { BackupSchedule, Compression } from "../config/config";
+import { cronProblem } from "../config/config";
+import { assertIdent } from "../lib/quote";
 
 // ---------------------------------------------------------------- constants
 
@@ -587,7 +587,7 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
 // clean, exercised by the tests through the rendered script). Every value it uses
 // is one of the validated, quoted variables rendered above or comes from the
 // environment at run time.
-const SCRIPT_BODY_FILE = path.join(__dirname, "sidecar", "hlpg-backup.sh");
+const SCRIPT_BODY_FILE = path.join(__dirname, "hlpg-backup.sh");
 let scriptBody: string | undefined;
 function sidecarScriptBody(): string {
   scriptBody ??= readFileSync(SCRIPT_BODY_FILE, "utf8");

@@ -4,7 +4,7 @@
 // would keep an old superuser password the provider cannot log in with. On every
 // start of an existing cluster the wrapper sets the password from the file in
 // single-user mode: before the server listens, with no network and no auth.
-import { quoteConfValue } from "./quote";
+import { quoteConfValue } from "../lib/quote";
 
 export interface EntrypointInput {
   /** postgresql.conf the server runs with (single-user mode loads it too). */

@@ -1,0 +1,4 @@
+// Per-app databases: the access model (roles, grants, default privileges) and the
+// AppDatabase component that turns it into provider resources.
+export * from "./access";
+export * from "./app-database";

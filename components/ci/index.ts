@@ -1,0 +1,2 @@
+// CI access: the tailnet auth key CI runners join with.
+export * from "./ci-access";

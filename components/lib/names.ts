@@ -1,0 +1,73 @@
+// Every naming rule of the program, defined once. Config validation gives the
+// good error messages from these; renderers call the assert* forms again before
+// text is emitted (defence in depth), so both always agree. Imports nothing of ours.
+
+/** App names as written in config: lower-case letter first; letters, digits, `_` and `-`. */
+export const APP_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
+/** Extra user names of an app (the suffix of `<database>_<user>`). */
+export const APP_USER = /^[a-z][a-z0-9_]{0,13}$/;
+/** Identifiers we create in SQL: lower-case, fit in NAMEDATALEN-1. */
+export const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
+/** Extension names (may contain '-', as uuid-ossp does). */
+export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
+/** postgresql.conf parameter names: letters, digits, underscores, one optional dot (extension.param). */
+export const CONF_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+/** pgBackRest stanza: lower-case, [a-z0-9_-]. */
+export const STANZA = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+/** S3 bucket names (3-63 characters, no `..`, no `xn--` prefix). */
+export const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** AWS-style region names (`eu-central-1`) or an S3-compatible store's (`garage`, `us-east-1`). */
+export const REGION = /^[a-z0-9-]{2,32}$/;
+/** Tailnet ACL tags: `tag:name`. */
+export const TAILNET_TAG = /^tag:[a-z0-9][a-z0-9-]*$/;
+/** Tailscale device (machine) names: MagicDNS labels or a FQDN. */
+export const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
+export const EMAIL = /^[^\s@'"\\]+@[^\s@'"\\]+\.[a-z]{2,}$/i;
+/** Docker daemon addresses the provider accepts. */
+export const DOCKER_HOST = /^(unix|ssh|tcp|npipe):\/\/\S+$/;
+/** An absolute path of plain characters (rendered into scripts and configs). */
+export const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
+
+/** `-` folds to `_`: the one normalisation between app names and SQL identifiers. */
+export function sqlName(appName: string): string {
+  return appName.replace(/-/g, "_");
+}
+
+/** Throws unless `value` matches `pattern`; the message names what it is. */
+export function assertMatches(value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) throw new Error(`invalid ${what}: ${JSON.stringify(value)} does not match ${pattern}`);
+  return value;
+}
+
+/** Throws unless `name` is a plain identifier we are willing to emit. */
+export function assertIdent(name: string, what = "identifier"): string {
+  if (!SAFE_IDENT.test(name)) throw new Error(`unsafe ${what} ${JSON.stringify(name)}: expected ${SAFE_IDENT}`);
+  return name;
+}
+
+/** Throws unless `p` is an absolute path of plain characters without `..`. */
+export function assertAbsPath(p: string, what: string): string {
+  if (!ABS_PATH.test(p) || p.split("/").includes("..")) throw new Error(`invalid ${what} (absolute path of [A-Za-z0-9._/-]): ${JSON.stringify(p)}`);
+  return p;
+}
+
+/** "did you mean" for typos within edit distance 2 (empty string when nothing is close). */
+export function suggest(word: string, candidates: Iterable<string>): string {
+  let best: { c: string; d: number } | undefined;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (!best || d < best.d) best = { c, d };
+  }
+  return best && best.d <= 2 ? ` (did you mean '${best.c}'?)` : "";
+}
+
+function editDistance(a: string, b: string): number {
+  const dp = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) dp[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      dp[i][j] = Math.min(dp[i - 1][j] + 1, dp[i][j - 1] + 1, dp[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return dp[a.length][b.length];
+}

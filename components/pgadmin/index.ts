@@ -1,0 +1,3 @@
+// pgAdmin: servers.json, pgpass, the entrypoint wrapper, and the PgAdmin component.
+export * from "./pgadmin";
+export * from "./render";

@@ -1,0 +1,7 @@
+// The Postgres server area: container, image, rendered postgresql.conf / pg_hba.conf,
+// the entrypoint wrapper and the bind address.
+export * from "./entrypoint";
+export * from "./pg-hba";
+export * from "./postgresql-conf";
+export * from "./server";
+export * from "./tailnet";
