@@ -7,7 +7,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { Compression } from "../components/config/config";
+import type { Compression } from "../components/config";
 import { chownTree, pgBin, run, runOk, tempDir } from "../test/integration/harness";
 import { BackupFixture, archiveCurrentWal, startBackupFixture } from "../test/integration/backup-fixture";
 

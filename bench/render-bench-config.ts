@@ -9,7 +9,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { parseConfig } from "../components/config/config";
+import { parseConfig } from "../components/config";
 import { accessModel, renderAccessSql } from "../components/apps/access";
 import { renderPgHba } from "../components/server/pg-hba";
 import {

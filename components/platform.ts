@@ -8,7 +8,7 @@ import { BackupBucket, BackupRepository, BackupSidecar, PostgresImage } from "./
 import { CiAccess } from "./ci/ci-access";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
-import type { StackConfig } from "./config/config";
+import type { StackConfig } from "./config";
 import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
 import { PostgresServer } from "./server/server";

@@ -2,7 +2,7 @@
 // it into postgresql provider resources; the integration test turns it into SQL
 // (renderAccessSql) and proves it on a real server. Attributes, template and
 // encoding live here, so neither consumer can drift from the other.
-import type { AppConfig } from "../config/config";
+import type { AppConfig } from "../config";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
 export type RoleKind = "owner" | "readonly";

@@ -3,7 +3,7 @@
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppConfig } from "../config/config";
+import type { AppConfig } from "../config";
 import { AppAccess, renderConnectionUrl } from "./access";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */

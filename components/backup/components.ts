@@ -21,7 +21,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { AppConfig, BackupConfig } from "../config/config";
+import type { AppConfig, BackupConfig } from "../config";
 import { ROLE_LABEL, hardenedContainerArgs } from "../lib/container";
 import { BackupWiring, CONTAINER } from "../server/server";
 import {

@@ -12,8 +12,8 @@
 import { createHash, createPrivateKey, createPublicKey, hkdfSync } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
-import type { BackupSchedule, Compression } from "../config/config";
-import { cronProblem } from "../config/config";
+import type { BackupSchedule, Compression } from "../config";
+import { cronProblem } from "../lib/cron";
 import { assertIdent } from "../lib/quote";
 
 // ---------------------------------------------------------------- constants

@@ -1,2 +1,7 @@
-// Stack config: one schema (types, defaults, cross-field rules) and the Pulumi glue.
-export * from "./config";
+// Stack config: one schema (types, defaults, cross-field rules), the Pulumi glue,
+// and the constants renderers share with the rules.
+export * from "./constants";
+export * from "./load";
+export * from "./parse";
+export { ConfigError, type ConfigProblem } from "./problems";
+export { SECTIONS, TOP_KEYS, stackSchema } from "./schema";

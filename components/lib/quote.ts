@@ -1,17 +1,10 @@
-// Quoting for everything that reaches SQL or a config file. Names are validated
-// at config time (config.ts) AND quoted here: validation gives good errors,
-// quoting keeps a mistake in validation from becoming an injection.
+// Quoting for everything that reaches SQL, a config file or a shell script. Names
+// are validated at config time (config/, with the patterns of names.ts) AND quoted
+// here: validation gives good errors, quoting keeps a mistake in validation from
+// becoming an injection.
+import { assertIdent } from "./names";
 
-/** Identifiers we create: lower-case, start with a letter, fit in NAMEDATALEN-1. */
-export const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Throws unless `name` is a plain identifier we are willing to emit. */
-export function assertIdent(name: string, what = "identifier"): string {
-  if (!SAFE_IDENT.test(name)) {
-    throw new Error(`unsafe ${what} ${JSON.stringify(name)}: expected ${SAFE_IDENT}`);
-  }
-  return name;
-}
+export { assertIdent, CONF_KEY, SAFE_IDENT } from "./names";
 
 /** SQL identifier, always double-quoted (so reserved words such as "user" stay valid). */
 export function quoteIdent(name: string): string {
@@ -33,6 +26,3 @@ export function quoteConfValue(value: string | number | boolean): string {
   if (/[\r\n\0]/.test(text)) throw new Error(`newline in config value ${JSON.stringify(text)}`);
   return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
-
-/** postgresql.conf parameter names: letters, digits, underscores, one optional dot (extension.param). */
-export const CONF_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;

@@ -4,7 +4,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PgAdminConfig } from "../config/config";
+import type { PgAdminConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
   PGADMIN_DATA_DIR,

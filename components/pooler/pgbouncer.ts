@@ -6,7 +6,7 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppConfig, PgBouncerConfig } from "../config/config";
+import type { AppConfig, PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
   AUTH_FILE_PERMISSIONS,

@@ -9,7 +9,7 @@
 // function, so that role needs no access to pg_authid. pgBouncer < 1.19 has no
 // auth_dbname: the auth query runs in the database the client asked for, so the
 // function is installed in every app database.
-import type { PoolMode } from "../config/config";
+import type { PoolMode } from "../config";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
 /** The role pgBouncer logs in as to run auth_query (reserved in config). */

@@ -1,7 +1,8 @@
 // postgresql.conf as text. Pure: the container and the integration test render
 // the same function; only paths, the listen address and the port differ.
-import { CONF_KEY, quoteConfValue } from "../lib/quote";
-import type { ConfValue } from "../config/config";
+import { ConfValue, SUPERUSER_RESERVED, isManagedSetting } from "../config";
+import { CONF_KEY } from "../lib/names";
+import { quoteConfValue } from "../lib/quote";
 
 /** Memory-derived settings in the spirit of PGTune's "web application" profile (SSD storage). */
 export interface Tuning {
@@ -44,27 +45,6 @@ export interface PostgresConfInput {
   settings: Record<string, ConfValue>;
 }
 
-/** Connections Postgres keeps for superusers (also budgeted by config validation). */
-export const SUPERUSER_RESERVED = 3;
-
-/**
- * Settings the program owns, or that could undo what it owns (an include file
- * overriding listen_addresses, an archive_library replacing archive_command, TLS
- * knobs): never taken from `postgres.settings`.
- */
-export function isManagedSetting(key: string): boolean {
-  return (
-    MANAGED_KEYS.has(key) ||
-    /^(ssl|archive_|include)/.test(key) ||
-    key.endsWith("_preload_libraries")
-  );
-}
-
-const MANAGED_KEYS = new Set([
-  "listen_addresses", "port", "max_connections", "superuser_reserved_connections", "hba_file", "ident_file",
-  "config_file", "data_directory", "external_pid_file", "unix_socket_directories", "unix_socket_permissions",
-  "unix_socket_group", "password_encryption", "wal_level", "restore_command", "recovery_target_time",
-]);
 
 export function renderPostgresqlConf(input: PostgresConfInput): string {
   if (input.majorVersion < 15) throw new Error(`Postgres ${input.majorVersion} is not supported (15 or newer)`);

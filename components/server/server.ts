@@ -3,7 +3,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PostgresConfig } from "../config/config";
+import type { PostgresConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { renderPgHba } from "./pg-hba";
 import { renderPostgresEntrypoint } from "./entrypoint";

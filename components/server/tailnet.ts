@@ -2,7 +2,7 @@
 // looked up in the tailnet, or loopback for a stack with no tailnet.
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
-import { isTailnetIPv4 } from "../config/config";
+import { isTailnetIPv4 } from "../lib/net";
 
 export const LOOPBACK = "127.0.0.1";
 

@@ -5,7 +5,7 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { BackupSchedule, Compression } from "../../components/config/config";
+import type { BackupSchedule, Compression } from "../../components/config";
 import {
   AgeKey, BackupApp, SECRETS_FILE_ENV, SECRET_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings, healthLimits,
   renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,

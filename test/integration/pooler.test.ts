@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { AppConfig, parseConfig } from "../../components/config/config";
+import { AppConfig, parseConfig } from "../../components/config";
 import { accessModel, renderAccessSql } from "../../components/apps/access";
 import {
   AUTH_FILE_PERMISSIONS,

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseConfig } from "../../components/config/config";
+import { parseConfig } from "../../components/config";
 import {
   BackupBucket, BackupRepository, BackupSidecar, DOCKERFILE_DIR, PostgresImage, backupUserPolicy, lifecycleRules, postgresImageRef,
 } from "../../components/backup/components";

@@ -5,7 +5,7 @@ import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type { BackupSchedule } from "../../components/config/config";
+import type { BackupSchedule } from "../../components/config";
 import {
   LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode, cronMatches,
   healthLimits, maxCronGapMinutes, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, shellQuote,

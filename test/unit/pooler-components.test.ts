@@ -2,7 +2,7 @@
 // they register (ports, uploads, roles, options) and which values are secret.
 import * as pulumi from "@pulumi/pulumi";
 import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
-import { parseConfig } from "../../components/config/config";
+import { parseConfig } from "../../components/config";
 import { PgAdmin } from "../../components/pgadmin/pgadmin";
 import { PgBouncer } from "../../components/pooler/pgbouncer";
 import { PGBOUNCER_AUTH_ROLE } from "../../components/pooler/render";

@@ -1,7 +1,7 @@
 // Properties of the rendered pgbouncer.ini, auth file, auth SQL and pgAdmin files.
 // Each test reads the text back (ini/JSON/pgpass parsers below) and checks what it
 // means, so removing a feature from the renderer fails a test here.
-import { DIRECT_HEADROOM, parseConfig, SUPERUSER_RESERVED } from "../../components/config/config";
+import { DIRECT_HEADROOM, parseConfig, SUPERUSER_RESERVED } from "../../components/config";
 import {
   AUTH_FUNCTION,
   AUTH_QUERY,

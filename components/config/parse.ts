@@ -1,0 +1,93 @@
+// parseConfig: raw values of the `homelab-postgres:*` keys → the typed config, or
+// one ConfigError with every problem. Pure: no Pulumi, no I/O. The schema checks
+// everything; this file only adds what derives from valid values (database and
+// role names, the major version read from the image tag).
+import { postgresMajorFromImage } from "../lib/image-ref";
+import { sqlName } from "../lib/names";
+import { isProdStack } from "./constants";
+import { ConfigError, issuesToProblems } from "./problems";
+import { ConfValue, ParsedConfig, stackSchema } from "./schema";
+
+type Parsed = ParsedConfig;
+
+export type { ConfValue };
+export type TlsConfig = Parsed["postgres"]["tls"];
+export type PoolMode = Parsed["pgbouncer"]["poolMode"];
+export type Compression = Parsed["backup"]["compression"];
+export type BackupSchedule = Parsed["backup"]["schedule"];
+export type BackupRetention = Parsed["backup"]["retention"];
+export type PgBouncerConfig = Parsed["pgbouncer"];
+export type PgAdminConfig = Parsed["pgadmin"];
+export type CiConfig = Parsed["ci"];
+
+export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings"> {
+  /** Major version the conf files are rendered for (from the image tag unless set). */
+  majorVersion: number;
+  /** Operator postgresql.conf settings, validated. */
+  settings: Record<string, ConfValue>;
+}
+
+export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readonlyUsers"> {
+  /** Name as written in config (may contain '-'). */
+  name: string;
+  /** Database name: `name` with '-' folded to '_'. */
+  database: string;
+  /** Owner login role: `<database>_owner`. */
+  owner: string;
+  /** Read-only login roles, expanded to `<database>_<user>`. */
+  readonlyUsers: { user: string; role: string }[];
+}
+
+export interface BackupConfig extends Omit<Parsed["backup"], "endpointCredentials"> {
+  /** Keys for an S3-compatible `endpoint` (no IAM is managed there); secretAccessKey is secret. */
+  endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
+export interface StackConfig {
+  stack: string;
+  isProd: boolean;
+  tailscale: Parsed["tailscale"];
+  dockerHost?: string;
+  postgres: PostgresConfig;
+  apps: AppConfig[];
+  pgbouncer: PgBouncerConfig;
+  pgadmin: PgAdminConfig;
+  backup: BackupConfig;
+  ci: CiConfig;
+}
+
+/** Raw values of the project's config keys, without the `homelab-postgres:` prefix. */
+export type RawConfig = Record<string, unknown>;
+
+/** Pure: raw config → typed config, or ConfigError with every problem. */
+export function parseConfig(stack: string, raw: RawConfig): StackConfig {
+  const schema = stackSchema(stack);
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new ConfigError(stack, issuesToProblems(schema, result.error.issues));
+  const c = result.data;
+  const creds = c.backup.endpointCredentials;
+  return {
+    stack,
+    isProd: isProdStack(stack),
+    tailscale: c.tailscale,
+    dockerHost: c.dockerHost,
+    postgres: {
+      ...c.postgres,
+      // the schema refused a config where neither says it
+      majorVersion: c.postgres.majorVersion ?? (postgresMajorFromImage(c.postgres.image) as number),
+      settings: c.postgres.settings as Record<string, ConfValue>,
+    },
+    apps: c.apps.map((a) => {
+      const name = a.name as string;
+      const database = sqlName(name);
+      return { ...a, name, database, owner: `${database}_owner`, readonlyUsers: a.readonlyUsers.map((user) => ({ user, role: `${database}_${user}` })) };
+    }),
+    pgbouncer: c.pgbouncer,
+    pgadmin: c.pgadmin,
+    backup: {
+      ...c.backup,
+      endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
+    },
+    ci: c.ci,
+  };
+}
