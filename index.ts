@@ -1,5 +1,5 @@
 // Thin entry point: read and validate config (all problems at once, before any
-// resource exists), build the platform, export the contract of DESIGN.md.
+// resource exists), build the platform, export the outputs app stacks read (README "Outputs").
 import * as pulumi from "@pulumi/pulumi";
 import { loadStackConfig } from "./components/config";
 import { PostgresPlatform } from "./components/platform";

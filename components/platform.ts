@@ -49,10 +49,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     let image: PostgresImage | undefined;
     let repo: BackupRepository | undefined;
     if (cfg.backup.enabled) {
-      image = new PostgresImage("postgres-image", { baseImage: cfg.postgres.image }, { parent: this, providers: [dockerProvider] });
+      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image }, { parent: this, providers: [dockerProvider] });
       const creds = cfg.backup.endpointCredentials;
       const bucket = new BackupBucket(
-        "backup-bucket",
+        `${name}-backup-bucket`,
         {
           stack: cfg.stack,
           backup: cfg.backup,
@@ -60,12 +60,12 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         },
         child,
       );
-      repo = new BackupRepository("backup-repo", { stack: cfg.stack, backup: cfg.backup, bucket }, child);
+      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket }, child);
       this.backupBucket = bucket.bucketName;
     }
 
     this.server = new PostgresServer(
-      "postgres",
+      `${name}-postgres`,
       {
         stack: cfg.stack,
         config: cfg.postgres,
@@ -79,7 +79,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     if (image && repo) {
       this.backupSidecar = new BackupSidecar(
-        "backup",
+        `${name}-backup`,
         {
           stack: cfg.stack,
           repository: repo,
@@ -117,7 +117,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     let previous: pulumi.Resource | undefined;
     for (const g of clusterGrants()) {
       previous = new postgresql.Grant(
-        `cluster-${g.role}-${g.database}`,
+        `${name}-cluster-${g.role}-${g.database}`,
         { database: g.database, role: g.role, objectType: g.objectType, privileges: g.privileges },
         { parent: this, provider: pgProvider, dependsOn: previous ? [previous] : [] },
       );
@@ -130,7 +130,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     this.apps = cfg.apps.map(
       (app, i) =>
         new AppDatabase(
-          app.name,
+          `${name}-app-${app.name}`,
           {
             app,
             access: model[i],
@@ -145,13 +145,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const tls = cfg.postgres.tls;
     if (cfg.pgbouncer.enabled) {
       this.pooler = new PgBouncer(
-        "pgbouncer",
+        `${name}-pgbouncer`,
         {
           stack: cfg.stack,
           config: cfg.pgbouncer,
           apps: cfg.apps,
           network: this.server.network.name,
           bindAddress,
+          postgres: this.server.internal,
           tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,
@@ -170,12 +171,13 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     if (cfg.pgadmin.enabled) {
       this.pgadmin = new PgAdmin(
-        "pgadmin",
+        `${name}-pgadmin`,
         {
           stack: cfg.stack,
           config: cfg.pgadmin,
           network: this.server.network.name,
           bindAddress,
+          postgres: this.server.internal,
           superuserPassword: this.server.superuserPassword,
           tls: tls.enabled,
         },
@@ -193,10 +195,19 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     );
 
     if (cfg.ci.tailnetKey) {
-      this.ciTailnetAuthKey = new CiAccess("ci", { tags: cfg.ci.tags, description: `${cfg.stack}-homelab-postgres-ci`.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 50) }, child).authKey;
+      this.ciTailnetAuthKey = new CiAccess(`${name}-ci`, { tags: cfg.ci.tags, description: `${cfg.stack}-homelab-postgres-ci`.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 50) }, child).authKey;
     }
 
-    this.registerOutputs({ host: this.host, port: this.port, network: this.network, databases: this.databases });
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      poolerPort: this.poolerPort,
+      network: this.network,
+      databases: this.databases,
+      pgadminUrl: this.pgadminUrl,
+      backupBucket: this.backupBucket,
+      ciTailnetAuthKey: this.ciTailnetAuthKey,
+    });
   }
 }
 

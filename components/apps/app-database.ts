@@ -78,7 +78,7 @@ export class AppDatabase extends pulumi.ComponentResource {
 
     // retainOnDelete: removing an app from config forgets the database, never drops its data
     this.database = new postgresql.Database(
-      name,
+      `${name}-database`,
       { name: access.database.name, owner: access.database.owner, template: access.database.template, encoding: access.database.encoding },
       { ...child, dependsOn: [...roles.values()], retainOnDelete: true },
     );

@@ -2,11 +2,9 @@
 // same properties (no-new-privileges, memory limit, restart, healthcheck, log rotation).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { ContainerRole, labels } from "./labels";
 
-/** Docker label that names a container's role; the policy pack finds the backup sidecar by it. */
-export const ROLE_LABEL = "homelab.postgres/role";
-
-export type ContainerRole = "postgres" | "pgbouncer" | "pgadmin" | "backup";
+export { ROLE_LABEL, type ContainerRole } from "./labels";
 
 export interface HardeningArgs {
   role: ContainerRole;
@@ -25,10 +23,7 @@ export function hardenedContainerArgs(a: HardeningArgs): Pick<
   "labels" | "memory" | "restart" | "securityOpts" | "logDriver" | "logOpts" | "healthcheck" | "wait" | "waitTimeout" | "destroyGraceSeconds" | "stopTimeout"
 > {
   return {
-    labels: [
-      { label: ROLE_LABEL, value: a.role },
-      { label: "homelab.postgres/stack", value: a.stack },
-    ],
+    labels: labels(a.stack, a.role),
     memory: a.memoryMb,
     restart: "unless-stopped",
     securityOpts: ["no-new-privileges:true"],

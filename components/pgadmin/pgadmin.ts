@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PgAdminConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
+import { labels } from "../lib/labels";
 import {
   PGADMIN_DATA_DIR,
   PGADMIN_UID,
@@ -17,6 +18,8 @@ import {
 
 /** Paths inside the pgAdmin container. */
 export const PGADMIN_CONTAINER = {
+  /** Memory limit in MiB. */
+  memoryMb: 512,
   /** Unprivileged port: no-new-privileges keeps the image's cap_net_bind_service from working for :80. */
   listenPort: 5050,
   provisionDir: "/pgadmin-provision",
@@ -31,20 +34,12 @@ export interface PgAdminArgs {
   network: pulumi.Input<string>;
   /** The only host address the port is published on (tailnet IP or loopback). */
   bindAddress: pulumi.Input<string>;
-  /** Postgres as seen from the docker network. Default `postgres`. */
-  postgresHost?: string;
-  /** Default 5432 (the container port, not the published one). */
-  postgresPort?: number;
-  /** The role the provisioned server logs in as. Default `postgres`. */
-  superuser?: string;
-  /** Its password; goes into a pgpass file inside the container, never into env or servers.json. */
+  /** Postgres as seen from the docker network (PostgresServer.internal). */
+  postgres: { host: string; port: number };
+  /** The superuser's password; goes into a pgpass file inside the container, never into env or servers.json. */
   superuserPassword: pulumi.Input<string>;
   /** Postgres TLS on: the connection uses sslmode=require (pg_hba has hostssl for the network). */
   tls: boolean;
-  /** Stack name shown in pgAdmin's tree. Default: the stack. */
-  displayName?: string;
-  /** Memory limit of the container. Default 512 MiB. */
-  memoryMb?: number;
 }
 
 export class PgAdmin extends pulumi.ComponentResource {
@@ -64,9 +59,9 @@ export class PgAdmin extends pulumi.ComponentResource {
     const { stack, config } = args;
     const child = { parent: this };
     const dir = PGADMIN_CONTAINER.provisionDir;
-    const pgHost = args.postgresHost ?? "postgres";
-    const pgPort = args.postgresPort ?? 5432;
-    const superuser = args.superuser ?? "postgres";
+    const pgHost = args.postgres.host;
+    const pgPort = args.postgres.port;
+    const superuser = "postgres";
     this.email = config.email;
 
     const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);
@@ -76,13 +71,13 @@ export class PgAdmin extends pulumi.ComponentResource {
     // retainOnDelete: removing pgAdmin (or the stack) keeps saved queries and preferences
     this.dataVolume = new docker.Volume(
       `${name}-data`,
-      { name: `${stack}-pgadmin`, labels: [{ label: "homelab.postgres/stack", value: stack }] },
+      { name: `${stack}-pgadmin`, labels: labels(stack) },
       { ...child, retainOnDelete: true },
     );
 
     this.serversJson = renderServersJson([
       {
-        name: `homelab-postgres (${args.displayName ?? stack})`,
+        name: `homelab-postgres (${stack})`,
         group: "homelab-postgres",
         host: pgHost,
         port: pgPort,
@@ -137,7 +132,7 @@ export class PgAdmin extends pulumi.ComponentResource {
         ...hardenedContainerArgs({
           role: "pgadmin",
           stack,
-          memoryMb: args.memoryMb ?? 512,
+          memoryMb: PGADMIN_CONTAINER.memoryMb,
           healthcheck: ["CMD", ...pgadminHealthcheck(PGADMIN_CONTAINER.listenPort)],
           // the first start creates the config DB and imports servers
           waitTimeoutSeconds: 300,

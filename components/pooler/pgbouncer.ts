@@ -21,6 +21,8 @@ import {
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
+  /** Memory limit in MiB: pgBouncer itself needs a few MiB per thousand clients. */
+  memoryMb: 128,
   /** uid/gid of `postgres` in the Alpine-based image; the container runs as it and owns the uploads. */
   uid: "70",
   confDir: "/etc/pgbouncer",
@@ -41,10 +43,8 @@ export interface PgBouncerArgs {
   network: pulumi.Input<string>;
   /** The only host address the port is published on (tailnet IP or loopback). */
   bindAddress: pulumi.Input<string>;
-  /** Postgres as seen from the docker network. Default `postgres`. */
-  postgresHost?: string;
-  /** Default 5432 (the container port, not the published one). */
-  postgresPort?: number;
+  /** Postgres as seen from the docker network (PostgresServer.internal). */
+  postgres: { host: string; port: number };
   /**
    * Postgres TLS, when on: pgBouncer requires TLS toward Postgres and offers the same
    * certificate to its clients (client_tls_sslmode = require), so `sslmode=require`
@@ -67,8 +67,6 @@ export interface PgBouncerArgs {
   databasesReady?: pulumi.Input<pulumi.Resource>[];
   /** Values whose change re-runs the lookup setup, e.g. the Postgres container id (a fresh cluster). */
   rerunOn?: pulumi.Input<string>[];
-  /** Memory limit of the container. Default 128 MiB. */
-  memoryMb?: number;
 }
 
 export class PgBouncer extends pulumi.ComponentResource {
@@ -151,8 +149,8 @@ export class PgBouncer extends pulumi.ComponentResource {
     this.ini = renderPgBouncerIni({
       databases,
       server: {
-        host: args.postgresHost ?? "postgres",
-        port: args.postgresPort ?? 5432,
+        host: args.postgres.host,
+        port: args.postgres.port,
         tls: args.tls ? { sslmode: "require" } : undefined,
       },
       // inside the container's own network namespace; the host side binds one address
@@ -201,7 +199,7 @@ export class PgBouncer extends pulumi.ComponentResource {
         ...hardenedContainerArgs({
           role: "pgbouncer",
           stack,
-          memoryMb: args.memoryMb ?? 128,
+          memoryMb: PGBOUNCER_CONTAINER.memoryMb,
           healthcheck: ["CMD", ...pgbouncerHealthcheck(PGBOUNCER_CONTAINER.socketDir, config.port)],
           waitTimeoutSeconds: 120,
         }),

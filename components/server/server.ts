@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { PostgresConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
+import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
 import { renderPostgresEntrypoint } from "./entrypoint";
 import { renderPostgresqlConf } from "./postgresql-conf";
@@ -63,7 +64,10 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly postgresqlConf: string;
   readonly pgHbaConf: string;
   readonly bindAddress: pulumi.Output<string>;
+  /** Published port on the bind address. */
   readonly port: number;
+  /** How containers on the stack network reach Postgres. */
+  readonly internal = { host: CONTAINER.hostname, port: CONTAINER.port };
 
   constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
     // inputs deliberately not passed to super: they would be stored in state as the component's inputs
@@ -78,8 +82,8 @@ export class PostgresServer extends pulumi.ComponentResource {
     // so that `pulumi destroy` of a stack works yet leaves the data on the host, and a
     // re-created stack re-attaches to the same named volume.
     const volumeOpts = { ...child, retainOnDelete: true };
-    this.dataVolume = new docker.Volume(`${name}-data`, { name: `${stack}-pgdata`, labels: [{ label: "homelab.postgres/stack", value: stack }] }, volumeOpts);
-    this.socketVolume = new docker.Volume(`${name}-socket`, { name: `${stack}-pgsocket` }, child);
+    this.dataVolume = new docker.Volume(`${name}-data`, { name: `${stack}-pgdata`, labels: labels(stack) }, volumeOpts);
+    this.socketVolume = new docker.Volume(`${name}-socket`, { name: `${stack}-pgsocket`, labels: labels(stack) }, child);
 
     const password = new random.RandomPassword(`${name}-superuser-password`, { length: 40, special: false }, child);
     // setMocks and some engines do not mark provider secrets; mark it ourselves

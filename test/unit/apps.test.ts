@@ -31,7 +31,7 @@ describe("apps", () => {
     const dbs = ofType(base, T.database).map((d) => [reveal(d.inputs.name), reveal(d.inputs.owner)]);
     expect(dbs.sort()).toEqual([["langfuse", "langfuse_owner"], ["n8n_main", "n8n_main_owner"]]);
     const appPasswords = ofApps(T.password);
-    expect(appPasswords.map((p) => p.name).sort()).toEqual(["langfuse-owner-password", "n8n-main-analytics-password", "n8n-main-owner-password"]);
+    expect(appPasswords.map((p) => p.name).sort()).toEqual(["homelab-app-langfuse-owner-password", "homelab-app-n8n-main-analytics-password", "homelab-app-n8n-main-owner-password"]);
     for (const p of appPasswords) expect(p.inputs.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -40,7 +40,7 @@ describe("apps", () => {
       // every role, app or pooler auth: login only
       expect(r.inputs).toMatchObject({ login: true, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false });
     }
-    expect(byName(base, T.role, "langfuse-owner").inputs.connectionLimit).toBe(30);
+    expect(byName(base, T.role, "homelab-app-langfuse-owner").inputs.connectionLimit).toBe(30);
   });
 
   it("creates the extensions each app asks for in its own database", () => {
@@ -87,9 +87,9 @@ describe("apps", () => {
 
   it("serialises each database's grants in one dependency chain", () => {
     for (const app of ["langfuse", "n8n-main"]) {
-      const db = byName(base, T.database, app);
+      const db = byName(base, T.database, `homelab-app-${app}-database`);
       const chain = base.resources.filter(
-        (r) => [T.extension, T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && r.name.startsWith(`${app}-`),
+        (r) => [T.extension, T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && r.name.startsWith(`homelab-app-${app}-`),
       );
       // each link depends on exactly one earlier link (or the database): a total order
       const seen = new Set([db.urn]);
@@ -124,7 +124,7 @@ describe("apps", () => {
     const before = pw(base);
     const after = pw(rotated);
     const changed = Object.keys(before).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
-    expect(changed.sort()).toEqual(["n8n-main-analytics-password", "n8n-main-owner-password"]);
+    expect(changed.sort()).toEqual(["homelab-app-n8n-main-analytics-password", "homelab-app-n8n-main-owner-password"]);
     const dbs = (r: ProgramResult) => r.outputs.databases as Record<string, Db>;
     expect(dbs(rotated).langfuse.password).toBe(dbs(base).langfuse.password);
     expect(dbs(rotated)["n8n-main"].password).not.toBe(dbs(base)["n8n-main"].password);
@@ -133,7 +133,7 @@ describe("apps", () => {
   it("adding an app leaves the other apps' resources as they were (names, URNs, inputs)", async () => {
     const more = await runProgram("dev", { overrides: { apps: [{ name: "aaa-first" }, ...APPS] } });
     const snapshot = (r: ProgramResult) =>
-      new Map(r.resources.filter((x) => x.custom && !x.name.startsWith("aaa-first")).map((x) => [x.urn, JSON.stringify(x.inputs)]));
+      new Map(r.resources.filter((x) => x.custom && !x.name.startsWith("homelab-app-aaa-first")).map((x) => [x.urn, JSON.stringify(x.inputs)]));
     const before = snapshot(base);
     const after = snapshot(more);
     for (const [urn, inputs] of before) {

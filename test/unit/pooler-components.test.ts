@@ -64,6 +64,7 @@ beforeAll(async () => {
     apps: cfg.apps,
     network: "dev-pg",
     bindAddress: "127.0.0.1",
+    postgres: { host: "postgres", port: 5432 },
     admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
     databasesReady: [ready],
   });
@@ -74,6 +75,7 @@ beforeAll(async () => {
     apps: cfg.apps,
     network: "prod-pg",
     bindAddress: pulumi.output("100.101.102.103"),
+    postgres: { host: "postgres", port: 5432 },
     tls: { certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n" },
     admin: { host: "100.101.102.103", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "require" },
   });
@@ -82,6 +84,7 @@ beforeAll(async () => {
     config: cfg.pgadmin,
     network: "dev-pg",
     bindAddress: "127.0.0.1",
+    postgres: { host: "postgres", port: 5432 },
     superuserPassword: pulumi.secret(SUPER_PW),
     tls: false,
   });

@@ -26,7 +26,7 @@ function upload(c: RegisteredResource, file: string): string {
 }
 
 function postgresContainer(r: ProgramResult): RegisteredResource {
-  const c = ofType(r, T.container).find((x) => x.name === "postgres-container");
+  const c = ofType(r, T.container).find((x) => x.name === "homelab-postgres-container");
   if (!c) throw new Error("no postgres container");
   return c;
 }
@@ -64,7 +64,7 @@ describe("dev stack", () => {
     const pw = ups.find((u) => u.file === file);
     expect(pw).toMatchObject({ permissions: "0600", owner: "999" });
     expect(pw?.content.length).toBeGreaterThanOrEqual(32);
-    const rp = ofType(dev, T.password).find((x) => x.name === "postgres-superuser-password");
+    const rp = ofType(dev, T.password).find((x) => x.name === "homelab-postgres-superuser-password");
     expect(rp?.inputs.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -125,8 +125,8 @@ describe("dev stack", () => {
     const upgraded = await runProgram("dev", {
       overrides: { postgres: { image: "pgvector/pgvector:0.8.1-pg17", memoryMb: 1024, maxConnections: 100 } },
     });
-    const before = ofType(dev, T.volume).find((v) => v.name === "postgres-data");
-    const after = ofType(upgraded, T.volume).find((v) => v.name === "postgres-data");
+    const before = ofType(dev, T.volume).find((v) => v.name === "homelab-postgres-data");
+    const after = ofType(upgraded, T.volume).find((v) => v.name === "homelab-postgres-data");
     expect(after?.urn).toBe(before?.urn);
     expect(after?.inputs).toEqual(before?.inputs);
     // while the image did change
@@ -242,7 +242,7 @@ describe("optional parts", () => {
   it("without pgBouncer: no pooler container, no poolerPort, pooledUrl absent", async () => {
     const r = await runProgram("dev", { overrides: { pgbouncer: { enabled: false } } });
     expect(r.outputs.poolerPort).toBeUndefined();
-    expect(ofType(r, T.container).map((c) => c.name)).toEqual(["postgres-container"]);
+    expect(ofType(r, T.container).map((c) => c.name)).toEqual(["homelab-postgres-container"]);
     for (const db of Object.values(r.outputs.databases as Record<string, { pooledUrl?: string }>)) expect(db.pooledUrl).toBeUndefined();
     expect(r.outputs.pgadminUrl).toBeUndefined();
   });
