@@ -41,6 +41,10 @@ describe("the pack", () => {
     expect(prop(POLICY_NAMES.imagesPinned, "builtImageRepositories")?.default).toEqual(["homelab-postgres/postgres"]);
     expect(prop(POLICY_NAMES.passwordLength, "minLength")?.default).toBe(32);
     expect(prop(POLICY_NAMES.portBinding, "exemptResources")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.prodHasBackup, "stacks")?.default).toEqual(["prod"]);
+    expect(prop(POLICY_NAMES.prodHasBackup, "requireBucket")?.default).toBe(true);
+    expect(prop(POLICY_NAMES.bucketHardened, "exemptBuckets")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.bucketHardened, "requireOwnerEnforced")?.default).toBe(false);
     for (const p of policies) {
       for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
         expect({ rule: p.name, key, hasDefault: "default" in (schema as object) }).toEqual({ rule: p.name, key, hasDefault: true });
@@ -93,6 +97,11 @@ describe("helpers", () => {
   it("refuses unspecified and unparseable bind addresses", () => {
     for (const ip of [undefined, "", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "garbage"]) expect(isAllowedBindIp(ip)).toBe(false);
     for (const ip of ["100.100.100.100", "127.0.0.1", "::1"]) expect(isAllowedBindIp(ip)).toBe(true);
+    // an IPv4-mapped address binds the IPv4 address, however it is spelt
+    for (const ip of ["::ffff:100.64.0.1", "::ffff:6440:1", "::ffff:127.0.0.1"]) expect(isAllowedBindIp(ip)).toBe(true);
+    expect(isAllowedBindIp("::ffff:192.168.1.10")).toBe(false);
+    // every interface stays refused even when a configured range holds it
+    for (const ip of ["0.0.0.0", "::", "::ffff:0:0"]) expect(isAllowedBindIp(ip, ["0.0.0.0/0", "::/0"])).toBe(false);
   });
 
   it("splits image references", () => {
