@@ -1,6 +1,7 @@
 // Entry point of the policy pack. Constructing a PolicyPack starts the gRPC
 // server the Pulumi CLI talks to, so this file does nothing else: the rules live
-// in ./rules, which tests import without starting anything.
+// in ./rules (one module per area, assembled in rules/index.ts), which tests
+// import without starting anything.
 import { PolicyPack } from "@pulumi/policy";
 import { policies } from "./rules";
 

@@ -24,17 +24,26 @@ export function ipVersion(ip: string): 0 | 4 | 6 {
   return net.isIP(bare(ip)) as 0 | 4 | 6;
 }
 
-/** An IPv4-mapped IPv6 address (::ffff:a.b.c.d) binds the IPv4 address it carries. */
-function unmapped(ip: string): string {
-  const s = bare(ip);
-  const m = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(s);
-  return m && net.isIPv4(m[1]) ? m[1] : s;
+const V4_MAPPED = new net.BlockList();
+V4_MAPPED.addSubnet("::ffff:0:0", 96, "ipv6");
+
+/**
+ * The family an address binds. An IPv4-mapped IPv6 address binds the IPv4 address
+ * it carries, in any spelling (::ffff:100.64.0.1, ::ffff:6440:1, 0:0:0:0:0:ffff:6440:1).
+ */
+function bindFamily(addr: string): 0 | 4 | 6 {
+  const family = net.isIP(addr);
+  if (family === 6 && V4_MAPPED.check(addr, "ipv6")) return 4;
+  return family === 4 || family === 6 ? family : 0;
 }
 
-/** True when `ip` lies inside `cidr` (`a.b.c.d/n`, `x::/n`, or a bare address); false for non-addresses. */
+/**
+ * True when `ip` lies inside `cidr` (`a.b.c.d/n`, `x::/n`, or a bare address); false
+ * for non-addresses and across families (an IPv4-mapped address counts as IPv4).
+ */
 export function ipInCidr(ip: string, cidr: string): boolean {
-  const addr = unmapped(ip);
-  const family = net.isIP(addr);
+  const addr = bare(ip);
+  const family = bindFamily(addr);
   const [network, lenText] = cidr.split("/");
   const netFamily = net.isIP(network);
   if (family === 0 || netFamily !== family) return false;
@@ -42,15 +51,14 @@ export function ipInCidr(ip: string, cidr: string): boolean {
   const len = lenText === undefined ? bits : Number(lenText);
   if (!/^\d+$/.test(lenText ?? String(bits)) || len > bits) return false;
   const list = new net.BlockList();
-  const type = family === 4 ? "ipv4" : "ipv6";
-  list.addSubnet(network, len, type);
-  return list.check(addr, type);
+  list.addSubnet(network, len, family === 4 ? "ipv4" : "ipv6");
+  // BlockList itself matches a mapped IPv6 address against IPv4 rules
+  return list.check(addr, net.isIPv4(addr) ? "ipv4" : "ipv6");
 }
 
-/** True for the unspecified address of either family (0.0.0.0, ::): every interface. */
+/** True for the unspecified address of either family (0.0.0.0, ::, ::ffff:0.0.0.0): every interface. */
 export function isUnspecified(ip: string): boolean {
-  const s = unmapped(ip);
-  return s === "0.0.0.0" || (net.isIPv6(s) && ipInCidr(s, "::/128"));
+  return ipInCidr(ip, "0.0.0.0/32") || ipInCidr(ip, "::/128");
 }
 
 /** 100.64.0.0/10, IPv4 only: the address a tailnet device binds. */

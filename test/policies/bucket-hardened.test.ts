@@ -196,6 +196,19 @@ describe("rule 6: the backup bucket is versioned, encrypted, private and has a l
       expect(o.violations).toHaveLength(8);
     });
 
+    it("still counts an exempt bucket when deciding whether a component holds exactly one", async () => {
+      const second: StackResourceInit = {
+        ...bucket({ bucket: "second" }),
+        name: "second-bucket",
+        urn: urnFor(STACK, TYPES.bucket[0], "second-bucket", [COMPONENT]),
+      };
+      const cs = allKinds.map((k) => companion(k, { bucket: UNKNOWN_STRING }));
+      const o = await check([component, bucket({ bucket: UNKNOWN_STRING }), second, ...cs], { exemptBuckets: ["second-bucket"] });
+      // only backup-bucket is reported, and its companions are still not guessed
+      expect(o.violations).toHaveLength(4);
+      expect(o.urns).toEqual([bucketUrn, bucketUrn, bucketUrn, bucketUrn]);
+    });
+
     it("checks each bucket separately", async () => {
       const second: StackResourceInit = { type: TYPES.bucket[1], name: "logs", props: { bucket: "logs" } };
       const o = await check([...stack(), second]);

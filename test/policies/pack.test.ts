@@ -7,9 +7,10 @@ import {
   ipInCidr,
   isAllowedBindIp,
   isImageId,
+  isUnspecified,
+  ipVersion,
   parseFileMode,
   parseImageRef,
-  parseIp,
   POLICY_NAMES,
   policies,
   stackNameFromUrn,
@@ -40,6 +41,10 @@ describe("the pack", () => {
     expect(prop(POLICY_NAMES.imagesPinned, "builtImageRepositories")?.default).toEqual(["homelab-postgres/postgres"]);
     expect(prop(POLICY_NAMES.passwordLength, "minLength")?.default).toBe(32);
     expect(prop(POLICY_NAMES.portBinding, "exemptResources")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.prodHasBackup, "stacks")?.default).toEqual(["prod"]);
+    expect(prop(POLICY_NAMES.prodHasBackup, "requireBucket")?.default).toBe(true);
+    expect(prop(POLICY_NAMES.bucketHardened, "exemptBuckets")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.bucketHardened, "requireOwnerEnforced")?.default).toBe(false);
     for (const p of policies) {
       for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
         expect({ rule: p.name, key, hasDefault: "default" in (schema as object) }).toEqual({ rule: p.name, key, hasDefault: true });
@@ -62,14 +67,21 @@ describe("the pack", () => {
 
 describe("helpers", () => {
   it("parses IPv4 and IPv6", () => {
-    expect(parseIp("100.64.0.1")).toEqual({ version: 4, value: 0x64400001n });
-    expect(parseIp("::1")).toEqual({ version: 6, value: 1n });
-    expect(parseIp("[::]")).toEqual({ version: 6, value: 0n });
-    expect(parseIp("fe80::1%eth0")).toEqual({ version: 6, value: (0xfe80n << 112n) | 1n });
-    expect(parseIp("::ffff:127.0.0.1")).toEqual({ version: 4, value: 0x7f000001n });
-    expect(parseIp("1:2:3:4:5:6:7:8")?.value).toBe(0x00010002000300040005000600070008n);
+    // the shared components/lib/net has no value-returning parser: each address is
+    // checked for its family and against the single-address range it must equal
+    expect(ipVersion("100.64.0.1")).toBe(4);
+    expect(ipInCidr("100.64.0.1", "100.64.0.1/32")).toBe(true);
+    expect(ipVersion("::1")).toBe(6);
+    expect(ipInCidr("::1", "::1/128")).toBe(true);
+    expect(ipVersion("[::]")).toBe(6);
+    expect(isUnspecified("[::]")).toBe(true);
+    expect(ipInCidr("fe80::1%eth0", "fe80::1/128")).toBe(true);
+    // an IPv4-mapped address is the IPv4 address it carries
+    expect(ipInCidr("::ffff:127.0.0.1", "127.0.0.1/32")).toBe(true);
+    expect(ipInCidr("::ffff:127.0.0.1", "::ffff:127.0.0.1/128")).toBe(false);
+    expect(ipInCidr("1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8/128")).toBe(true);
     for (const bad of ["256.1.1.1", "1.2.3", "1::2::3", "1:2:3:4:5:6:7:8:9", "::g", "", "localhost"]) {
-      expect(parseIp(bad)).toBeUndefined();
+      expect({ bad, version: ipVersion(bad) }).toEqual({ bad, version: 0 });
     }
   });
 
@@ -85,13 +97,19 @@ describe("helpers", () => {
   it("refuses unspecified and unparseable bind addresses", () => {
     for (const ip of [undefined, "", "0.0.0.0", "::", "0:0:0:0:0:0:0:0", "garbage"]) expect(isAllowedBindIp(ip)).toBe(false);
     for (const ip of ["100.100.100.100", "127.0.0.1", "::1"]) expect(isAllowedBindIp(ip)).toBe(true);
+    // an IPv4-mapped address binds the IPv4 address, however it is spelt
+    for (const ip of ["::ffff:100.64.0.1", "::ffff:6440:1", "::ffff:127.0.0.1"]) expect(isAllowedBindIp(ip)).toBe(true);
+    expect(isAllowedBindIp("::ffff:192.168.1.10")).toBe(false);
+    // every interface stays refused even when a configured range holds it
+    for (const ip of ["0.0.0.0", "::", "::ffff:0:0"]) expect(isAllowedBindIp(ip, ["0.0.0.0/0", "::/0"])).toBe(false);
   });
 
   it("splits image references", () => {
-    expect(parseImageRef("postgres")).toEqual({ repository: "postgres", tag: undefined, digest: undefined });
-    expect(parseImageRef("localhost:5000/pg:17")).toEqual({ repository: "localhost:5000/pg", tag: "17", digest: undefined });
-    expect(parseImageRef("localhost:5000/pg")).toEqual({ repository: "localhost:5000/pg", tag: undefined, digest: undefined });
-    expect(parseImageRef("pg:17@sha256:abc")).toEqual({ repository: "pg", tag: "17", digest: "sha256:abc" });
+    // the shared parser also returns registry, path and digestOk
+    expect(parseImageRef("postgres")).toMatchObject({ repository: "postgres", tag: undefined, digest: undefined });
+    expect(parseImageRef("localhost:5000/pg:17")).toMatchObject({ repository: "localhost:5000/pg", tag: "17", digest: undefined });
+    expect(parseImageRef("localhost:5000/pg")).toMatchObject({ repository: "localhost:5000/pg", tag: undefined, digest: undefined });
+    expect(parseImageRef("pg:17@sha256:abc")).toMatchObject({ repository: "pg", tag: "17", digest: "sha256:abc" });
     expect(parseImageRef("has space:1")).toBeUndefined();
     expect(imagePinProblems("", { requireDigest: false, forbiddenTags: [] })).toEqual(['"" is not an image reference']);
     expect(isImageId(`sha256:${"a".repeat(64)}`)).toBe(true);

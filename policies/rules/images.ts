@@ -1,0 +1,87 @@
+// Rule 2: images are pinned by tag, and by digest where the stack requires it.
+// Parsing and pin checks are the program's own (components/lib/image-ref.ts).
+import { imagePinProblems, isImageId, parseImageRef } from "../../components/lib/image-ref";
+import { POLICY_NAMES, read, readPath, resourceRule, TYPES, UNKNOWN } from "../lib";
+
+export interface ImagesPinnedConfig {
+  requireDigestInStacks: string[];
+  forbiddenTags: string[];
+  /** Exact image refs whose missing digest is tolerated (the tag rules still apply). */
+  digestExemptImages: string[];
+  /**
+   * Repositories of images the program builds itself (docker.Image): never pulled,
+   * so no registry digest exists; their tag is a content hash, and the rule checks
+   * the build's BASE_IMAGE instead.
+   */
+  builtImageRepositories: string[];
+}
+
+export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
+  name: POLICY_NAMES.imagesPinned,
+  description:
+    "Images are pinned: a tag that is not 'latest' everywhere, and a digest (@sha256:) in the stacks listed in requireDigestInStacks (default: prod).",
+  enforcementLevel: "mandatory",
+  severity: "high",
+  remediationSteps:
+    "Use name:version, and in prod name:version@sha256:<digest> (docker buildx imagetools inspect <name:version> prints it).",
+  types: [TYPES.remoteImage, TYPES.container, TYPES.builtImage],
+  options: {
+    requireDigestInStacks: {
+      type: "array",
+      items: { type: "string" },
+      description: "Stack names whose images must carry a digest.",
+    },
+    forbiddenTags: {
+      type: "array",
+      items: { type: "string" },
+      description: "Floating tags that are never accepted.",
+    },
+    builtImageRepositories: {
+      type: "array",
+      items: { type: "string" },
+      description: "Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead.",
+    },
+    digestExemptImages: {
+      type: "array",
+      items: { type: "string" },
+      description: "Exact image references (name:tag) excused from the digest requirement, e.g. until a digest is recorded. Tags are still checked.",
+    },
+  },
+  defaults: {
+    requireDigestInStacks: ["prod"],
+    forbiddenTags: ["latest"],
+    digestExemptImages: [],
+    builtImageRepositories: ["homelab-postgres/postgres"],
+  },
+  check: (props, { args, config, stack }, report) => {
+    const pinOpts = (r: string) => ({
+      requireDigest: config.requireDigestInStacks.includes(stack) && !config.digestExemptImages.includes(r),
+      forbiddenTags: config.forbiddenTags,
+    });
+    if (args.type === TYPES.builtImage) {
+      // what a built image really runs is its base: that must be pinned like a pulled image
+      const base = readPath(props, "build", "args", "BASE_IMAGE");
+      if (base === UNKNOWN) return;
+      if (typeof base !== "string") {
+        report("built image has no BASE_IMAGE build arg to check");
+        return;
+      }
+      for (const p of imagePinProblems(base, pinOpts(base))) report(`base image ${p}`);
+      return;
+    }
+    const isContainer = args.type === TYPES.container;
+    const ref = read(props, isContainer ? "image" : "name");
+    // A container normally runs RemoteImage.imageId (an ID, checked via the
+    // RemoteImage) which is unknown until the image is pulled: nothing to check.
+    if (ref === UNKNOWN) return;
+    if (typeof ref !== "string") {
+      if (!isContainer) report("image name is missing");
+      return;
+    }
+    if (isContainer && isImageId(ref)) return;
+    const repository = parseImageRef(ref)?.repository;
+    if (isContainer && repository !== undefined && config.builtImageRepositories.includes(repository)) return;
+    const problems = imagePinProblems(ref, pinOpts(ref));
+    for (const p of problems) report(`image ${p}`);
+  },
+});

@@ -1,0 +1,71 @@
+// components/lib/image-ref.ts: the one image-reference parser (config validation
+// and the policy pack's docker-images-pinned rule).
+import { imagePinProblems, isImageId, parseImageRef } from "../../../components/lib/image-ref";
+
+const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+
+describe("parseImageRef", () => {
+  it("reads a registry with a port as part of the repository, not as a tag", () => {
+    expect(parseImageRef("registry.local:5000/team/postgres:16.4")).toEqual({
+      registry: "registry.local:5000",
+      path: "team/postgres",
+      repository: "registry.local:5000/team/postgres",
+      tag: "16.4",
+      digest: undefined,
+      digestOk: true,
+    });
+    expect(parseImageRef("registry.local:5000/team/postgres")).toMatchObject({ repository: "registry.local:5000/team/postgres", tag: undefined });
+  });
+
+  it("takes the first component as a registry only when it has a '.' or ':' or is localhost", () => {
+    expect(parseImageRef("pgvector/pgvector:0.8.0-pg17")).toMatchObject({ registry: undefined, path: "pgvector/pgvector", tag: "0.8.0-pg17" });
+    expect(parseImageRef("localhost/pg:17")).toMatchObject({ registry: "localhost", path: "pg", repository: "localhost/pg" });
+    expect(parseImageRef("ghcr.io/org/img:1.2.3")).toMatchObject({ registry: "ghcr.io", path: "org/img" });
+    expect(parseImageRef("postgres")).toMatchObject({ registry: undefined, path: "postgres", repository: "postgres", tag: undefined });
+  });
+
+  it("splits off a digest and says whether it is well formed", () => {
+    expect(parseImageRef(`postgres:17@${DIGEST}`)).toMatchObject({ repository: "postgres", tag: "17", digest: DIGEST, digestOk: true });
+    expect(parseImageRef(`postgres@${DIGEST}`)).toMatchObject({ tag: undefined, digest: DIGEST, digestOk: true });
+    expect(parseImageRef("pg:17@sha256:abc")).toMatchObject({ tag: "17", digest: "sha256:abc", digestOk: false });
+  });
+
+  it("refuses what docker would refuse", () => {
+    for (const ref of ["", "has space:1", " postgres:17", "Postgres:17", "pg:17@", "pg:-x", "pg:", "/pg", "bad_registry:x/pg:1"]) {
+      expect({ ref, parsed: parseImageRef(ref) }).toEqual({ ref, parsed: undefined });
+    }
+  });
+});
+
+describe("isImageId", () => {
+  it("knows an image ID from a reference", () => {
+    expect(isImageId(DIGEST)).toBe(true);
+    expect(isImageId("0123456789abcdef".repeat(4))).toBe(true);
+    expect(isImageId("postgres:17")).toBe(false);
+    expect(isImageId("sha256:abc")).toBe(false);
+  });
+});
+
+describe("imagePinProblems", () => {
+  it("accepts a versioned tag, and tag + digest when a digest is required", () => {
+    expect(imagePinProblems("postgres:17")).toEqual([]);
+    expect(imagePinProblems(`postgres:17@${DIGEST}`, { requireDigest: true })).toEqual([]);
+    expect(imagePinProblems(`postgres@${DIGEST}`, { requireDigest: true })).toEqual([]);
+  });
+
+  it("names each problem once", () => {
+    expect(imagePinProblems("")).toEqual(['"" is not an image reference']);
+    expect(imagePinProblems("postgres")).toEqual([expect.stringMatching(/^"postgres" has no tag/)]);
+    expect(imagePinProblems("postgres:latest")).toEqual([expect.stringMatching(/floating tag 'latest'/)]);
+    expect(imagePinProblems("postgres@sha256:abc")).toEqual([expect.stringMatching(/malformed digest/)]);
+    expect(imagePinProblems("postgres", { requireDigest: true })).toEqual([
+      expect.stringMatching(/has no tag/),
+      expect.stringMatching(/not pinned by digest/),
+    ]);
+  });
+
+  it("takes the floating tags from the options", () => {
+    expect(imagePinProblems("postgres:edge", { forbiddenTags: ["latest", "edge"] })).toEqual([expect.stringMatching(/floating tag 'edge'/)]);
+    expect(imagePinProblems("postgres:latest", { forbiddenTags: [] })).toEqual([]);
+  });
+});
