@@ -3,6 +3,7 @@
 // (renderAccessSql) and proves it on a real server. Attributes, template and
 // encoding live here, so neither consumer can drift from the other.
 import type { AppConfig } from "../config";
+import { EXTENSION_NAME } from "../lib/names";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
 export type RoleKind = "owner" | "readonly";
@@ -139,7 +140,7 @@ function grantee(role: string): string {
 
 /** Extension names may contain '-' (uuid-ossp): quote as identifiers without the strict pattern. */
 function quoteExtension(name: string): string {
-  if (!/^[a-z][a-z0-9_-]{0,62}$/.test(name)) throw new Error(`unsafe extension name ${JSON.stringify(name)}`);
+  if (!EXTENSION_NAME.test(name)) throw new Error(`unsafe extension name ${JSON.stringify(name)}`);
   return `"${name}"`;
 }
 

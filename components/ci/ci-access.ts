@@ -4,6 +4,7 @@
 // (which needs no tailnet), see docs/policies.md "CI workflow".
 import * as pulumi from "@pulumi/pulumi";
 import * as tailscale from "@pulumi/tailscale";
+import { TAILNET_TAG } from "../lib/names";
 
 /** One week: rotated on every push to main (the workflow replaces the key after `up`). */
 export const DEFAULT_CI_KEY_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
@@ -11,7 +12,6 @@ export const DEFAULT_CI_KEY_EXPIRY_SECONDS = 7 * 24 * 60 * 60;
 /** Tailscale's limit for auth key expiry. */
 export const MAX_CI_KEY_EXPIRY_SECONDS = 90 * 24 * 60 * 60;
 
-const TAG_RE = /^tag:[A-Za-z0-9][A-Za-z0-9-]*$/;
 
 export interface CiAccessArgs {
   /**
@@ -47,7 +47,7 @@ export class CiAccess extends pulumi.ComponentResource {
 
     const problems: string[] = [];
     if (args.tags.length === 0) problems.push("tags must not be empty");
-    for (const t of args.tags) if (!TAG_RE.test(t)) problems.push(`tag ${JSON.stringify(t)} is not of the form tag:<name>`);
+    for (const t of args.tags) if (!TAILNET_TAG.test(t)) problems.push(`tag ${JSON.stringify(t)} is not of the form tag:<name>`);
     const expiry = args.expirySeconds ?? DEFAULT_CI_KEY_EXPIRY_SECONDS;
     if (!Number.isInteger(expiry) || expiry < 300 || expiry > MAX_CI_KEY_EXPIRY_SECONDS) {
       problems.push(`expirySeconds must be an integer between 300 and ${MAX_CI_KEY_EXPIRY_SECONDS}`);

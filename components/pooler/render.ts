@@ -10,6 +10,8 @@
 // auth_dbname: the auth query runs in the database the client asked for, so the
 // function is installed in every app database.
 import type { PoolMode } from "../config";
+import { parseImageRef } from "../lib/image-ref";
+import { ipVersion, isHostname, isPort } from "../lib/net";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
 /** The role pgBouncer logs in as to run auth_query (reserved in config). */
@@ -37,7 +39,7 @@ export interface PgBouncerVersion {
 
 /** `edoburu/pgbouncer:v1.24.1-p1` → 1.24.1; undefined when the tag does not say (digest only). */
 export function pgbouncerVersionFromImage(image: string): PgBouncerVersion | undefined {
-  const tag = image.split("@")[0].split("/").pop()?.split(":")[1];
+  const tag = parseImageRef(image)?.tag;
   const m = tag ? /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-_.]|$)/.exec(tag) : null;
   return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) } : undefined;
 }
@@ -75,8 +77,6 @@ export interface PgBouncerIniInput {
   maxPreparedStatements?: number;
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
-const IPV4 = /^(?:\d{1,3}\.){3}\d{1,3}$/;
 
 function iniValue(v: string | number, what: string): string {
   const s = String(v);
@@ -86,7 +86,7 @@ function iniValue(v: string | number, what: string): string {
 }
 
 function port(p: number, what: string): number {
-  if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`invalid ${what} ${p}`);
+  if (!isPort(p)) throw new Error(`invalid ${what} ${p}`);
   return p;
 }
 
@@ -98,7 +98,7 @@ function positive(n: number, what: string): number {
 /** pgbouncer.ini. Every value is validated; unknown databases are simply not routable. */
 export function renderPgBouncerIni(input: PgBouncerIniInput): string {
   const host = input.server.host;
-  if (!HOST.test(host) && !IPV4.test(host)) throw new Error(`invalid server host ${JSON.stringify(host)}`);
+  if (!isHostname(host) && ipVersion(host) !== 4) throw new Error(`invalid server host ${JSON.stringify(host)}`);
   const authRole = assertIdent(input.authRole ?? PGBOUNCER_AUTH_ROLE, "auth role");
   const { mode, defaultPoolSize, maxClientConn } = input.pool;
   if (!["session", "transaction", "statement"].includes(mode)) throw new Error(`invalid pool mode ${JSON.stringify(mode)}`);
