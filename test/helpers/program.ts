@@ -3,11 +3,11 @@
 // with its options (parent, dependencies, retainOnDelete, secret outputs...).
 // Each run gets a fresh module registry and a fresh Pulumi store, so one test
 // file can compare several runs (e.g. before/after a rotation).
-import { createHash } from "crypto";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
-import { RegisteredResource, isSecretValue, recordRegistrations, reveal } from "./record";
+import { installMocks } from "./mocks";
+import { RegisteredResource, isSecretValue, reveal } from "./record";
 
 export { isSecretValue, reveal };
 export type { RegisteredResource };
@@ -48,31 +48,6 @@ export function stackConfig(stack: string): { values: Record<string, unknown>; s
   return { values, secretKeys: [...new Set(secretKeys)] };
 }
 
-/** Deterministic stand-ins for what providers would compute. */
-function mockState(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
-  switch (type) {
-    case "random:index/randomPassword:RandomPassword": {
-      const keepers = JSON.stringify(reveal(inputs.keepers) ?? {});
-      // differs when the keepers differ, as a real replacement would
-      return { ...inputs, result: `pw-${name}-${createHash("sha256").update(keepers).digest("hex").slice(0, 16)}`.padEnd(Number(inputs.length ?? 32), "x") };
-    }
-    case "docker:index/remoteImage:RemoteImage":
-      return { ...inputs, imageId: `sha256:${Buffer.from(String(inputs.name)).toString("hex").padEnd(64, "0").slice(0, 64)}`, repoDigest: `${inputs.name}@sha256:${"a".repeat(64)}` };
-    case "docker:index/image:Image":
-      return { ...inputs, imageName: inputs.imageName, repoDigest: `${String(inputs.imageName)}@sha256:${"b".repeat(64)}` };
-    case "aws:s3/bucket:Bucket":
-      return { ...inputs, arn: `arn:aws:s3:::${String(inputs.bucket)}` };
-    case "aws:iam/user:User":
-      return { ...inputs, name: `${name}-user`, arn: `arn:aws:iam::123456789012:user/${name}` };
-    case "aws:iam/accessKey:AccessKey":
-      return { ...inputs, secret: `mock-aws-secret-access-key-for-${name}` };
-    case "tailscale:index/tailnetKey:TailnetKey":
-      return { ...inputs, key: `tskey-auth-mock-${name}` };
-    default:
-      return { ...inputs };
-  }
-}
-
 export interface RunOptions {
   /** Replaces whole top-level keys (without the project prefix) of the stack YAML. */
   overrides?: ConfigOverrides;
@@ -107,26 +82,22 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
     const state = require("@pulumi/pulumi/runtime/state") as { withLocalStorage<T>(cb: () => Promise<T>): Promise<T> };
     await state.withLocalStorage(async () => {
       const invokes: ProgramResult["invokes"] = [];
-      await pulumi.runtime.setMocks(
-        {
-          newResource: (args) =>
-            args.type === "pulumi:pulumi:StackReference"
-              ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
-              : { id: `${args.name}-id`, state: mockState(args.type, args.name, args.inputs) },
-          call: (args) => {
-            invokes.push({ token: args.token, args: args.inputs });
-            if (args.token === "tailscale:index/getDevice:getDevice") {
-              return { ...args.inputs, addresses: opts.tailnetAddresses ?? ["fd7a:115c:a1e0::1234", "100.101.102.103"], id: "device-id" };
-            }
-            return args.inputs;
-          },
-        },
-        opts.entry?.project ?? PROJECT,
+      // the shared stand-ins, plus what only a whole program needs: StackReference outputs and getDevice
+      const resources = await installMocks(pulumi, {
+        project: opts.entry?.project ?? PROJECT,
         stack,
-        false,
-      );
-      // record the options the engine would see, alongside the mock's inputs
-      const resources = recordRegistrations(pulumi);
+        resource: (args) =>
+          args.type === "pulumi:pulumi:StackReference"
+            ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
+            : undefined,
+        call: (token, inputs) => {
+          invokes.push({ token, args: inputs });
+          if (token === "tailscale:index/getDevice:getDevice") {
+            return { ...inputs, addresses: opts.tailnetAddresses ?? ["fd7a:115c:a1e0::1234", "100.101.102.103"], id: "device-id" };
+          }
+          return inputs;
+        },
+      });
       pulumi.runtime.setAllConfig(config, secretKeys);
       try {
         // the program must load inside this run's registry and store, hence require

@@ -1,33 +1,14 @@
 // PgBouncer and PgAdmin constructed directly under pulumi.runtime.setMocks: what
 // they register (ports, uploads, roles, options) and which values are secret.
 import * as pulumi from "@pulumi/pulumi";
-import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
+import { installMocks, value } from "../helpers/mocks";
+import { RegisteredResource as Registered, isSecretValue, reveal } from "../helpers/record";
 import { parseConfig } from "../../components/config";
 import { PgAdmin } from "../../components/pgadmin/pgadmin";
 import { PgBouncer } from "../../components/pooler/pgbouncer";
 import { PGBOUNCER_AUTH_ROLE } from "../../components/pooler/render";
 
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      const state: Record<string, unknown> = { ...args.inputs };
-      if (args.type === "random:index/randomPassword:RandomPassword") state.result = `pw-${args.name}`.padEnd(Number(args.inputs.length), "z");
-      if (args.type === "docker:index/remoteImage:RemoteImage") state.imageId = `sha256:${"c".repeat(64)}`;
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
-  },
-  "homelab-postgres",
-  "dev",
-  false,
-);
-
-const registered = recordRegistrations(pulumi);
-
-function value<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
+let registered: Registered[] = [];
 
 function byName(name: string): Registered {
   const r = registered.find((x) => x.name === name);
@@ -56,6 +37,7 @@ let pooler2: PgBouncer;
 let admin: PgAdmin;
 
 beforeAll(async () => {
+  registered = await installMocks(pulumi);
   // stands in for AppDatabase.ready (the end of an app's grant chain)
   const ready = new Ready("apps-ready");
   pooler = new PgBouncer("pgbouncer", {
