@@ -1,7 +1,7 @@
 // Properties of the rendered pgbouncer.ini, auth file, auth SQL and pgAdmin files.
 // Each test reads the text back (ini/JSON/pgpass parsers below) and checks what it
 // means, so removing a feature from the renderer fails a test here.
-import { DIRECT_HEADROOM, parseConfig, SUPERUSER_RESERVED } from "../../components/config";
+import { DIRECT_HEADROOM, parseConfig, SUPERUSER_RESERVED } from "../../../components/config";
 import {
   AUTH_FUNCTION,
   AUTH_QUERY,
@@ -13,14 +13,14 @@ import {
   renderAuthFile,
   renderAuthSetupScript,
   renderPgBouncerIni,
-} from "../../components/pooler/render";
+} from "../../../components/pooler/render";
 import {
   PASSFILE_IN_STORAGE,
   pgadminStorageDirName,
   renderPgAdminEntrypoint,
   renderPgpass,
   renderServersJson,
-} from "../../components/pgadmin/render";
+} from "../../../components/pgadmin/render";
 
 type Ini = Record<string, Record<string, string>>;
 

@@ -1,7 +1,7 @@
 // Properties of the rendered postgresql.conf and pg_hba.conf.
-import { renderPgHba } from "../../components/server/pg-hba";
-import { PostgresConfInput, renderPostgresqlConf } from "../../components/server/postgresql-conf";
-import { quoteConfValue, quoteIdent, quoteLiteral } from "../../components/lib/quote";
+import { renderPgHba } from "../../../components/server/pg-hba";
+import { PostgresConfInput, renderPostgresqlConf } from "../../../components/server/postgresql-conf";
+import { quoteConfValue, quoteIdent, quoteLiteral } from "../../../components/lib/quote";
 
 const base: PostgresConfInput = {
   majorVersion: 17,

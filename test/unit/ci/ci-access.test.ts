@@ -1,7 +1,7 @@
 // CiAccess under mocks: the key's settings, and that the auth key is a secret.
 import * as pulumi from "@pulumi/pulumi";
-import { MOCK, installMocks, value } from "../helpers/mocks";
-import type { RegisteredResource } from "../helpers/record";
+import { MOCK, installMocks, value } from "../../helpers/mocks";
+import type { RegisteredResource } from "../../helpers/record";
 
 let registered: RegisteredResource[] = [];
 
@@ -11,7 +11,7 @@ beforeAll(async () => {
 
 // imported after setMocks so the component sees the mocked runtime
 async function load() {
-  return import("../../components/ci/ci-access");
+  return import("../../../components/ci/ci-access");
 }
 
 

@@ -1,5 +1,5 @@
 // Every config rule with a config that breaks it, and the all-at-once report.
-import { ConfigError, parseConfig, RawConfig, StackConfig } from "../../components/config";
+import { ConfigError, parseConfig, RawConfig, StackConfig } from "../../../components/config";
 
 const PASS = "a-long-enough-backup-passphrase";
 const goodProd: RawConfig = {

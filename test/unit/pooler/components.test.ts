@@ -1,12 +1,12 @@
 // PgBouncer and PgAdmin constructed directly under pulumi.runtime.setMocks: what
 // they register (ports, uploads, roles, options) and which values are secret.
 import * as pulumi from "@pulumi/pulumi";
-import { installMocks, value } from "../helpers/mocks";
-import { RegisteredResource as Registered, isSecretValue, reveal } from "../helpers/record";
-import { parseConfig } from "../../components/config";
-import { PgAdmin } from "../../components/pgadmin/pgadmin";
-import { PgBouncer } from "../../components/pooler/pgbouncer";
-import { PGBOUNCER_AUTH_ROLE } from "../../components/pooler/render";
+import { installMocks, value } from "../../helpers/mocks";
+import { RegisteredResource as Registered, isSecretValue, reveal } from "../../helpers/record";
+import { parseConfig } from "../../../components/config";
+import { PgAdmin } from "../../../components/pgadmin/pgadmin";
+import { PgBouncer } from "../../../components/pooler/pgbouncer";
+import { PGBOUNCER_AUTH_ROLE } from "../../../components/pooler/render";
 
 let registered: Registered[] = [];
 

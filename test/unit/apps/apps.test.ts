@@ -1,8 +1,8 @@
 // Per-app resources under mocks: counts, secrecy, rotation, stability of URNs.
 import { parse } from "pg-connection-string";
-import { accessModel, renderConnectionUrl } from "../../components/apps/access";
-import { parseConfig } from "../../components/config";
-import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
+import { accessModel, renderConnectionUrl } from "../../../components/apps/access";
+import { parseConfig } from "../../../components/config";
+import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../../helpers/program";
 
 type Db = { database: string; user: string; password: string; url: string; pooledUrl?: string; readonlyUsers: Record<string, { user: string; password: string; url: string }> };
 
