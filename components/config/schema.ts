@@ -13,6 +13,8 @@ import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
   RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack,
 } from "./constants";
+import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
+import { CatalogMajor, settingProblem } from "./pg-settings";
 import { bool, describeValue, int, keyDocs, listOf, oneOf, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { DEFAULT_BACKUP_SCHEDULE } from "./backup-jobs";
@@ -89,6 +91,8 @@ const postgres = section({
     } else if (derived !== undefined && (derived < SUPPORTED_MAJORS.min || derived > SUPPORTED_MAJORS.max)) {
       report(["image"], `Postgres ${derived} is not supported (${SUPPORTED_MAJORS.min}-${SUPPORTED_MAJORS.max})`);
     }
+    const major = isNum(v.majorVersion) ? v.majorVersion : derived;
+    const catalog = major === undefined ? undefined : PG_CATALOGS[major as CatalogMajor];
     if (isObj(v.settings)) {
       for (const [k, val] of Object.entries(v.settings)) {
         if (!CONF_KEY.test(k)) report(["settings", k], "not a postgresql.conf parameter name");
@@ -96,6 +100,10 @@ const postgres = section({
         else if (typeof val !== "string" && typeof val !== "number" && typeof val !== "boolean") {
           report(["settings", k], `expected a string, number or boolean, got ${describeValue(val)}`);
         } else if (/[\r\n\0]/.test(String(val))) report(["settings", k], "value must be a single line");
+        else if (catalog) {
+          const p = settingProblem(catalog, k, val, suggest, enumValuesAcrossBuilds(k));
+          if (p) report(["settings", k], p);
+        }
       }
     }
   }),

