@@ -30,7 +30,11 @@ export function hardenedContainerArgs(a: HardeningArgs): Pick<
     // json-file with rotation: `docker logs` keeps working and the disk cannot fill up
     logDriver: "json-file",
     logOpts: { "max-size": "10m", "max-file": "5" },
-    healthcheck: { tests: a.healthcheck, interval: "10s", timeout: "5s", retries: 6, startPeriod: "60s" },
+    // Durations in Go's canonical form: the provider reads them back with
+    // time.Duration.String() and has no diff suppression, so "60s" would read back as
+    // "1m0s" and show a change on every refresh (kreuzwerker/terraform-provider-docker
+    // internal/provider/resource_docker_container_funcs.go, resourceDockerContainerRead).
+    healthcheck: { tests: a.healthcheck, interval: goDuration(10), timeout: goDuration(5), retries: 6, startPeriod: goDuration(60) },
     wait: true,
     waitTimeout: a.waitTimeoutSeconds ?? 300,
     // Postgres needs time for its shutdown checkpoint: on a Pulumi replacement
@@ -39,6 +43,17 @@ export function hardenedContainerArgs(a: HardeningArgs): Pick<
     destroyGraceSeconds: 60,
     stopTimeout: 60,
   };
+}
+
+/** Whole seconds as Go's time.Duration.String() prints them: `5s`, `1m0s`, `1h30m0s`. */
+export function goDuration(seconds: number): string {
+  if (!Number.isInteger(seconds) || seconds < 0) throw new Error(`goDuration takes whole seconds >= 0, got ${seconds}`);
+  const h = Math.floor(seconds / 3600);
+  const m = Math.floor((seconds % 3600) / 60);
+  const s = seconds % 60;
+  if (h > 0) return `${h}h${m}m${s}s`;
+  if (m > 0) return `${m}m${s}s`;
+  return `${s}s`;
 }
 
 /** A port binding on exactly one address: never 0.0.0.0 or ::. */
