@@ -15,6 +15,7 @@ const LAYER: Record<string, number> = {
   server: 2,
   apps: 2,
   ci: 2,
+  runtime: 2, // files a running container reloads (pooler, backup use it)
   pooler: 3, // reach Postgres at the server's internal endpoint
   pgadmin: 3,
   backup: 3, // shares the server's volumes and container layout

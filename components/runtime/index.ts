@@ -1,0 +1,2 @@
+// Runtime files: configuration delivered to a running container without replacing it.
+export * from "./runtime-files";
