@@ -300,26 +300,9 @@ export function bindAddressProblem(ip: string): string | undefined {
   return undefined;
 }
 
-/** Validates a 5-field cron expression (minute hour day-of-month month day-of-week). */
-export function cronProblem(expr: string): string | undefined {
-  const fields = expr.trim().split(/\s+/);
-  if (fields.length !== 5) return `expected 5 cron fields, got ${fields.length} in ${JSON.stringify(expr)}`;
-  const ranges: [string, number, number][] = [
-    ["minute", 0, 59], ["hour", 0, 23], ["day of month", 1, 31], ["month", 1, 12], ["day of week", 0, 7],
-  ];
-  for (let i = 0; i < 5; i++) {
-    const [label, lo, hi] = ranges[i];
-    for (const part of fields[i].split(",")) {
-      const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
-      if (!m) return `${label} field ${JSON.stringify(part)} does not parse`;
-      const nums = [m[2], m[3]].filter((x) => x !== undefined).map(Number);
-      if (nums.some((n) => n < lo || n > hi)) return `${label} ${JSON.stringify(part)} is outside ${lo}-${hi}`;
-      if (nums.length === 2 && nums[0] > nums[1]) return `${label} range ${JSON.stringify(part)} is reversed`;
-      if (m[4] !== undefined && Number(m[4]) === 0) return `${label} step must be at least 1`;
-    }
-  }
-  return undefined;
-}
+// Cron validation lives in components/lib/cron.ts (croner); re-exported here for config's users.
+import { cronProblem } from "../lib/cron";
+export { cronProblem };
 
 /** Postgres major from tags like `pgvector/pgvector:0.8.0-pg17`, `postgres:16.4`, `postgres:15-bookworm`. */
 export function majorFromImage(image: string): number | undefined {
