@@ -1,7 +1,9 @@
 # Body of hlpg-backup, the backup sidecar's scheduler, jobs, health check and
-# restore runbooks. Not run on its own: components/render/backup.ts prepends the
-# validated, quoted settings (STANZA, PG_*, S3_*, APPS, SCHEDULE, LIMIT_*, ...)
-# and the result is uploaded into the sidecar as /usr/local/bin/hlpg-backup.
+# restore runbooks. Not run on its own: components/backup/sidecar-script.ts
+# prepends the validated, quoted settings (STANZA, PG_*, S3_*, APPS) and the jobs
+# table of components/backup/jobs.ts as data (SCHEDULE, JOBS, JOB_FUNCTION,
+# JOB_GROUP, HEALTH_GROUPS, HEALTH_LIMIT_MINUTES), and the result is uploaded into
+# the sidecar as /usr/local/bin/hlpg-backup.
 # shellcheck disable=SC2154  # settings come from the rendered header
 
 readonly STATE_DIR="$WORK_DIR/state"
@@ -311,8 +313,12 @@ cron_field() {
   return 1
 }
 
-# cron_match "<m h dom mon dow>" <epoch>: Vixie semantics, in the container's
-# time zone (UTC unless TZ is set). Fields are separated by single spaces (rendered so).
+# cron_match "<m h dom mon dow>" <epoch>: croner's semantics (components/lib/cron.ts,
+# legacy mode): when both day fields are restricted, either may match; a day field
+# counts as unrestricted only when it is exactly '*' (so '*/2' restricts, unlike
+# Vixie cron). In the container's time zone (UTC unless TZ is set). Fields are
+# separated by single spaces (rendered so). The unit tests compare this with the
+# TypeScript evaluation minute by minute.
 cron_match() {
   local expr=$1 now mi h dom mon dow
   local f_mi f_h f_dom f_mon f_dow
@@ -334,7 +340,7 @@ cron_match() {
     if (( dow != 0 )) || ! cron_field 7 "$f_dow" 0 7; then dow_ok=0; fi # 7 is Sunday too
   fi
   # both day fields restricted: either may match; otherwise both must
-  if [[ $f_dom != \** && $f_dow != \** ]]; then (( dom_ok || dow_ok )); else (( dom_ok && dow_ok )); fi
+  if [[ $f_dom != '*' && $f_dow != '*' ]]; then (( dom_ok || dow_ok )); else (( dom_ok && dow_ok )); fi
 }
 
 # due_jobs <epoch> [prefix]: jobs whose schedule fires in that minute, one a line.
@@ -345,7 +351,15 @@ due_jobs() {
   done
 }
 
-group_of() { case $1 in full|diff) echo backup ;; *) echo "$1" ;; esac; }
+# is_job <name>: one of the jobs of the table (JOBS).
+is_job() {
+  local job
+  for job in "${JOBS[@]}"; do [[ $job == "$1" ]] && return 0; done
+  return 1
+}
+
+# run_table_job <job>: run a job of the table in its health group.
+run_table_job() { run_job "${JOB_GROUP[$1]}" "${JOB_FUNCTION[$1]}"; }
 
 # ------------------------------------------------------------------ commands
 
@@ -359,7 +373,7 @@ cmd_scheduler() {
   info=$(repo_info_json 0 2)
   if ! grep -q '"label"' <<<"$info"; then
     log "scheduler: the repository has no backup yet, taking a full backup now"
-    run_job backup job_full &
+    run_table_job full &
   fi
   local last now m job
   last=$(( $(date +%s) / 60 ))
@@ -372,7 +386,7 @@ cmd_scheduler() {
     for (( m = last + 1; m <= now; m++ )); do
       while read -r job; do
         [[ -n $job ]] || continue
-        run_job "$(group_of "$job")" "job_$job" &
+        run_table_job "$job" &
       done < <(due_jobs $(( m * 60 )))
     done
     last=$now
@@ -384,8 +398,8 @@ cmd_health() {
   now=$(date +%s)
   started=$(cat "$STATE_DIR/started" 2>/dev/null || echo "$now")
   if [[ ! -f $STATE_DIR/init.ok ]]; then echo "init (stanza-create, check) has not succeeded"; bad=1; fi
-  for group in backup logical drill; do
-    case $group in backup) limit=$LIMIT_BACKUP ;; logical) limit=$LIMIT_LOGICAL ;; drill) limit=$LIMIT_DRILL ;; esac
+  for group in "${HEALTH_GROUPS[@]}"; do
+    limit=${HEALTH_LIMIT_MINUTES[$group]}
     if [[ -f $STATE_DIR/$group.failed ]]; then
       echo "$group: last run failed ($(cat "$STATE_DIR/$group.failed"))"; bad=1; continue
     fi
@@ -447,11 +461,14 @@ cmd_restore_app() {
 }
 
 usage() {
-  cat >&2 <<'EOF'
-usage: hlpg-backup <command>
-  scheduler                 entrypoint: init, first full backup, then the schedule
-  init | full | diff | logical | drill
-                            run one job now (recorded for the health check)
+  local jobs
+  printf -v jobs ' | %s' "${JOBS[@]}"
+  {
+    echo "usage: hlpg-backup <command>"
+    echo "  scheduler                 entrypoint: init, first full backup, then the schedule"
+    echo "  init$jobs"
+    echo "                            run one job now (recorded for the health check)"
+    cat <<'EOF'
   check | info              pgbackrest check / info (info fails on a bad repository)
   health                    exit 1 when a job failed or is overdue
   list-dumps <app>          logical dumps of an app, oldest first
@@ -459,6 +476,7 @@ usage: hlpg-backup <command>
   restore-cluster --target "YYYY-MM-DD HH:MM:SS+00" [--pg1-path DIR]
   due <epoch> [minutes]     which jobs the schedule runs in each minute from <epoch>
 EOF
+  } >&2
   exit 2
 }
 
@@ -468,8 +486,6 @@ main() {
   case $cmd in
     scheduler) cmd_scheduler ;;
     init) run_job init job_init ;;
-    full|diff) run_job backup "job_$cmd" ;;
-    logical|drill) run_job "$cmd" "job_$cmd" ;;
     check) pgbr check ;;
     info) cmd_info ;;
     health) cmd_health ;;
@@ -479,7 +495,7 @@ main() {
     due)
       local from=${1:?epoch} n=${2:-1} i
       for (( i = 0; i < n; i++ )); do due_jobs $(( from + i * 60 )) "$(( from + i * 60 )) "; done ;;
-    *) usage ;;
+    *) if is_job "$cmd"; then run_table_job "$cmd"; else usage; fi ;;
   esac
 }
 

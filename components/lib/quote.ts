@@ -1,6 +1,6 @@
-// Quoting for everything that reaches SQL or a config file. Names are validated
-// at config time (config.ts) AND quoted here: validation gives good errors,
-// quoting keeps a mistake in validation from becoming an injection.
+// Quoting for everything that reaches SQL, a config file or a shell script. Names
+// are validated at config time (config.ts) AND quoted here: validation gives good
+// errors, quoting keeps a mistake in validation from becoming an injection.
 
 /** Identifiers we create: lower-case, start with a letter, fit in NAMEDATALEN-1. */
 export const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
@@ -36,3 +36,9 @@ export function quoteConfValue(value: string | number | boolean): string {
 
 /** postgresql.conf parameter names: letters, digits, underscores, one optional dot (extension.param). */
 export const CONF_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
+
+/** A bash single-quoted word. Rejects NUL and newlines, which no value of ours needs. */
+export function shellQuote(value: string): string {
+  if (/[\0\r\n]/.test(value)) throw new Error(`refusing to shell-quote a value with a newline or NUL: ${JSON.stringify(value)}`);
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
