@@ -3,7 +3,8 @@
 # prepends the validated, quoted settings (STANZA, PG_*, S3_*, APPS) and the jobs
 # table of components/backup/jobs.ts as data (SCHEDULE, JOBS, JOB_FUNCTION,
 # JOB_GROUP, HEALTH_GROUPS, HEALTH_LIMIT_MINUTES), and the result is uploaded into
-# the sidecar as /usr/local/bin/hlpg-backup.
+# the sidecar as /usr/local/bin/hlpg-backup. JSON is read with jq and S3's XML
+# listings with xmllint (libxml2-utils), both installed by docker/postgres/Dockerfile.
 # shellcheck disable=SC2154  # settings come from the rendered header
 
 readonly STATE_DIR="$WORK_DIR/state"
@@ -43,6 +44,46 @@ urlencode() {
   printf '%s' "$out"
 }
 
+# ListObjectsV2 answers are XML in S3's namespace; local-name() matches the
+# elements whatever namespace (or none) a store puts them in.
+readonly XP_RESULT="/*[local-name()='ListBucketResult']"
+readonly XP_KEYS="$XP_RESULT/*[local-name()='Contents']/*[local-name()='Key']"
+
+# xml_string <xpath> < xml: the XPath 1.0 string value, entities decoded by the parser.
+xml_string() { xmllint --nonet --xpath "string($1)" -; }
+
+# list_page_keys < xml: the keys of one ListObjectsV2 page, one a line, in document order.
+# One xmllint run prints every Key element on its own line, re-serialized
+# (`<Key>a&amp;b</Key>`): a line whose content has no markup and no '&' is the key
+# verbatim; any other key (an entity, CDATA, a comment) is read exactly with
+# string(). If the lines do not pair up with the keys (a key with a line break),
+# every key is read with string().
+list_page_keys() {
+  local xml n i key re='^<[^<>]*>([^<>&]*)</[^<>]*>$'
+  local -a lines=()
+  xml=$(cat)
+  [[ $(xml_string "count($XP_RESULT)" <<<"$xml") == 1 ]] || die "S3 listing is not a ListBucketResult: $(head -c 300 <<<"$xml")"
+  n=$(xml_string "count($XP_KEYS)" <<<"$xml")
+  (( n > 0 )) || return 0
+  mapfile -t lines < <(xmllint --nonet --xpath "$XP_KEYS" - <<<"$xml")
+  (( ${#lines[@]} == n )) || lines=()
+  for (( i = 1; i <= n; i++ )); do
+    if [[ ${lines[i - 1]:-} =~ $re ]]; then key=${BASH_REMATCH[1]}; else key=$(xml_string "($XP_KEYS)[$i]" <<<"$xml"); fi
+    [[ -n $key && $key != *$'\n'* ]] || die "S3 listing has an empty key or one with a line break (key $i of $n)"
+    printf '%s\n' "$key"
+  done
+}
+
+# list_page_next < xml: the continuation token when the page is truncated, else nothing.
+list_page_next() {
+  local xml cont
+  xml=$(cat)
+  [[ $(xml_string "$XP_RESULT/*[local-name()='IsTruncated']" <<<"$xml") == true ]] || return 0
+  cont=$(xml_string "$XP_RESULT/*[local-name()='NextContinuationToken']" <<<"$xml")
+  [[ -n $cont ]] || die "truncated listing without a continuation token"
+  printf '%s' "$cont"
+}
+
 # Keys under a prefix, ascending (S3 lists in key order), following continuation tokens.
 # (`cont`, not `token`: the policy no-passwords-in-container-config reads `token=...` in an upload as a credential.)
 s3_list() {
@@ -51,10 +92,9 @@ s3_list() {
     query="list-type=2&prefix=$(urlencode "$prefix")"
     [[ -n $cont ]] && query="continuation-token=$(urlencode "$cont")&$query"
     body=$(s3_curl "$S3_BUCKET_URL/?$query" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD')
-    { grep -o '<Key>[^<]*</Key>' <<<"$body" || true; } | sed -e 's#<Key>##' -e 's#</Key>##'
-    grep -q '<IsTruncated>true</IsTruncated>' <<<"$body" || break
-    cont=$(grep -o '<NextContinuationToken>[^<]*' <<<"$body" | sed 's#.*>##')
-    [[ -n $cont ]] || die "truncated listing without a continuation token"
+    list_page_keys <<<"$body"
+    cont=$(list_page_next <<<"$body")
+    [[ -n $cont ]] || break
   done
 }
 
@@ -73,14 +113,25 @@ s3_get() { s3_curl "$S3_BUCKET_URL/$2" -H 'x-amz-content-sha256: UNSIGNED-PAYLOA
 # backups" is fine for a repository that is new) and fails otherwise.
 repo_info_json() {
   local json codes code allowed=" ${*:-0} "
-  json=$(pgbr --output=json info)
-  codes=$(grep -o '"status":{"code":[0-9]*' <<<"$json" | grep -o '[0-9]*$' | sort -u || true)
+  # pgBackRest 2.45 leaves control characters unescaped in error messages (the bytes of
+  # a failed decryption), which JSON forbids in strings; outside strings they can only be
+  # whitespace, so mapping them to spaces keeps every valid document valid.
+  json=$(pgbr --output=json info | tr '\000-\037' ' ')
+  # every status object: the stanza's and each repository's
+  codes=$(jq -r '[.. | objects | .status | objects | .code | numbers] | unique | .[]' <<<"$json") \
+    || die "pgbackrest info did not return JSON: $(head -c 300 <<<"$json")"
   [[ -n $codes ]] || die "pgbackrest info returned no status"
   for code in $codes; do
-    [[ $allowed == *" $code "* ]] || die "repository status is not ok (status codes: ${codes//$'\n'/ }): $(grep -o '"message":"[^"]*"' <<<"$json" | sort -u | tr '\n' ' ')"
+    [[ $allowed == *" $code "* ]] || die "repository status is not ok (status codes: ${codes//$'\n'/ }): $(jq -r '[.. | objects | .status | objects | .message | strings] | unique | join("; ")' <<<"$json")"
   done
   printf '%s\n' "$json"
 }
+
+# info_latest_label < json: label of the newest backup of this stanza (pgbackrest lists them oldest first), or nothing.
+info_latest_label() { jq -r --arg stanza "$STANZA" '[.[] | select(.name == $stanza) | .backup[]?.label] | last // empty'; }
+
+# info_has_backup < json: "true" when the stanza has at least one backup.
+info_has_backup() { jq -r --arg stanza "$STANZA" '[.[] | select(.name == $stanza) | .backup[]?] | length > 0'; }
 
 # ------------------------------------------------------------------ apps and dumps
 
@@ -237,7 +288,7 @@ job_drill() {
   mkdir -p "$DRILL_DIR/data" "$DRILL_DIR/sock"
   chmod 700 "$DRILL_DIR/data"
   info=$(repo_info_json)
-  label=$(grep -o '"label":"[^"]*"' <<<"$info" | tail -n 1 | cut -d'"' -f4 || true)
+  label=$(info_latest_label <<<"$info")
   [[ -n $label ]] || die "drill: the repository has no backup to restore"
   log "drill: restoring backup $label and archived WAL into $DRILL_DIR/data"
   pgbr --pg1-path="$DRILL_DIR/data" --archive-mode=off restore
@@ -371,7 +422,7 @@ cmd_scheduler() {
   (( rc == 0 )) || die "scheduler: init failed; the container exits so the failure is seen (restart policy retries)"
   local info
   info=$(repo_info_json 0 2)
-  if ! grep -q '"label"' <<<"$info"; then
+  if [[ $(info_has_backup <<<"$info") != true ]]; then
     log "scheduler: the repository has no backup yet, taking a full backup now"
     run_table_job full &
   fi
@@ -499,4 +550,5 @@ main() {
   esac
 }
 
-main "$@"
+# Sourced (the tests' harness), it only defines the functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

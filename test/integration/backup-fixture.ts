@@ -79,6 +79,8 @@ export function requireBackupBinaries(): void {
   requireBinary("/usr/bin/curl", "curl");
   requireBinary("/usr/bin/openssl", "openssl");
   requireBinary("/usr/bin/flock", "util-linux");
+  requireBinary("/usr/bin/jq", "jq");
+  requireBinary("/usr/bin/xmllint", "libxml2-utils");
 }
 
 /**
