@@ -1,7 +1,7 @@
 // The backup jobs, declared once. The sidecar script's schedule, job→group map
 // and per-group health limits, the config defaults and the jobs table in
 // docs/backup.md are all produced from BACKUP_JOBS. Adding a job: one row here
-// and its bash function in hlpg-backup.sh (plus its key in the config schema).
+// and its bash function in hlpg-backup/jobs.sh (plus its key in the config schema).
 // Pure; imports only components/lib.
 import { maxCronGapMinutes } from "../lib/cron";
 
@@ -15,7 +15,7 @@ export interface BackupJob {
    * file and an age limit; a success of any of them keeps the group green.
    */
   readonly group: string;
-  /** The bash function in hlpg-backup.sh that does the work. */
+  /** The bash function in hlpg-backup/jobs.sh that does the work. */
   readonly run: string;
   /** One line for the docs. */
   readonly description: string;

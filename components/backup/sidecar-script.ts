@@ -1,7 +1,7 @@
 // The sidecar script, pure: a header of validated, single-quoted settings (paths,
 // S3 target, apps, and the schedule, job groups and health limits from the jobs
-// table) followed by the static body in hlpg-backup.sh (scheduler, jobs, health,
-// restore runbooks). The container and the integration tests render the same
+// table) followed by the static body, the bash parts in hlpg-backup/ (core, S3,
+// repository, jobs, schedule, commands). The container and the integration tests render the same
 // function; only paths, ports and the endpoint differ.
 import { readFileSync } from "fs";
 import * as path from "path";
@@ -150,15 +150,17 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
   ].join("\n");
 }
 
-// The static part of the script lives in hlpg-backup.sh beside this file (bash,
-// `bash -n` clean, exercised by the tests through the rendered script). Every value
-// it uses is one of the validated, quoted variables rendered above or comes from
-// the environment at run time.
-const SCRIPT_BODY_FILE = path.join(__dirname, "hlpg-backup.sh");
+// The static part of the script lives in hlpg-backup/ beside this file, one bash
+// file per concern (`bash -n` clean, exercised by the tests through the rendered
+// script). Every value it uses is one of the validated, quoted variables rendered
+// above or comes from the environment at run time.
+const SCRIPT_DIR = path.join(__dirname, "hlpg-backup");
+/** The parts in the order they are concatenated: later parts use what earlier ones define. */
+export const SCRIPT_PARTS = ["core.sh", "s3.sh", "repository.sh", "jobs.sh", "schedule.sh", "commands.sh"] as const;
 let scriptBody: string | undefined;
 
-/** The static body of the script (hlpg-backup.sh), read once. */
+/** The static body of the script (the parts of hlpg-backup/, in order), read once. */
 export function sidecarScriptBody(): string {
-  scriptBody ??= readFileSync(SCRIPT_BODY_FILE, "utf8");
+  scriptBody ??= SCRIPT_PARTS.map((part) => readFileSync(path.join(SCRIPT_DIR, part), "utf8")).join("\n");
   return scriptBody;
 }

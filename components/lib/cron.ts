@@ -1,8 +1,9 @@
 // Cron expressions, on croner (one implementation for config validation, health
 // limits and the tests). The dialect is the 5-field subset that the backup
-// sidecar's bash matcher (components/backup/hlpg-backup.sh, cron_match) reads the
-// same way: numbers, `*`, `a-b` ranges, `/n` steps and `,` lists; day of week 0-7
-// (7 = Sunday); Vixie OR when both day fields are restricted (croner's legacyMode).
+// sidecar's bash matcher (components/backup/hlpg-backup/schedule.sh, cron_match)
+// reads the same way: numbers, `*`, `a-b` ranges, `/n` steps and `,` lists; day of
+// week 0-7 (7 = Sunday); OR when both day fields are restricted (croner's
+// legacyMode; a day field is unrestricted only when it is exactly `*`).
 // No seconds, no names (MON, JAN), no L / # / ? and no nicknames (@daily): croner
 // reads them, the container's matcher would not. Times are UTC, like the sidecar.
 // Imports nothing of ours.

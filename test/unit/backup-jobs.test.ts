@@ -18,13 +18,15 @@ void fromConfig;
 void toConfig;
 
 describe("the backup jobs table", () => {
-  it("names each job once, with a bash function the script body defines", () => {
+  it("names each job once, with a bash function hlpg-backup/jobs.sh defines", () => {
     const names = BACKUP_JOBS.map((j) => j.name);
     expect(new Set(names).size).toBe(names.length);
     const body = sidecarScriptBody();
+    const jobsPart = readFileSync(path.join(__dirname, "..", "..", "components", "backup", "hlpg-backup", "jobs.sh"), "utf8");
+    expect(body).toContain(jobsPart);
     for (const j of BACKUP_JOBS) {
       expect(j.run).toMatch(/^job_[a-z0-9_]+$/);
-      expect(body).toMatch(new RegExp(`^${j.run}\\(\\) \\{`, "m"));
+      expect(jobsPart).toMatch(new RegExp(`^${j.run}\\(\\) \\{`, "m"));
       expect(j.description).not.toMatch(/\n|\|/); // one table cell
     }
     // the bash reads groups and limits from the rendered data, not from its own copy
