@@ -67,9 +67,11 @@ export function lifecycleRules(days: number): aws.types.input.s3.BucketLifecycle
  * The bucket survives `pulumi destroy` (retainOnDelete): backups outlive the stack.
  */
 export class BackupBucket extends pulumi.ComponentResource {
+  /** The bucket's name (backup.bucket). */
   readonly bucketName: pulumi.Output<string>;
+  /** Access key id pgBackRest and curl sign with: the IAM user's on AWS, endpointCredentials' otherwise. */
   readonly accessKeyId: pulumi.Output<string>;
-  /** Secret. */
+  /** Secret. The matching secret key. */
   readonly secretAccessKey: pulumi.Output<string>;
   /** Where clients find the bucket (plain values from config). */
   readonly location: S3Location;

@@ -15,9 +15,13 @@ export interface S3Location {
 
 /** How both clients (pgBackRest, curl) address the bucket. */
 export interface S3Target {
+  /** Bucket name, validated. */
   bucket: string;
+  /** Region for SigV4 signing. */
   region: string;
+  /** Host the clients connect to (AWS regional endpoint or the custom one). */
   host: string;
+  /** HTTPS port. */
   port: number;
   /** path: https://host/bucket/key (custom endpoints, dotted bucket names); host: https://bucket.host/key. */
   uriStyle: "host" | "path";

@@ -56,7 +56,9 @@ export interface BackupSidecarArgs {
  * server should exist first.
  */
 export class BackupSidecar extends pulumi.ComponentResource {
+  /** `<stack>-backup`. */
   readonly container: docker.Container;
+  /** `<stack>-pgbackup`: job state and scratch space, disposable. */
   readonly workVolume: docker.Volume;
   /** The rendered script (for inspection and tests). */
   readonly script: pulumi.Output<string>;
