@@ -4,13 +4,14 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase, Credentials } from "./apps/app-database";
-import { BackupBucket, BackupRepository, BackupSidecar, PostgresImage } from "./backup/components";
+import { BackupBucket, BackupRepository, BackupSidecar } from "./backup";
 import { CiAccess } from "./ci/ci-access";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
 import type { StackConfig } from "./config";
 import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
+import { PostgresImage } from "./server/image";
 import { PostgresServer } from "./server/server";
 import { resolveBindAddress } from "./server/tailnet";
 

@@ -1,3 +1,13 @@
-// Backups: bucket, repository, sidecar, the jobs table, pgbackrest.conf and the sidecar script.
-export * from "./components";
-export * from "./render";
+// Backups: bucket, repository, sidecar, the jobs table, pgbackrest.conf, the age
+// key of the dumps and the sidecar script. One file per concern; this re-exports
+// the public names.
+export * from "./age-key";
+export * from "./bucket";
+export * from "../config";
+export * from "./layout";
+export * from "./pgbackrest-conf";
+export * from "./repository";
+export * from "./s3";
+export * from "./sidecar";
+export * from "./sidecar-script";
+export * from "./sidecar-secrets";

@@ -5,3 +5,4 @@ export * from "./load";
 export * from "./parse";
 export { ConfigError, type ConfigProblem } from "./problems";
 export { SECTIONS, TOP_KEYS, stackSchema } from "./schema";
+export * from "./backup-jobs";

@@ -15,9 +15,9 @@ import {
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
 import { CatalogMajor, settingProblem } from "./pg-settings";
-import { bool, describeValue, int, keyDocs, listOf, oneOf, section, str, stringList } from "./fields";
+import { type Field, bool, describeValue, int, keyDocs, listOf, oneOf, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
-import { DEFAULT_BACKUP_SCHEDULE } from "./backup-jobs";
+import { BACKUP_JOBS, type BackupJobName } from "./backup-jobs";
 
 const P = PROJECT;
 
@@ -168,12 +168,13 @@ const pgadmin = section({
   }),
 );
 
-const schedule = section({
-  full: str({ type: "cron", default: DEFAULT_BACKUP_SCHEDULE.full, doc: "full physical backup" }),
-  diff: str({ type: "cron", default: DEFAULT_BACKUP_SCHEDULE.diff, doc: "differential backup" }),
-  logical: str({ type: "cron", default: DEFAULT_BACKUP_SCHEDULE.logical, doc: "per-app `pg_dump -Fc`, age-encrypted" }),
-  drill: str({ type: "cron", default: DEFAULT_BACKUP_SCHEDULE.drill, doc: "restore drill" }),
-});
+// one key per row of the jobs table: a new job is a new schedule key with its default and doc
+const schedule = section(
+  Object.fromEntries(BACKUP_JOBS.map((j) => [j.name, str({ type: "cron", default: j.defaultSchedule, doc: j.description })])) as Record<
+    BackupJobName,
+    Field<string>
+  >,
+);
 
 const backup = section({
   enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),

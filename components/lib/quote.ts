@@ -26,3 +26,9 @@ export function quoteConfValue(value: string | number | boolean): string {
   if (/[\r\n\0]/.test(text)) throw new Error(`newline in config value ${JSON.stringify(text)}`);
   return `'${text.replace(/\\/g, "\\\\").replace(/'/g, "''")}'`;
 }
+
+/** A bash single-quoted word. Rejects NUL and newlines, which no value of ours needs. */
+export function shellQuote(value: string): string {
+  if (/[\0\r\n]/.test(value)) throw new Error(`refusing to shell-quote a value with a newline or NUL: ${JSON.stringify(value)}`);
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}

@@ -1,6 +1,7 @@
-// The Postgres server area: container, image, rendered postgresql.conf / pg_hba.conf,
-// the entrypoint wrapper and the bind address.
+// The Postgres server area: container, image (pulled, or built with pgBackRest),
+// rendered postgresql.conf / pg_hba.conf, the entrypoint wrapper and the bind address.
 export * from "./entrypoint";
+export * from "./image";
 export * from "./pg-hba";
 export * from "./postgresql-conf";
 export * from "./server";

@@ -29,8 +29,6 @@ export const CONTAINER = {
 } as const;
 
 export interface BackupWiring {
-  /** Extra environment, e.g. pgBackRest secrets (PGBACKREST_*); secret where they carry one. */
-  envs: pulumi.Input<string>[];
   /** Extra files, e.g. /etc/pgbackrest/pgbackrest.conf. */
   uploads: docker.types.input.ContainerUpload[];
   /** archive_command, e.g. `pgbackrest --stanza=main archive-push %p`. */
@@ -143,7 +141,6 @@ export class PostgresServer extends pulumi.ComponentResource {
           "POSTGRES_USER=postgres",
           `PGDATA=${CONTAINER.pgdata}`,
           "POSTGRES_INITDB_ARGS=--data-checksums --encoding=UTF8",
-          ...(args.backup?.envs ?? []),
         ],
         ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
         networksAdvanced: [{ name: this.network.name, aliases: [CONTAINER.hostname] }],

@@ -4,7 +4,7 @@
 // the latest dumps; health reflects success, failure and staleness.
 import * as fs from "fs";
 import * as path from "path";
-import { runbook } from "../../components/backup/render";
+import { runbook } from "../../components/backup";
 import { ServerProcess, waitFor, writeFile } from "./harness";
 import { BackupFixture, expectOk, startBackupFixture } from "./backup-fixture";
 

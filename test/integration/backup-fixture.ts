@@ -5,15 +5,23 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { BackupSchedule, Compression } from "../../components/config";
+import type { Compression } from "../../components/config";
 import {
-  AgeKey, BackupApp, SECRETS_FILE_ENV, SECRET_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings, healthLimits,
-  renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,
-} from "../../components/backup/render";
+  AgeKey, BackupApp, DEFAULT_BACKUP_SCHEDULE, JobSchedule, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings,
+  healthLimits, renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,
+} from "../../components/backup";
 import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "./harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 
-export const DEFAULT_SCHEDULE: BackupSchedule = { full: "15 2 * * 0", diff: "15 2 * * 1-6", logical: "45 2 * * *", drill: "30 4 * * 6" };
+/**
+ * pgBackRest's env form of its secret options (PGBACKREST_<OPTION>): how most tests
+ * hand the secrets to the secret-free conf. The containers never use env for them.
+ */
+export const PGBACKREST_SECRET_ENV = {
+  cipherPass: "PGBACKREST_REPO1_CIPHER_PASS",
+  s3Key: "PGBACKREST_REPO1_S3_KEY",
+  s3KeySecret: "PGBACKREST_REPO1_S3_KEY_SECRET",
+} as const;
 
 export interface BackupFixture {
   s3: S3Endpoint;
@@ -56,7 +64,7 @@ export interface BackupFixture {
 export interface FixtureOptions {
   apps?: BackupApp[];
   compression?: Compression;
-  schedule?: BackupSchedule;
+  schedule?: JobSchedule;
   archiveTimeout?: number;
   processMax?: number;
   memoryMb?: number;
@@ -71,6 +79,8 @@ export function requireBackupBinaries(): void {
   requireBinary("/usr/bin/curl", "curl");
   requireBinary("/usr/bin/openssl", "openssl");
   requireBinary("/usr/bin/flock", "util-linux");
+  requireBinary("/usr/bin/jq", "jq");
+  requireBinary("/usr/bin/xmllint", "libxml2-utils");
 }
 
 /**
@@ -94,7 +104,7 @@ async function withEnv<T>(env: Record<string, string>, fn: () => Promise<T>): Pr
 export async function startBackupFixture(opts: FixtureOptions = {}): Promise<BackupFixture> {
   requireBackupBinaries();
   // run() passes process.env on: a secret there would hide whether the files suffice
-  for (const k of [...Object.values(SECRET_ENV), ...Object.values(SIDECAR_SECRET_VARS)]) {
+  for (const k of [...Object.values(PGBACKREST_SECRET_ENV), ...Object.values(SIDECAR_SECRET_VARS)]) {
     if (process.env[k] !== undefined) throw new Error(`${k} is set in the test environment; unset it`);
   }
   const s3 = await startS3();
@@ -110,10 +120,10 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const passphrase = randomBytes(24).toString("base64url");
   const age = ageKeyFromPassphrase(passphrase);
   const env: Record<string, string> = {
-    [SECRET_ENV.cipherPass]: passphrase,
-    [SECRET_ENV.s3Key]: s3.accessKey,
-    [SECRET_ENV.s3KeySecret]: s3.secretKey,
-    [SECRET_ENV.ageIdentity]: age.identity,
+    [PGBACKREST_SECRET_ENV.cipherPass]: passphrase,
+    [PGBACKREST_SECRET_ENV.s3Key]: s3.accessKey,
+    [PGBACKREST_SECRET_ENV.s3KeySecret]: s3.secretKey,
+    [SIDECAR_SECRET_VARS.ageIdentity]: age.identity,
     [SIDECAR_SECRET_VARS.s3Key]: s3.accessKey,
     [SIDECAR_SECRET_VARS.s3KeySecret]: s3.secretKey,
     TZ: "UTC",
@@ -135,7 +145,7 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   };
   writeConf(opts.compression ?? "zst");
   writeFile(secretsEnvFile, renderSidecarSecretsEnv({ s3Key: s3.accessKey, s3KeySecret: s3.secretKey, ageIdentity: age.identity }), 0o600);
-  const schedule = opts.schedule ?? DEFAULT_SCHEDULE;
+  const schedule = opts.schedule ?? DEFAULT_BACKUP_SCHEDULE;
   const scriptInput = {
     stanza, pgbackrestConf: confFile, pgData: pg.dataDir, socketDir: pg.socketDir, pgPort: pg.port, pgBinDir: pgBinDir(),
     workDir, s3: s3loc, caFile: s3.caFile, ageRecipient: age.recipient, apps: opts.apps ?? [], schedule,

@@ -5,7 +5,7 @@
 // database that equals the source, leaving the other apps alone.
 import * as fs from "fs";
 import * as path from "path";
-import { BackupApp, LOGICAL_PREFIX, ageKeyFromPassphrase, runbook } from "../../components/backup/render";
+import { BackupApp, LOGICAL_PREFIX, ageKeyFromPassphrase, runbook } from "../../components/backup";
 import { runOk, tempDir, writeFile } from "./harness";
 import { BackupFixture, expectOk, startBackupFixture, tableFingerprints } from "./backup-fixture";
 

@@ -5,7 +5,7 @@
 // directory, started and inspected.
 import * as fs from "fs";
 import * as path from "path";
-import { runbook } from "../../components/backup/render";
+import { runbook } from "../../components/backup";
 import { PgInstance, chownTree, run, tempDir } from "./harness";
 import { BackupFixture, archiveCurrentWal, expectOk, serverNow, startBackupFixture } from "./backup-fixture";
 

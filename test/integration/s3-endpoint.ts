@@ -5,6 +5,10 @@
 // signs wrongly, or uses a wrong secret, is refused as AWS would refuse it.
 // The payload hash is taken from x-amz-content-sha256 as signed; the body is not
 // re-hashed (that would mean buffering every upload in the test process).
+// Paged object listings (ListObjectsV2 with max-keys or a continuation token) are
+// answered by this front from s3rver's store: s3rver 3.7 makes its continuation
+// tokens with DES, which Node 20's OpenSSL 3 refuses (a 500), and lists in
+// directory order where S3 lists in key order.
 import { createHmac, createHash, timingSafeEqual } from "crypto";
 import * as fs from "fs";
 import * as https from "https";
@@ -17,6 +21,7 @@ import { requireBinary, runOk, tempDir } from "./harness";
 interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;
   listObjects(bucket: string, options: { prefix?: string; maxKeys?: number }): Promise<{ objects: { key: string; size: number }[] }>;
+  putObject(object: { bucket: string; key: string; content: Buffer; metadata: Record<string, string> }): Promise<unknown>;
 }
 interface S3rverInstance {
   store: S3rverStore;
@@ -44,6 +49,8 @@ export interface S3Endpoint {
   listKeys(prefix: string): Promise<string[]>;
   /** Raw bytes of a stored object, as a client of the bucket would get them. */
   readObject(key: string): Buffer;
+  /** Stores an object directly (not through the API): keys a client could not easily sign, as fixtures. */
+  putObject(key: string, body: Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,6 +82,17 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     }
     // Verified here; s3rver would only accept its own built-in key, so it gets the request anonymously.
     delete req.headers.authorization;
+    const url = new URL(req.url ?? "/", "https://localhost");
+    if (req.method === "GET" && url.pathname.replace(/\/$/, "") === `/${bucket}` && isPagedListing(url.searchParams)) {
+      pagedListing(s3.store, bucket, url.searchParams).then((xml) => {
+        res.writeHead(200, { "content-type": "application/xml" });
+        res.end(xml);
+      }, (e: Error) => {
+        res.writeHead(500, { "content-type": "application/xml" });
+        res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InternalError</Code><Message>${xmlEscape(e.message)}</Message></Error>`);
+      });
+      return;
+    }
     handler(req, res);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -89,12 +107,53 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     readObject(k) {
       return fs.readFileSync(s3.store.getResourcePath(bucket, k, "object"));
     },
+    async putObject(k, body) {
+      await s3.store.putObject({ bucket, key: k, content: body, metadata: { "content-type": "application/octet-stream" } });
+    },
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+// ---------------------------------------------------------------- paged listings
+
+function xmlEscape(s: string): string {
+  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;").replace(/'/g, "&apos;");
+}
+
+/** ListObjectsV2 that pages (max-keys or a continuation token), without a delimiter (pgBackRest's listings stay with s3rver). */
+function isPagedListing(q: URLSearchParams): boolean {
+  return q.get("list-type") === "2" && !q.has("delimiter") && (q.has("max-keys") || q.has("continuation-token"));
+}
+
+/**
+ * One ListObjectsV2 page as S3 answers it: keys in UTF-8 byte order after the
+ * token (here: the last key of the previous page, base64url), at most max-keys.
+ */
+async function pagedListing(store: S3rverStore, bucket: string, q: URLSearchParams): Promise<string> {
+  const prefix = q.get("prefix") ?? "";
+  const maxKeys = Math.min(1000, Number(q.get("max-keys") ?? "1000"));
+  const cont = q.get("continuation-token");
+  const after = Buffer.from(cont !== null ? Buffer.from(cont, "base64url").toString("utf8") : (q.get("start-after") ?? ""), "utf8");
+  const all = (await store.listObjects(bucket, { prefix, maxKeys: 1_000_000 })).objects;
+  const sorted = all.sort((a, b) => Buffer.compare(Buffer.from(a.key, "utf8"), Buffer.from(b.key, "utf8")));
+  const rest = sorted.filter((o) => Buffer.compare(Buffer.from(o.key, "utf8"), after) > 0);
+  const page = rest.slice(0, maxKeys);
+  const truncated = rest.length > page.length;
+  const next = truncated ? Buffer.from(page[page.length - 1].key, "utf8").toString("base64url") : undefined;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    `<Name>${xmlEscape(bucket)}</Name><Prefix>${xmlEscape(prefix)}</Prefix><KeyCount>${page.length}</KeyCount><MaxKeys>${maxKeys}</MaxKeys>`,
+    `<IsTruncated>${truncated}</IsTruncated>`,
+    ...(cont !== null ? [`<ContinuationToken>${xmlEscape(cont)}</ContinuationToken>`] : []),
+    ...(next !== undefined ? [`<NextContinuationToken>${xmlEscape(next)}</NextContinuationToken>`] : []),
+    ...page.map((o) => `<Contents><Key>${xmlEscape(o.key)}</Key><Size>${o.size}</Size><StorageClass>STANDARD</StorageClass></Contents>`),
+    "</ListBucketResult>",
+  ].join("\n");
 }
 
 // ---------------------------------------------------------------- SigV4 verification

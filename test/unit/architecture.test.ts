@@ -36,7 +36,7 @@ function importsOf(file: string): string[] {
   const out: string[] = [];
   for (const m of text.matchAll(/(?:from|import|require\()\s*["'](\.[^"']+)["']/g)) {
     const base = path.resolve(path.dirname(file), m[1]);
-    const hit = [`${base}.ts`, path.join(base, "index.ts")].find((c) => fs.existsSync(c));
+    const hit = [`${base}.ts`, path.join(base, "index.ts"), base].find((c) => fs.existsSync(c) && fs.statSync(c).isFile());
     if (!hit) throw new Error(`${path.relative(ROOT, file)}: cannot resolve ${m[1]}`);
     out.push(hit);
   }

@@ -5,15 +5,16 @@
 // volumes, network, uid and health check it needs.
 import * as pulumi from "@pulumi/pulumi";
 import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
+import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseConfig } from "../../components/config";
+import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../components/config";
 import {
-  BackupBucket, BackupRepository, BackupSidecar, DOCKERFILE_DIR, PostgresImage, backupUserPolicy, lifecycleRules, postgresImageRef,
-} from "../../components/backup/components";
+  BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase,
+  backupUserPolicy, lifecycleRules,
+} from "../../components/backup";
 import { ROLE_LABEL } from "../../components/lib/container";
-import { CONTAINER } from "../../components/server/server";
-import { CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase } from "../../components/backup/render";
+import { CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../components/server";
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../policies/rules";
 import { runResourceRule } from "../policies/helpers";
 
@@ -55,7 +56,6 @@ function value<T>(o: pulumi.Output<T>): Promise<T> {
 function isSecret<T>(o: pulumi.Input<T>): Promise<boolean> {
   return pulumi.isSecret(pulumi.output(o));
 }
-const serverEnvs = (repo: BackupRepository) => value(pulumi.all(repo.serverWiring.envs));
 const all = (type: string, prefix: string) => registered.filter((r) => r.type === type && r.name.startsWith(prefix));
 function one(type: string, prefix: string): Registered {
   const found = all(type, prefix);
@@ -96,8 +96,8 @@ beforeAll(async () => {
   });
   minioRepo = new BackupRepository("minio-repo", { stack: "dev", backup: minio.backup, bucket: minioBucket });
   await Promise.all([
-    value(sidecar.container.id), value(awsBucket.secretAccessKey), serverEnvs(minioRepo), value(image.imageName),
-    serverEnvs(awsRepo), value(minioBucket.bucketName),
+    value(sidecar.container.id), value(awsBucket.secretAccessKey), value(minioRepo.pgbackrestConfWithSecrets), value(image.imageName),
+    value(awsRepo.pgbackrestConfWithSecrets), value(minioBucket.bucketName),
   ]);
   await new Promise((r) => setTimeout(r, 50)); // let the last registrations land
 });
@@ -188,7 +188,7 @@ describe("BackupBucket on an S3-compatible endpoint", () => {
     expect(pw.additionalSecretOutputs).toContain("result");
     expect(await isSecret(minioRepo.passphrase)).toBe(true);
     expect(await isSecret(minioRepo.ageIdentity)).toBe(true);
-    expect(await serverEnvs(minioRepo)).toEqual([]);
+    expect(Object.keys(minioRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "uploads"]); // no env to carry secrets
     expect(await isSecret(minioRepo.pgbackrestConfWithSecrets)).toBe(true);
     const conf = await value(minioRepo.pgbackrestConfWithSecrets);
     expect(conf).toContain(`\nrepo1-cipher-pass=${await value(minioRepo.passphrase)}\n`);
@@ -210,7 +210,7 @@ describe("BackupRepository", () => {
   });
 
   it("gives the postgres container (BackupWiring) no env, the secret conf as a 0600 upload and the archive settings", async () => {
-    expect(awsRepo.serverWiring.envs).toEqual([]);
+    expect(Object.keys(awsRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "uploads"]);
     expect(awsRepo.serverWiring.uploads).toHaveLength(1);
     const [upload] = awsRepo.serverWiring.uploads;
     expect(upload).toMatchObject({ file: "/etc/pgbackrest/pgbackrest.conf", permissions: "0600", owner: "999", group: "999" });
@@ -276,7 +276,7 @@ describe("BackupSidecar", () => {
     const c = one("docker:index/container:Container", "backup-sidecar");
     const env = reveal(c.inputs.envs) as string[];
     expect(env).toEqual([`${SECRETS_FILE_ENV}=${CONTAINER_PATHS.sidecarSecrets}`, "TZ=UTC"]);
-    for (const e of [...env, ...(await serverEnvs(awsRepo))]) {
+    for (const e of env) {
       for (const v of SECRET_VALUES) expect(e).not.toContain(v);
       const name = e.split("=")[0];
       if (!name.endsWith("_FILE")) expect(name).not.toMatch(/PGBACKREST_|SECRET|AGE_IDENTITY|CIPHER|PASS|KEY/);
@@ -311,7 +311,7 @@ describe("BackupSidecar", () => {
     expect(sidecarOutcome).toEqual({ violations: [], urns: [] });
     const uploads = await value(pulumi.output(awsRepo.serverWiring.uploads));
     const serverOutcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, {
-      envs: await serverEnvs(awsRepo), uploads, labels: [{ label: ROLE_LABEL, value: "postgres" }],
+      envs: [], uploads, labels: [{ label: ROLE_LABEL, value: "postgres" }],
     }, { stack: "prod" });
     expect(serverOutcome).toEqual({ violations: [], urns: [] });
     // and the rule does see these files as credential files: world-readable would be refused
@@ -357,5 +357,40 @@ describe("PostgresImage", () => {
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
     expect(dockerfile).toMatch(/apt-get install[^\n]*\bpgbackrest\b[^\n]*\bage\b[^\n]*\bcurl\b/);
+    // the script reads pgbackrest's JSON with jq and S3's XML listings with xmllint
+    expect(dockerfile).toMatch(/apt-get install[^\n]*\bjq\b[^\n]*\blibxml2-utils\b/);
+  });
+
+  /** The tag formula before image references were parsed (split on ':'), kept to show the default image's tag did not move. */
+  function previousPostgresImageRef(baseImage: string, dockerfileText: string): string {
+    const tag = (baseImage.split("@")[0].split(":")[1] ?? "untagged").replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 80);
+    const h = createHash("sha256");
+    for (const part of [baseImage, dockerfileText]) h.update(part).update("\0");
+    return `homelab-postgres/postgres:${tag}-${h.digest("hex").slice(0, 12)}`;
+  }
+  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
+  const HEX64 = "0123456789abcdef".repeat(4);
+
+  it("keeps the default image's tag exactly as the previous formula made it (names are state)", () => {
+    expect(prod.postgres.image).toBe(DEFAULT_POSTGRES_IMAGE);
+    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile)).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
+    expect(image.ref).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
+  });
+
+  it.each([
+    ["pgvector/pgvector:0.8.0-pg17", "0.8.0-pg17"],
+    ["registry.local:5000/team/postgres:16.4", "16.4"], // the registry port is not the tag
+    ["registry.local:5000/team/postgres", "untagged"],
+    [`postgres@sha256:${HEX64}`, "untagged"],
+    [`postgres:16.4@sha256:${HEX64}`, "16.4"],
+  ])("tags %s as %s-<12 hex>", (base, tag) => {
+    const ref = postgresImageRef(base, dockerfile);
+    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-[0-9a-f]{12}$`));
+  });
+
+  it("tells apart references that share a tag, and refuses what is not a reference", () => {
+    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile));
+    expect(new Set(refs).size).toBe(3);
+    expect(() => postgresImageRef("Not An Image", dockerfile)).toThrow(/invalid base image/);
   });
 });

@@ -1,16 +1,17 @@
 // Render-level properties of the backup text: pgbackrest.conf, archive settings,
-// the age key, cron arithmetic (TypeScript and the script's bash must agree),
-// and the sidecar script (validated, quoted, parseable by bash).
+// the age key, cron arithmetic (croner in TypeScript and the script's bash must
+// agree), and the sidecar script (validated, quoted, parseable by bash).
 import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import type { BackupSchedule } from "../../components/config";
 import {
-  LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode, cronMatches,
-  healthLimits, maxCronGapMinutes, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, shellQuote,
-  renderSidecarSecretsEnv, stanzaName,
-} from "../../components/backup/render";
+  BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode,
+  healthLimits, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, renderSidecarSecretsEnv, stanzaName,
+} from "../../components/backup";
+import { cronMatches, maxCronGapMinutes } from "../../components/lib/cron";
+import { shellQuote } from "../../components/lib/quote";
 import { renderPostgresqlConf } from "../../components/server/postgresql-conf";
 
 /** INI text → { section: { key: value } }, as pgBackRest reads it (rest of line is the value). */
@@ -227,6 +228,9 @@ describe("schedule arithmetic", () => {
     expect(cronMatches("5/20 * * * *", at("2024-09-06T10:45:00Z"))).toBe(true);
     expect(cronMatches("5/20 * * * *", at("2024-09-06T10:40:00Z"))).toBe(false);
     expect(() => cronMatches("61 * * * *", at("2024-09-06T10:40:00Z"))).toThrow(/invalid cron/);
+    // croner's rule, which the bash matcher follows: a day field is unrestricted only when it is exactly '*'
+    expect(cronMatches("0 0 */2 * 1", at("2024-01-08T00:00:00Z"))).toBe(true); // Monday the 8th (even): day of week matches
+    expect(cronMatches("0 0 */2 * 1", at("2024-01-03T00:00:00Z"))).toBe(true); // Wednesday the 3rd: day of month matches
   });
 
   it("finds the longest gap of a schedule", () => {
@@ -266,6 +270,13 @@ describe("the sidecar script", () => {
     expect(text).toMatch(/^readonly STANZA='prod'$/m);
     expect(text).toMatch(/^readonly APPS=\('lang-fuse:lang_fuse:lang_fuse_owner' 'wiki:wiki:wiki_owner'\)$/m);
     expect(text).toMatch(/^readonly SCHEDULE=\('15 2 \* \* 0\|full' '15 2 \* \* 1-6\|diff' '45 2 \* \* \*\|logical' '30 4 \* \* 6\|drill'\)$/m);
+    // the jobs table as data: what each job runs, its group, and the limits per group
+    expect(text).toMatch(/^readonly JOBS=\('full' 'diff' 'logical' 'drill'\)$/m);
+    expect(text).toMatch(/^declare -rA JOB_FUNCTION=\(\[full\]='job_full' \[diff\]='job_diff' \[logical\]='job_logical' \[drill\]='job_drill'\)$/m);
+    expect(text).toMatch(/^declare -rA JOB_GROUP=\(\[full\]='backup' \[diff\]='backup' \[logical\]='logical' \[drill\]='drill'\)$/m);
+    expect(text).toMatch(/^readonly HEALTH_GROUPS=\('backup' 'logical' 'drill'\)$/m);
+    expect(text).toMatch(/^declare -rA HEALTH_LIMIT_MINUTES=\(\[backup\]='1800' \[logical\]='1800' \[drill\]='10440'\)$/m);
+    expect(text).not.toMatch(/LIMIT_BACKUP|group_of/);
     expect(text).toContain(`readonly LOGICAL_PREFIX='${LOGICAL_PREFIX}'`);
     expect(text).not.toMatch(/AGE-SECRET-KEY/);
   });
@@ -314,9 +325,12 @@ describe("the sidecar script", () => {
     expect(() => renderSidecarScript(scriptInput(over as Partial<SidecarScriptInput>))).toThrow(/invalid|unsafe/);
   });
 
-  it("runs exactly the jobs the TypeScript cron evaluation says, minute by minute", () => {
-    // A schedule that exercises lists, ranges, steps, 7 = Sunday and the day-of-month/day-of-week OR.
-    const schedule: BackupSchedule = { full: "*/7 1-3,22 * * 1-5", diff: "0 0 1,15,29 2,3 *", logical: "5/20 * * * 0,7", drill: "30 4 13 * 5" };
+  it.each([
+    // lists, ranges, steps, 7 = Sunday and the day-of-month/day-of-week OR
+    ["lists, ranges, steps", { full: "*/7 1-3,22 * * 1-5", diff: "0 0 1,15,29 2,3 *", logical: "5/20 * * * 0,7", drill: "30 4 13 * 5" }],
+    // steps and ranges in the day fields: restricted (croner), so OR with the other day field
+    ["steps in the day fields", { full: "10 */5 */2 * 1", diff: "0 3 * */2 5-7", logical: "1-59/15 0 1-7 * 0", drill: "0 0 */10 3 */3" }],
+  ] as [string, BackupSchedule][])("runs exactly the jobs the TypeScript (croner) evaluation says, minute by minute: %s", (_what, schedule) => {
     const file = write(renderSidecarScript(scriptInput({ schedule })));
     const windows = ["2024-02-28T20:00:00Z", "2024-09-13T03:00:00Z", "2024-03-03T00:00:00Z"];
     const minutes = 24 * 60;
@@ -328,11 +342,11 @@ describe("the sidecar script", () => {
       const expected: string[] = [];
       for (let i = 0; i < minutes; i++) {
         const t = from + i * 60;
-        for (const job of ["full", "diff", "logical", "drill"] as const) {
+        for (const { name: job } of BACKUP_JOBS) {
           if (cronMatches(schedule[job], new Date(t * 1000))) expected.push(`${t} ${job}`);
         }
       }
-      expect(expected.length).toBeGreaterThan(5);
+      expect(expected.length).toBeGreaterThan(2);
       expect(r.stdout.trim().split("\n").filter(Boolean)).toEqual(expected);
     }
   });
@@ -341,8 +355,15 @@ describe("the sidecar script", () => {
     expect(runbook.restoreCluster("2026-11-22 14:30:00+00")).toEqual(["restore-cluster", "--target", "2026-11-22 14:30:00+00"]);
     expect(runbook.restoreApp("langfuse", "langfuse_restored")).toEqual(["restore-app", "langfuse", "latest", "langfuse_restored"]);
     const text = renderSidecarScript(scriptInput());
-    for (const cmd of [runbook.restoreCluster("x")[0], runbook.restoreApp("a", "b")[0], runbook.listDumps("a")[0], "drill", "health", "info", "scheduler"]) {
+    for (const cmd of [runbook.restoreCluster("x")[0], runbook.restoreApp("a", "b")[0], runbook.listDumps("a")[0], "health", "info", "scheduler"]) {
       expect(text).toMatch(new RegExp(`^\\s+(?:[a-z-]+\\|)?${cmd}(?:\\|[a-z-]+)?\\)`, "m"));
     }
+    // the jobs (drill among them) are commands through the table: main runs any name in JOBS
+    expect(runbook.drill()).toEqual(["drill"]);
+    expect(text).toMatch(/^readonly JOBS=\(.*'drill'.*\)$/m);
+    expect(text).toMatch(/^\s+\*\) if is_job "\$cmd"; then run_table_job "\$cmd"; else usage; fi ;;$/m);
+    const usage = spawnSync("bash", [write(text), "no-such-command"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    expect(usage.status).toBe(2);
+    expect(usage.stderr).toContain("init | full | diff | logical | drill");
   });
 });

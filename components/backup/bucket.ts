@@ -1,0 +1,157 @@
+// BackupBucket: the bucket (aws), hardened, with lifecycle from retention and an
+// IAM user whose key reaches only this bucket. Policy and rules are pure
+// functions; the component only wires.
+import * as aws from "@pulumi/aws";
+import * as pulumi from "@pulumi/pulumi";
+import type { BackupConfig } from "../config";
+import { LOGICAL_PREFIX } from "./layout";
+import type { S3Location } from "./s3";
+
+export interface BackupBucketArgs {
+  /** Stack name, for tags. */
+  stack: string;
+  /** The validated `backup` config: bucket, region, endpoint, retention. */
+  backup: BackupConfig;
+  /**
+   * Keys for an S3-compatible `endpoint` (MinIO, Garage), where this component
+   * manages no IAM. Required when `backup.endpoint` is set; ignored otherwise.
+   */
+  endpointCredentials?: { accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
+}
+
+/** Days before a multipart upload that never completed is removed. */
+export const ABORT_MULTIPART_DAYS = 7;
+
+/**
+ * The IAM policy of the backup key: this bucket only, objects only. No
+ * DeleteObjectVersion and no bucket configuration rights: with versioning on, a
+ * stolen key can hide objects behind delete markers but cannot destroy a
+ * version before the lifecycle's `retention.days` have passed.
+ */
+export function backupUserPolicy(bucketArn: string): { Version: string; Statement: { Sid: string; Effect: "Allow"; Action: string[]; Resource: string[] }[] } {
+  return {
+    Version: "2012-10-17",
+    Statement: [
+      { Sid: "Bucket", Effect: "Allow", Action: ["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"], Resource: [bucketArn] },
+      {
+        Sid: "Objects",
+        Effect: "Allow",
+        Action: ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
+        Resource: [`${bucketArn}/*`],
+      },
+    ],
+  };
+}
+
+/** Lifecycle rules from retention: pgBackRest expires its own files; the bucket expires what it leaves behind. */
+export function lifecycleRules(days: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+  return [
+    {
+      id: "expire-noncurrent-versions",
+      status: "Enabled",
+      filter: {},
+      noncurrentVersionExpiration: { noncurrentDays: days },
+      abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
+    },
+    { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
+    { id: "expire-logical-dumps", status: "Enabled", filter: { prefix: LOGICAL_PREFIX }, expiration: { days } },
+  ];
+}
+
+/**
+ * The backup bucket. On AWS: versioned, SSE-S3 encrypted, every public access
+ * block on, BucketOwnerEnforced, lifecycle from retention, and an IAM user with a
+ * key for this bucket only. With a custom `endpoint`: an explicit provider with
+ * path-style addressing; only bucket, versioning and lifecycle are managed
+ * (docs/backup.md says why), and the keys come from `endpointCredentials`.
+ * The bucket survives `pulumi destroy` (retainOnDelete): backups outlive the stack.
+ */
+export class BackupBucket extends pulumi.ComponentResource {
+  /** The bucket's name (backup.bucket). */
+  readonly bucketName: pulumi.Output<string>;
+  /** Access key id pgBackRest and curl sign with: the IAM user's on AWS, endpointCredentials' otherwise. */
+  readonly accessKeyId: pulumi.Output<string>;
+  /** Secret. The matching secret key. */
+  readonly secretAccessKey: pulumi.Output<string>;
+  /** Where clients find the bucket (plain values from config). */
+  readonly location: S3Location;
+  /** The explicit aws provider every child uses (the bucket's region or endpoint). */
+  readonly provider: aws.Provider;
+
+  constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("homelab:postgres:BackupBucket", name, {}, opts);
+    const cfg = args.backup;
+    const custom = cfg.endpoint !== undefined;
+    if (custom && !args.endpointCredentials) {
+      throw new Error("backup.endpoint is set: an S3-compatible store needs endpointCredentials (its IAM is not managed here)");
+    }
+    this.location = { bucket: cfg.bucket, region: cfg.region, endpoint: cfg.endpoint };
+    // Explicit provider: the bucket lives in backup.region whatever aws:region says.
+    this.provider = new aws.Provider(`${name}-aws`, custom
+      ? {
+          region: cfg.region,
+          endpoints: [{ s3: cfg.endpoint }],
+          s3UsePathStyle: true,
+          accessKey: args.endpointCredentials!.accessKeyId,
+          secretKey: args.endpointCredentials!.secretAccessKey,
+          skipCredentialsValidation: true,
+          skipRequestingAccountId: true,
+          skipMetadataApiCheck: true,
+          skipRegionValidation: true,
+        }
+      : { region: cfg.region }, { parent: this });
+    const child = { parent: this, provider: this.provider };
+    const tags = { "homelab-postgres:stack": args.stack, "homelab-postgres:purpose": "backup" };
+
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: cfg.bucket, forceDestroy: false, tags: custom ? undefined : tags }, { ...child, retainOnDelete: true });
+    const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
+      bucket: bucket.id,
+      versioningConfiguration: { status: "Enabled" },
+    }, child);
+    if (!custom) {
+      new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
+        bucket: bucket.id,
+        // SSE-S3: at-rest encryption at no cost; the content is already encrypted client-side.
+        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+      }, child);
+      new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+        bucket: bucket.id,
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      }, child);
+      new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+        bucket: bucket.id,
+        rule: { objectOwnership: "BucketOwnerEnforced" },
+      }, child);
+    }
+    // After versioning: noncurrent-version rules need a versioned bucket.
+    new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
+      bucket: bucket.id,
+      rules: lifecycleRules(cfg.retention.days),
+    }, { ...child, dependsOn: [versioning] });
+
+    if (custom) {
+      this.accessKeyId = pulumi.output(args.endpointCredentials!.accessKeyId);
+      this.secretAccessKey = pulumi.secret(args.endpointCredentials!.secretAccessKey);
+    } else {
+      const user = new aws.iam.User(`${name}-user`, { path: "/homelab-postgres/", tags }, child);
+      new aws.iam.UserPolicy(`${name}-policy`, {
+        user: user.name,
+        policy: bucket.arn.apply((arn) => JSON.stringify(backupUserPolicy(arn))),
+      }, child);
+      const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, { ...child, additionalSecretOutputs: ["secret"] });
+      this.accessKeyId = key.id;
+      this.secretAccessKey = pulumi.secret(key.secret);
+    }
+    this.bucketName = bucket.bucket;
+    this.registerOutputs({
+      bucketName: this.bucketName,
+      accessKeyId: this.accessKeyId,
+      secretAccessKey: this.secretAccessKey,
+      location: this.location,
+      provider: this.provider.urn,
+    });
+  }
+}

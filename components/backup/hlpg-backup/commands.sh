@@ -1,0 +1,144 @@
+# hlpg-backup, part 6 of 6 (commands): the scheduler entrypoint, health, the restore
+# runbooks, and main.
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+
+# ------------------------------------------------------------------ commands
+
+cmd_scheduler() {
+  mkdir -p "$STATE_DIR" "$SCRATCH_DIR"
+  date +%s >"$STATE_DIR/started"
+  trap 'log "scheduler: stopping"; kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
+  set +e; run_job init job_init; local rc=$?; set -e
+  (( rc == 0 )) || die "scheduler: init failed; the container exits so the failure is seen (restart policy retries)"
+  local info
+  info=$(repo_info_json 0 2)
+  if [[ $(info_has_backup <<<"$info") != true ]]; then
+    log "scheduler: the repository has no backup yet, taking a full backup now"
+    run_table_job full &
+  fi
+  local last now m job
+  last=$(( $(date +%s) / 60 ))
+  log "scheduler: running; schedule (container time zone ${TZ:-UTC}): ${SCHEDULE[*]}"
+  while :; do
+    sleep $(( 60 - $(date +%s) % 60 )) & wait $!
+    now=$(( $(date +%s) / 60 ))
+    (( now - last > 60 )) && last=$(( now - 60 )) # after a long stall, catch up one hour at most
+    wake_checkpointer # the server may have restarted since the last minute
+    for (( m = last + 1; m <= now; m++ )); do
+      while read -r job; do
+        [[ -n $job ]] || continue
+        run_table_job "$job" &
+      done < <(due_jobs $(( m * 60 )))
+    done
+    last=$now
+  done
+}
+
+cmd_health() {
+  local now started bad=0 group limit last
+  now=$(date +%s)
+  started=$(cat "$STATE_DIR/started" 2>/dev/null || echo "$now")
+  if [[ ! -f $STATE_DIR/init.ok ]]; then echo "init (stanza-create, check) has not succeeded"; bad=1; fi
+  for group in "${HEALTH_GROUPS[@]}"; do
+    limit=${HEALTH_LIMIT_MINUTES[$group]}
+    if [[ -f $STATE_DIR/$group.failed ]]; then
+      echo "$group: last run failed ($(cat "$STATE_DIR/$group.failed"))"; bad=1; continue
+    fi
+    last=$(cat "$STATE_DIR/$group.ok" 2>/dev/null || echo "$started")
+    if (( now - last > limit * 60 )); then
+      echo "$group: no successful run for $(( (now - last) / 60 )) min (limit $limit min)"; bad=1
+    fi
+  done
+  (( bad == 0 )) && echo "healthy"
+  return "$bad"
+}
+
+cmd_info() {
+  pgbr info
+  repo_info_json >/dev/null
+}
+
+cmd_restore_cluster() {
+  local target='' path=''
+  while (( $# )); do
+    case $1 in
+      --target) target=${2:?--target needs a value}; shift 2 ;;
+      --pg1-path) path=${2:?--pg1-path needs a value}; shift 2 ;;
+      *) die "restore-cluster: unknown argument $1" ;;
+    esac
+  done
+  [[ -n $target ]] || die 'usage: hlpg-backup restore-cluster --target "YYYY-MM-DD HH:MM:SS+00" [--pg1-path DIR]'
+  if [[ -z $path ]] && "$PG_BIN/pg_isready" -q -h "$PG_SOCKET" -p "$PG_PORT"; then
+    die "postgres is running on $PG_SOCKET with data in $PG_DATA: stop the postgres container first"
+  fi
+  local -a args=(--delta --type=time "--target=$target" --target-action=promote)
+  [[ -n $path ]] && args=("--pg1-path=$path" "${args[@]}")
+  log "restore-cluster: pgbackrest --stanza=$STANZA ${args[*]} restore"
+  pgbr "${args[@]}" restore
+  log "restore-cluster: done; start postgres: it replays WAL up to $target, then promotes"
+}
+
+cmd_restore_app() {
+  (( $# == 3 )) || die "usage: hlpg-backup restore-app <app> <latest|object-key> <new-database>"
+  local app=$1 key=$2 target=$3 owner dir
+  owner=$(app_field "$app" 3)
+  [[ $target =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "new database name '$target' must match ^[a-z_][a-z0-9_]{0,62}$"
+  if [[ $key == latest ]]; then key=$(latest_dump "$app"); fi
+  [[ $key == "$LOGICAL_PREFIX$app/"*.dump.age ]] || die "key '$key' is not a dump of app '$app'"
+  mkdir -p "$SCRATCH_DIR"
+  dir=$(mktemp -d "$SCRATCH_DIR/restore-app.XXXXXX")
+  # expanded now: the trap runs after this function's locals are gone
+  # shellcheck disable=SC2064
+  trap "rm -rf $(printf '%q' "$dir")" EXIT
+  log "restore-app: $key -> new database $target (owner $owner)"
+  s3_get "$dir/dump.age" "$key"
+  age_decrypt "$dir/dump.age" "$dir/dump"
+  # createdb fails if the database exists: a restore never overwrites anything.
+  "$PG_BIN/createdb" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --owner="$owner" --template=template0 "$target"
+  # As the superuser, keeping the dump's owners (the app's roles exist): extensions
+  # that are not trusted (pg_stat_statements) need it, and ownership stays the app's.
+  "$PG_BIN/pg_restore" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --exit-on-error --dbname="$target" "$dir/dump"
+  log "restore-app: done; compare, then swap names (see docs/backup.md)"
+}
+
+usage() {
+  local jobs
+  printf -v jobs ' | %s' "${JOBS[@]}"
+  {
+    echo "usage: hlpg-backup <command>"
+    echo "  scheduler                 entrypoint: init, first full backup, then the schedule"
+    echo "  init$jobs"
+    echo "                            run one job now (recorded for the health check)"
+    cat <<'EOF'
+  check | info              pgbackrest check / info (info fails on a bad repository)
+  health                    exit 1 when a job failed or is overdue
+  list-dumps <app>          logical dumps of an app, oldest first
+  restore-app <app> <latest|key> <new-database>
+  restore-cluster --target "YYYY-MM-DD HH:MM:SS+00" [--pg1-path DIR]
+  due <epoch> [minutes]     which jobs the schedule runs in each minute from <epoch>
+EOF
+  } >&2
+  exit 2
+}
+
+main() {
+  local cmd=${1:-}
+  (( $# )) && shift
+  case $cmd in
+    scheduler) cmd_scheduler ;;
+    init) run_job init job_init ;;
+    check) pgbr check ;;
+    info) cmd_info ;;
+    health) cmd_health ;;
+    list-dumps) (( $# == 1 )) || usage; app_field "$1" 1 >/dev/null; list_dumps "$1" ;;
+    restore-app) cmd_restore_app "$@" ;;
+    restore-cluster) cmd_restore_cluster "$@" ;;
+    due)
+      local from=${1:?epoch} n=${2:-1} i
+      for (( i = 0; i < n; i++ )); do due_jobs $(( from + i * 60 )) "$(( from + i * 60 )) "; done ;;
+    *) if is_job "$cmd"; then run_table_job "$cmd"; else usage; fi ;;
+  esac
+}
+
+# Sourced (the tests' harness), it only defines the functions.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main "$@"; fi

@@ -1,0 +1,60 @@
+# hlpg-backup, part 1 of 6 (core): state directories, logging, pgbackrest with the
+# rendered config, and the job runner that records each run for the health check.
+#
+# The sidecar script is components/backup/sidecar-script.ts's header (validated,
+# quoted settings: STANZA, PG_*, S3_*, APPS, and the jobs table of
+# components/backup/jobs.ts as data: SCHEDULE, JOBS, JOB_FUNCTION, JOB_GROUP,
+# HEALTH_GROUPS, HEALTH_LIMIT_MINUTES) followed by the parts of this directory in
+# order (SCRIPT_PARTS there), uploaded into the sidecar as /usr/local/bin/hlpg-backup.
+# No part runs on its own.
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+
+readonly STATE_DIR="$WORK_DIR/state"
+readonly SCRATCH_DIR="$WORK_DIR/scratch"
+
+log() { printf '%s [hlpg-backup] %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+pgbr() { pgbackrest --config="$PGBR_CONFIG" --stanza="$STANZA" "$@"; }
+
+require_env() {
+  local v
+  for v in "$@"; do [[ -n ${!v:-} ]] || die "$v is not set (secrets file: ${HLPG_SECRETS_FILE:-none})"; done
+}
+
+# ------------------------------------------------------------------ job state (health)
+
+# bash ignores "set -e" inside anything run from an if/&&/|| context, so jobs
+# never run there: capture runs a command in a subshell with errexit in force
+# and leaves its status in CAPTURED_RC. Call it as a plain statement only.
+CAPTURED_RC=0
+capture() {
+  set +e
+  ( set -e; "$@" )
+  CAPTURED_RC=$?
+  set -e
+}
+
+# run_job <group> <function>: one run at a time per group, result recorded for health.
+run_job() {
+  local group=$1 fn=$2 started lock
+  mkdir -p "$STATE_DIR" "$SCRATCH_DIR"
+  exec {lock}>"$STATE_DIR/$group.lock"
+  if ! flock -n "$lock"; then
+    log "$fn: skipped, the previous $group run is still going"
+    return 0
+  fi
+  started=$(date +%s)
+  log "$fn: begin"
+  capture "$fn"
+  if (( CAPTURED_RC == 0 )); then
+    date +%s >"$STATE_DIR/$group.ok"
+    rm -f "$STATE_DIR/$group.failed"
+    log "$fn: ok ($(( $(date +%s) - started ))s)"
+  else
+    printf '%s exit=%s job=%s\n' "$(date +%s)" "$CAPTURED_RC" "$fn" >"$STATE_DIR/$group.failed"
+    log "$fn: FAILED with exit $CAPTURED_RC after $(( $(date +%s) - started ))s"
+  fi
+  exec {lock}>&-
+  return "$CAPTURED_RC"
+}

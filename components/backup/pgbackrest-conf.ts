@@ -1,0 +1,161 @@
+// pgBackRest's side of the backups, pure: the stanza and repository path, the
+// pgbackrest.conf both containers use, and the archive_command Postgres runs.
+//
+// Secrets never reach container env (docker inspect shows env in clear; policy
+// no-passwords-in-container-config): the repo cipher pass and S3 key are rendered
+// into pgbackrest.conf (renderPgBackRestConf's `secrets`), uploaded 0600 and kept
+// a Pulumi secret. Without `secrets` the conf is secret-free text for inspection
+// and tests.
+import type { Compression } from "../config";
+import { STANZA, assertAbsPath } from "../lib/names";
+import { check, checkPort } from "./check";
+import { S3Location, s3Target } from "./s3";
+
+/** pgBackRest stanza for a stack: lower-case, [a-z0-9_-]. */
+export function stanzaName(stack: string): string {
+  const s = stack.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
+  check(STANZA.test(s), "stanza name derived from the stack name", stack);
+  return s;
+}
+
+/** Repository path inside the bucket: one per stanza, so a bucket could hold several clusters. */
+export function repoPath(stanza: string): string {
+  check(STANZA.test(stanza), "stanza", stanza);
+  return `/pgbackrest/${stanza}`;
+}
+
+export interface PgBackRestConfInput {
+  /** The stanza (stanzaName of the stack). */
+  stanza: string;
+  /** Where the repository's bucket is. */
+  s3: S3Location;
+  /** pgBackRest compress-type. */
+  compression: Compression;
+  /** Full backups kept; older fulls, their differentials and their WAL are expired. */
+  retentionFull: number;
+  /** Parallel compress/transfer processes for backup and restore. */
+  processMax: number;
+  /** PGDATA of the server (pg1-path). */
+  pgPath: string;
+  /** Directory of the server's unix socket. */
+  socketPath: string;
+  /** The server's port (the socket file's name carries it). */
+  pgPort: number;
+  /** pgBackRest's lock directory. */
+  lockPath: string;
+  /** CA bundle for a store with a private CA (the tests' throwaway certificate). */
+  caFile?: string;
+}
+
+/** The secret pgBackRest options; rendered into pgbackrest.conf when given. */
+export interface PgBackRestSecrets {
+  /** repo1-cipher-pass: the backup passphrase. */
+  cipherPass: string;
+  /** repo1-s3-key. */
+  s3Key: string;
+  /** repo1-s3-key-secret. */
+  s3KeySecret: string;
+}
+
+// pgBackRest takes the rest of the line literally (no quoting, no escapes): one line of a
+// conservative charset that still covers AWS secret keys (+ /) and base64 (=).
+const CONF_SECRET = /^[A-Za-z0-9+/=._~:@-]{1,1024}$/;
+
+function confSecret(value: string, what: string): string {
+  // never echo the value itself
+  if (!CONF_SECRET.test(value)) throw new Error(`invalid ${what} for pgbackrest.conf: one line of [A-Za-z0-9+/=._~:@-], 1-1024 characters`);
+  return value;
+}
+
+function iniLine(key: string, value: string | number): string {
+  const v = String(value);
+  // pgBackRest takes the rest of the line literally: no quoting exists, so only plain values pass.
+  check(/^[A-Za-z0-9._/:@-]+$/.test(v), `pgbackrest.conf value of ${key}`, v);
+  return `${key}=${v}`;
+}
+
+/**
+ * pgbackrest.conf. With `secrets` the text carries the cipher pass and S3 key
+ * (upload it 0600 and keep it a Pulumi secret); without, it is secret-free.
+ */
+export function renderPgBackRestConf(input: PgBackRestConfInput, secrets?: PgBackRestSecrets): string {
+  const stanza = input.stanza;
+  check(STANZA.test(stanza), "stanza", stanza);
+  check(["zst", "lz4", "gz"].includes(input.compression), "compression", input.compression);
+  check(Number.isInteger(input.retentionFull) && input.retentionFull >= 1 && input.retentionFull <= 9999999, "retentionFull", input.retentionFull);
+  check(Number.isInteger(input.processMax) && input.processMax >= 1 && input.processMax <= 32, "processMax", input.processMax);
+  const t = s3Target(input.s3);
+  const global: [string, string | number][] = [
+    ["repo1-type", "s3"],
+    ["repo1-s3-bucket", t.bucket],
+    ["repo1-s3-region", t.region],
+    ["repo1-s3-endpoint", t.host],
+    ["repo1-storage-port", t.port],
+    ["repo1-s3-uri-style", t.uriStyle],
+    ...(input.caFile ? ([["repo1-storage-ca-file", assertAbsPath(input.caFile, "caFile")]] as [string, string][]) : []),
+    ["repo1-path", repoPath(stanza)],
+    // Encrypted before it leaves the host: the bucket (and whoever reads it) sees ciphertext only.
+    ["repo1-cipher-type", "aes-256-cbc"],
+    ["repo1-retention-full-type", "count"],
+    ["repo1-retention-full", input.retentionFull],
+    // Small files are bundled: far fewer PUTs, which is what makes an object store fast.
+    ["repo1-bundle", "y"],
+    ["compress-type", input.compression],
+    ["process-max", input.processMax],
+    // Checkpoint immediately instead of waiting for the next one: backups start now.
+    ["start-fast", "y"],
+    // One segment a minute at most (archive_timeout): synchronous push is simple and needs no spool volume.
+    ["archive-async", "n"],
+    ["lock-path", assertAbsPath(input.lockPath, "lockPath")],
+    // Console only: docker logs is the log; no log files to rotate inside containers.
+    ["log-level-console", "info"],
+    ["log-level-stderr", "off"],
+    ["log-level-file", "off"],
+  ];
+  const section: [string, string | number][] = [
+    ["pg1-path", assertAbsPath(input.pgPath, "pgPath")],
+    ["pg1-socket-path", assertAbsPath(input.socketPath, "socketPath")],
+    ["pg1-port", checkPort(input.pgPort, "pgPort")],
+    ["pg1-user", "postgres"],
+  ];
+  const secretLines = secrets
+    ? [
+        `repo1-cipher-pass=${confSecret(secrets.cipherPass, "repo1-cipher-pass")}`,
+        `repo1-s3-key=${confSecret(secrets.s3Key, "repo1-s3-key")}`,
+        `repo1-s3-key-secret=${confSecret(secrets.s3KeySecret, "repo1-s3-key-secret")}`,
+      ]
+    : [];
+  const lines = [
+    secrets
+      ? "# Rendered by homelab-postgres. Holds the repository cipher pass and S3 key: keep it 0600."
+      : "# Rendered by homelab-postgres. Secret-free rendering: the deployed file adds repo1-cipher-pass, repo1-s3-key, repo1-s3-key-secret.",
+    "[global]",
+    ...global.map(([k, v]) => iniLine(k, v)),
+    ...secretLines,
+    "",
+    // archive-push runs once per WAL segment inside Postgres: keep its console quiet unless it fails.
+    "[global:archive-push]",
+    iniLine("log-level-console", "warn"),
+    "",
+    `[${stanza}]`,
+    ...section.map(([k, v]) => iniLine(k, v)),
+  ];
+  return lines.join("\n") + "\n";
+}
+
+export interface ArchiveInput {
+  /** The stanza archive-push writes to. */
+  stanza: string;
+  /** Non-default config path (tests); the container uses pgBackRest's default path. */
+  configFile?: string;
+  /** archive_timeout in seconds: the RPO bound for a quiet database. */
+  timeoutSeconds: number;
+}
+
+/** archive_command and archive_timeout for renderPostgresqlConf's `archive`. */
+export function archiveSettings(input: ArchiveInput): { command: string; timeoutSeconds: number } {
+  check(STANZA.test(input.stanza), "stanza", input.stanza);
+  check(Number.isInteger(input.timeoutSeconds) && input.timeoutSeconds >= 1 && input.timeoutSeconds <= 60, "archive timeout (1-60 s)", input.timeoutSeconds);
+  const config = input.configFile ? ` --config=${assertAbsPath(input.configFile, "configFile")}` : "";
+  return { command: `pgbackrest${config} --stanza=${input.stanza} archive-push %p`, timeoutSeconds: input.timeoutSeconds };
+}
