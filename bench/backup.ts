@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import type { Compression } from "../components/config";
 import { chownTree, pgBin, run, runOk, tempDir } from "../test/integration/harness";
-import { BackupFixture, archiveCurrentWal, startBackupFixture } from "../test/integration/backup-fixture";
+import { BackupFixture, archiveCurrentWal, startBackupFixture } from "../test/integration/backup/fixture";
 
 const SCALES = (process.env.SCALES ?? "10 50").split(/\s+/).filter(Boolean).map(Number);
 const COMPRESSIONS = (process.env.COMPRESSIONS ?? "lz4 zst gz").split(/\s+/).filter(Boolean) as Compression[];

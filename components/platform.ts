@@ -16,7 +16,7 @@ import { PostgresServer } from "./server/server";
 import { resolveBindAddress } from "./server/tailnet";
 
 export interface PostgresPlatformArgs {
-  /** Validated stack config (components/config.ts). */
+  /** Validated stack config (components/config). */
   config: StackConfig;
 }
 

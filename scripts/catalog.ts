@@ -4,7 +4,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { CATALOG_MAJORS, catalogFile } from "../components/config/pg-settings";
-import { dumpSettings } from "../test/integration/pg-settings-dump";
+import { dumpSettings } from "../test/integration/config/pg-settings-dump";
 
 async function main(): Promise<void> {
   for (const major of CATALOG_MAJORS) {

@@ -3,10 +3,17 @@
 // committed block differs from what this would write.
 import * as fs from "fs";
 import * as path from "path";
+import { withJobsTable } from "../components/config/backup-jobs";
 import { replaceReference } from "../components/config/reference";
 
-const readme = path.join(__dirname, "..", "README.md");
-const before = fs.readFileSync(readme, "utf8");
-const after = replaceReference(before);
-if (after !== before) fs.writeFileSync(readme, after);
-console.log(after === before ? "README.md: config reference up to date" : "README.md: config reference rewritten");
+const generated: [string, (text: string) => string][] = [
+  ["README.md", replaceReference], // the config reference
+  ["docs/backup.md", withJobsTable], // the backup jobs
+];
+for (const [file, render] of generated) {
+  const p = path.join(__dirname, "..", file);
+  const before = fs.readFileSync(p, "utf8");
+  const after = render(before);
+  if (after !== before) fs.writeFileSync(p, after);
+  console.log(`${file}: ${after === before ? "up to date" : "rewritten"}`);
+}

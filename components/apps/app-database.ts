@@ -1,5 +1,5 @@
 // AppDatabase: one app's password(s), roles, database, extensions and grants,
-// turned from the access model (render/access.ts) into postgresql resources.
+// turned from the access model (access.ts) into postgresql resources.
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";

@@ -137,7 +137,7 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
     "",
     ...vars.map(([k, v]) => `readonly ${k}=${v}`),
     `readonly APPS=(${apps})`,
-    "# The jobs table (components/backup/jobs.ts): cron|job, the jobs in table order, what each",
+    "# The jobs table (components/config/backup-jobs.ts): cron|job, the jobs in table order, what each",
     "# runs and its health group, and per group the minutes after which health turns red.",
     `readonly SCHEDULE=(${sched})`,
     `readonly JOBS=(${BACKUP_JOBS.map((j) => q(j.name)).join(" ")})`,

@@ -1,6 +1,6 @@
 // PgAdmin: pinned dpage/pgadmin4 on the stack network, published on the bind
 // address only, with the Postgres server provisioned (servers.json + pgpass) so it
-// is there on login and re-applied on every start. Text comes from render/pgadmin.ts.
+// is there on login and re-applied on every start. Text comes from render.ts beside it.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";

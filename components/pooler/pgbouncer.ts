@@ -1,6 +1,6 @@
 // PgBouncer: the auth role, the auth_query lookup in every app database, and the
 // pinned pgBouncer container on the stack network. Text (pgbouncer.ini, the auth
-// file, the lookup SQL) comes from render/pgbouncer.ts; this file only wires.
+// file, the lookup SQL) comes from render.ts beside it; this file only wires.
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";

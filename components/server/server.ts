@@ -1,5 +1,5 @@
 // PostgresServer: network, data volume, image, container. The conf files are
-// rendered by pure functions (render/) and uploaded; this file only wires.
+// rendered by pure functions beside it (postgresql-conf.ts, pg-hba.ts, entrypoint.ts) and uploaded; this file only wires.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -20,7 +20,7 @@ export const CONTAINER = {
   socketDir: "/var/run/postgresql",
   /** uid/gid of `postgres` in the official (Debian-based) image. */
   uid: "999",
-  /** Wrapper around the image's entrypoint (render/postgres-entrypoint.ts). */
+  /** Wrapper around the image's entrypoint (entrypoint.ts). */
   entrypoint: "/usr/local/bin/hlpg-entrypoint.sh",
   /** Superuser password for the image's initdb (POSTGRES_PASSWORD_FILE). */
   passwordFile: "/run/secrets/postgres-password",

@@ -125,6 +125,20 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
   return result;
 }
 
+/**
+ * What an operator sets with `pulumi config set --secret` for prod (Pulumi.prod.yaml
+ * cannot carry it in clear): the backup section with its passphrase.
+ */
+export const PROD_SECRETS: Pick<RunOptions, "overrides" | "secretKeys"> = {
+  overrides: {
+    backup: {
+      enabled: true, bucket: "example-homelab-pg-backups", region: "eu-central-1",
+      encryptionPassphrase: "a-long-enough-backup-passphrase",
+    },
+  },
+  secretKeys: ["backup"],
+};
+
 /** Resources of one type token. */
 export function ofType(r: ProgramResult, type: string): RegisteredResource[] {
   return r.resources.filter((x) => x.type === type);

@@ -1,16 +1,7 @@
 // The real program (index.ts) under mocks, with the dev and prod stack YAML.
 import { pickTailnetIPv4 } from "../../components/server/tailnet";
-import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
+import { isSecretValue, ofType, PROD_SECRETS, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
 
-const PROD_SECRETS = {
-  overrides: {
-    backup: {
-      enabled: true, bucket: "example-homelab-pg-backups", region: "eu-central-1",
-      encryptionPassphrase: "a-long-enough-backup-passphrase",
-    },
-  },
-  secretKeys: ["backup"],
-};
 
 type Port = { internal: number; external: number; ip: string };
 

@@ -3,7 +3,7 @@
 #
 # The sidecar script is components/backup/sidecar-script.ts's header (validated,
 # quoted settings: STANZA, PG_*, S3_*, APPS, and the jobs table of
-# components/backup/jobs.ts as data: SCHEDULE, JOBS, JOB_FUNCTION, JOB_GROUP,
+# components/config/backup-jobs.ts as data: SCHEDULE, JOBS, JOB_FUNCTION, JOB_GROUP,
 # HEALTH_GROUPS, HEALTH_LIMIT_MINUTES) followed by the parts of this directory in
 # order (SCRIPT_PARTS there), uploaded into the sidecar as /usr/local/bin/hlpg-backup.
 # No part runs on its own.

@@ -1,5 +1,5 @@
 # hlpg-backup, part 4 of 6 (jobs): init and the functions BACKUP_JOBS names
-# (components/backup/jobs.ts). A new job is a row there and its function here.
+# (components/config/backup-jobs.ts). A new job is a row there and its function here.
 # shellcheck shell=bash disable=SC2154  # settings come from the rendered header
 
 # ------------------------------------------------------------------ jobs

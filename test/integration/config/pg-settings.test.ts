@@ -5,7 +5,7 @@
 import { CATALOG_MAJORS, settingValueProblem } from "../../../components/config/pg-settings";
 import { PG_CATALOGS } from "../../../components/config/pg-settings-catalogs";
 import { startPostgres } from "../harness";
-import { dumpSettings } from "../pg-settings-dump";
+import { dumpSettings } from "./pg-settings-dump";
 
 const CORPUS: [string, string][] = [
   ["work_mem", "64MB"], ["work_mem", "64XB"], ["work_mem", "63kB"], ["work_mem", "64kB"], ["work_mem", "1.5MB"], ["work_mem", "0x100"],

@@ -2,8 +2,8 @@
 // components/config/pg-settings.ts. Used by `npm run catalog` (which writes the
 // committed catalogs) and by the integration test that checks them against real
 // servers, so a catalog can only say what a server said.
-import type { PgCatalog, PgSettingSpec } from "../../components/config/pg-settings";
-import { PgMajor, startPostgres } from "./harness";
+import type { PgCatalog, PgSettingSpec } from "../../../components/config/pg-settings";
+import { PgMajor, startPostgres } from "../harness";
 
 interface Row {
   name: string;

@@ -2,7 +2,7 @@
 // with validation messages that name the field, and the gap search behind the
 // backup health limits.
 import { Cron } from "croner";
-import { cronMatches, cronProblem, maxCronGapMinutes, nextRuns } from "../../components/lib/cron";
+import { cronMatches, cronProblem, maxCronGapMinutes, nextRuns } from "../../../components/lib/cron";
 
 describe("cronProblem", () => {
   it.each(["15 2 * * 0", "15 2 * * 1-6", "*/7 1-3,22 * * 1-5", "5/20 * * * 0,7", "0 0 29 2 *", " 45  2 * * * ", "0 0 1-31/2 1-12 0-7"])("accepts %j", (expr) => {

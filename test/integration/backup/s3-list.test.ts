@@ -6,9 +6,9 @@
 import * as path from "path";
 import {
   BackupApp, DEFAULT_BACKUP_SCHEDULE, ageKeyFromPassphrase, healthLimits, renderSidecarScript, renderSidecarSecretsEnv, runbook,
-} from "../../components/backup";
-import { RunResult, run, tempDir, writeFile } from "./harness";
-import { expectOk, requireBackupBinaries } from "./backup-fixture";
+} from "../../../components/backup";
+import { RunResult, run, tempDir, writeFile } from "../harness";
+import { expectOk, requireBackupBinaries } from "./fixture";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 import * as fs from "fs";
 

@@ -5,12 +5,12 @@
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import type { Compression } from "../../components/config";
+import type { Compression } from "../../../components/config";
 import {
   AgeKey, BackupApp, DEFAULT_BACKUP_SCHEDULE, JobSchedule, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings,
   healthLimits, renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,
-} from "../../components/backup";
-import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "./harness";
+} from "../../../components/backup";
+import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 
 /**

@@ -4,19 +4,19 @@
 // outputs and in what the engine receives, and the sidecar is wired to the
 // volumes, network, uid and health check it needs.
 import * as pulumi from "@pulumi/pulumi";
-import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../helpers/record";
+import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../../helpers/record";
 import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
-import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../components/config";
+import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../../components/config";
 import {
   BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase,
   backupUserPolicy, lifecycleRules,
-} from "../../components/backup";
-import { ROLE_LABEL } from "../../components/lib/container";
-import { CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../components/server";
-import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../policies/rules";
-import { runResourceRule } from "../policies/helpers";
+} from "../../../components/backup";
+import { ROLE_LABEL } from "../../../components/lib/container";
+import { CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../../components/server";
+import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../../policies/rules";
+import { runResourceRule } from "../../policies/helpers";
 
 const ACCOUNT = "123456789012";
 

@@ -5,9 +5,9 @@
 // directory, started and inspected.
 import * as fs from "fs";
 import * as path from "path";
-import { runbook } from "../../components/backup";
-import { PgInstance, chownTree, run, tempDir } from "./harness";
-import { BackupFixture, archiveCurrentWal, expectOk, serverNow, startBackupFixture } from "./backup-fixture";
+import { runbook } from "../../../components/backup";
+import { PgInstance, chownTree, run, tempDir } from "../harness";
+import { BackupFixture, archiveCurrentWal, expectOk, serverNow, startBackupFixture } from "./fixture";
 
 const scratch: string[] = [];
 

@@ -5,9 +5,9 @@
 // database that equals the source, leaving the other apps alone.
 import * as fs from "fs";
 import * as path from "path";
-import { BackupApp, LOGICAL_PREFIX, ageKeyFromPassphrase, runbook } from "../../components/backup";
-import { runOk, tempDir, writeFile } from "./harness";
-import { BackupFixture, expectOk, startBackupFixture, tableFingerprints } from "./backup-fixture";
+import { BackupApp, LOGICAL_PREFIX, ageKeyFromPassphrase, runbook } from "../../../components/backup";
+import { runOk, tempDir, writeFile } from "../harness";
+import { BackupFixture, expectOk, startBackupFixture, tableFingerprints } from "./fixture";
 
 const APPS: BackupApp[] = [
   { name: "shop-app", database: "shop_app", owner: "shop_app_owner" },

@@ -16,7 +16,7 @@ import { IncomingMessage, ServerResponse } from "http";
 import { AddressInfo } from "net";
 import { createRequire } from "module";
 import * as path from "path";
-import { requireBinary, runOk, tempDir } from "./harness";
+import { requireBinary, runOk, tempDir } from "../harness";
 
 interface S3rverStore {
   getResourcePath(bucket: string, key: string, resource: string): string;

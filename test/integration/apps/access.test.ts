@@ -1,9 +1,9 @@
 // The access model, rendered to SQL, applied to a real PostgreSQL 15; then every
 // role logs in and we check what it can and cannot do.
 import { Client } from "pg";
-import { parseConfig } from "../../components/config";
-import { AppAccess, accessModel, renderAccessSql } from "../../components/apps/access";
-import { PgInstance, startPostgres } from "./harness";
+import { parseConfig } from "../../../components/config";
+import { AppAccess, accessModel, renderAccessSql } from "../../../components/apps/access";
+import { PgInstance, startPostgres } from "../harness";
 
 const config = parseConfig("dev", {
   apps: [

@@ -1,6 +1,6 @@
 // The rendered postgresql.conf and pg_hba.conf, on a real PostgreSQL 15.
-import { PgInstance, startPostgres } from "./harness";
-import { tune } from "../../components/server/postgresql-conf";
+import { PgInstance, startPostgres } from "../harness";
+import { tune } from "../../../components/server/postgresql-conf";
 
 describe("rendered server config on PostgreSQL 15", () => {
   let pg: PgInstance;

@@ -2,8 +2,8 @@
 // directory: a retained cluster gets the password from the file before it starts.
 import * as fs from "fs";
 import * as path from "path";
-import { renderPostgresEntrypoint } from "../../components/server/entrypoint";
-import { pgBinDir, PgInstance, run, startPostgres, tempDir, writeFile } from "./harness";
+import { renderPostgresEntrypoint } from "../../../components/server/entrypoint";
+import { pgBinDir, PgInstance, run, startPostgres, tempDir, writeFile } from "../harness";
 
 describe("entrypoint wrapper: superuser password from POSTGRES_PASSWORD_FILE", () => {
   let first: PgInstance;

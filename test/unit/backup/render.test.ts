@@ -5,14 +5,14 @@ import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
-import type { BackupSchedule } from "../../components/config";
+import type { BackupSchedule } from "../../../components/config";
 import {
   BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode,
   healthLimits, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, renderSidecarSecretsEnv, stanzaName,
-} from "../../components/backup";
-import { cronMatches, maxCronGapMinutes } from "../../components/lib/cron";
-import { shellQuote } from "../../components/lib/quote";
-import { renderPostgresqlConf } from "../../components/server/postgresql-conf";
+} from "../../../components/backup";
+import { cronMatches, maxCronGapMinutes } from "../../../components/lib/cron";
+import { shellQuote } from "../../../components/lib/quote";
+import { renderPostgresqlConf } from "../../../components/server/postgresql-conf";
 
 /** INI text → { section: { key: value } }, as pgBackRest reads it (rest of line is the value). */
 function parseIni(text: string): Record<string, Record<string, string>> {

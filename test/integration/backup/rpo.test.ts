@@ -3,7 +3,7 @@
 // ignores archive_timeout (it lasts checkpoint_timeout, 5 min): without the
 // sidecar's wake-up in `init`, a commit made now would reach the repository
 // only minutes later. With it, within archive_timeout plus the push.
-import { BackupFixture, expectOk, startBackupFixture } from "./backup-fixture";
+import { BackupFixture, expectOk, startBackupFixture } from "./fixture";
 
 const ARCHIVE_TIMEOUT = 5;
 

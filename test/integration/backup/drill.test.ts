@@ -4,9 +4,9 @@
 // the latest dumps; health reflects success, failure and staleness.
 import * as fs from "fs";
 import * as path from "path";
-import { runbook } from "../../components/backup";
-import { ServerProcess, waitFor, writeFile } from "./harness";
-import { BackupFixture, expectOk, startBackupFixture } from "./backup-fixture";
+import { runbook } from "../../../components/backup";
+import { ServerProcess, waitFor, writeFile } from "../harness";
+import { BackupFixture, expectOk, startBackupFixture } from "./fixture";
 
 describe("backup sidecar: entrypoint, restore drill and health", () => {
   let f: BackupFixture;

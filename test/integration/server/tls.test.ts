@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as os from "os";
 import * as path from "path";
-import { PgInstance, requireBinary, startPostgres } from "./harness";
+import { PgInstance, requireBinary, startPostgres } from "../harness";
 
 describe("TLS on PostgreSQL 15", () => {
   let pg: PgInstance;

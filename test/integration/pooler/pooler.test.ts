@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { AppConfig, parseConfig } from "../../components/config";
-import { accessModel, renderAccessSql } from "../../components/apps/access";
+import { AppConfig, parseConfig } from "../../../components/config";
+import { accessModel, renderAccessSql } from "../../../components/apps/access";
 import {
   AUTH_FILE_PERMISSIONS,
   AUTH_SETUP_PSQL_ARGS,
@@ -18,9 +18,9 @@ import {
   renderAuthRoleSql,
   renderAuthSetupScript,
   renderPgBouncerIni,
-} from "../../components/pooler/render";
-import { pgadminStorageDirName, PASSFILE_IN_STORAGE, renderPgAdminEntrypoint, renderPgpass } from "../../components/pgadmin/render";
-import { freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, serviceSpawnOptions, startPostgres, tempDir, waitFor, writeFile } from "./harness";
+} from "../../../components/pooler/render";
+import { pgadminStorageDirName, PASSFILE_IN_STORAGE, renderPgAdminEntrypoint, renderPgpass } from "../../../components/pgadmin/render";
+import { freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, serviceSpawnOptions, startPostgres, tempDir, waitFor, writeFile } from "../harness";
 
 const PGBOUNCER = process.env.PGBOUNCER_BIN ?? "/usr/sbin/pgbouncer";
 const POOL_SIZE = 10;
