@@ -74,6 +74,10 @@ const postgres = section({
     min: SUPPORTED_MAJORS.min, max: SUPPORTED_MAJORS.max, shown: "from the tag (`pg17`, `postgres:16…`)",
     doc: "major the conf files are rendered for; must agree with the tag. 18 is refused: its image moved the data volume to `/var/lib/postgresql`",
   }),
+  platform: oneOf(["linux/amd64", "linux/arm64"] as const, {
+    default: "linux/amd64",
+    doc: "CPU architecture of the Docker host: the image built with pgBackRest targets it, whatever machine runs `pulumi up`",
+  }),
   port: int({ min: 1024, max: 65535, default: 5432, doc: "published direct port" }),
   maxConnections: int({ min: 20, max: 10000, default: 100, doc: "`max_connections`" }),
   memoryMb: int({ min: 256, max: 1024 * 1024, default: 1024, type: "≥ 256", doc: "container memory limit; tuning derives from it" }),
