@@ -12,6 +12,8 @@ export interface PgSettingSpec {
   max?: number;
   /** Allowed values of an enum (pg_settings lists the documented ones). */
   values?: string[];
+  /** A list-valued string (search_path, DateStyle): ALTER SYSTEM takes its elements as separate literals. */
+  list?: boolean;
   /** When a change takes effect: `postmaster` needs a restart, `internal` cannot be set. */
   context: "internal" | "postmaster" | "sighup" | "superuser-backend" | "backend" | "superuser" | "user";
 }
@@ -105,6 +107,15 @@ export function needsRestart(spec: PgSettingSpec): boolean {
   return spec.context === "postmaster";
 }
 
+/** A parameter's spec by name; names are case-insensitive (`datestyle` is `DateStyle`). */
+export function specOf(catalog: PgCatalog, name: string): PgSettingSpec | undefined {
+  const exact = catalog.settings[name];
+  if (exact) return exact;
+  const lower = name.toLowerCase();
+  const key = Object.keys(catalog.settings).find((k) => k.toLowerCase() === lower);
+  return key === undefined ? undefined : catalog.settings[key];
+}
+
 /**
  * Why a postgres.settings entry is not acceptable on this major, or undefined.
  * Unknown names get a "did you mean". `buildEnumValues` are enum values other
@@ -119,7 +130,7 @@ export function settingProblem(
   suggestFn: (w: string, c: Iterable<string>) => string,
   buildEnumValues: string[] = [],
 ): string | undefined {
-  const spec = catalog.settings[name];
+  const spec = specOf(catalog, name);
   if (spec === undefined) {
     const prefix = name.includes(".") ? name.slice(0, name.indexOf(".") + 1) : undefined;
     const known = Object.keys(catalog.settings);

@@ -46,12 +46,18 @@ export interface PostgresConfInput {
 }
 
 
-export function renderPostgresqlConf(input: PostgresConfInput): string {
+/**
+ * The settings that stay in the uploaded postgresql.conf: what ties the server to
+ * its container (addresses, paths, socket, TLS files), authentication, and what
+ * only a new cluster layout changes (preload libraries, WAL level, archiving on or
+ * off). A change here replaces the container. Everything else is a "live"
+ * setting (liveSettings), applied with ALTER SYSTEM by the settings command.
+ */
+export function staticSettings(input: PostgresConfInput): [string, ConfValue][] {
   if (input.majorVersion < 15) throw new Error(`Postgres ${input.majorVersion} is not supported (15 or newer)`);
-  const managed: [string, ConfValue][] = [
+  const out: [string, ConfValue][] = [
     ["listen_addresses", input.listenAddresses],
     ["port", input.port],
-    ["max_connections", input.maxConnections],
     ["superuser_reserved_connections", SUPERUSER_RESERVED],
     ["hba_file", input.hbaFile],
     ["unix_socket_directories", input.unixSocketDirectory],
@@ -67,15 +73,26 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
     ["shared_preload_libraries", "pg_stat_statements"],
     ["wal_level", "replica"],
     ["archive_mode", input.archive ? "on" : "off"],
-    ...(input.archive
-      ? ([
-          ["archive_command", input.archive.command],
-          ["archive_timeout", `${input.archive.timeoutSeconds}s`],
-        ] as [string, ConfValue][])
-      : []),
+    ...(input.archive ? ([["archive_command", input.archive.command]] as [string, ConfValue][]) : []),
   ];
-  for (const [k] of managed) if (!isManagedSetting(k)) throw new Error(`internal: ${k} is rendered but not listed as managed`);
-  const tunable: Record<string, ConfValue> = {
+  for (const [k] of out) if (!isManagedSetting(k)) throw new Error(`internal: ${k} is rendered but not listed as managed`);
+  return out;
+}
+
+/**
+ * The live settings: max_connections, archive_timeout, the memory tuning, the
+ * logging defaults and the operator's settings (which win over tuning, never over
+ * what staticSettings holds). The settings command makes postgresql.auto.conf
+ * hold exactly these (settings-command.ts).
+ */
+export function liveSettings(input: PostgresConfInput): Record<string, ConfValue> {
+  for (const k of Object.keys(input.settings)) {
+    if (isManagedSetting(k)) throw new Error(`setting ${k} is managed by the program`);
+    if (!CONF_KEY.test(k)) throw new Error(`invalid postgresql.conf key ${JSON.stringify(k)}`);
+  }
+  return {
+    max_connections: input.maxConnections,
+    ...(input.archive ? { archive_timeout: `${input.archive.timeoutSeconds}s` } : {}),
     ...tune(input.memoryMb, input.maxConnections),
     checkpoint_completion_target: 0.9,
     min_wal_size: "1GB",
@@ -90,13 +107,29 @@ export function renderPostgresqlConf(input: PostgresConfInput): string {
     "pg_stat_statements.track": "all",
     ...input.settings,
   };
-  const lines = ["# Rendered by homelab-postgres. Do not edit in the container: change the stack config.", "", "# managed"];
-  for (const [k, v] of managed) lines.push(line(k, v));
-  lines.push("", "# tuning and operator settings");
-  for (const [k, v] of Object.entries(tunable)) {
-    if (k in input.settings && isManagedSetting(k)) throw new Error(`setting ${k} is managed by the program`);
-    lines.push(line(k, v));
-  }
+}
+
+/** The uploaded postgresql.conf: the static settings only. */
+export function renderStaticConf(input: PostgresConfInput): string {
+  const lines = [
+    "# Rendered by homelab-postgres. Do not edit in the container: change the stack config.",
+    "# Everything else (memory, logging, postgres.settings) is applied with ALTER SYSTEM by",
+    "# the settings command and lives in postgresql.auto.conf, which it owns.",
+    "",
+  ];
+  for (const [k, v] of staticSettings(input)) lines.push(line(k, v));
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * The whole configuration as one file: static + live. What the server runs with
+ * once the settings command has applied the live part; the integration layer
+ * starts its servers from it, and a test proves both routes end in the same
+ * pg_settings.
+ */
+export function renderPostgresqlConf(input: PostgresConfInput): string {
+  const lines = [renderStaticConf(input).trimEnd(), "", "# live settings (ALTER SYSTEM in a deployed stack)"];
+  for (const [k, v] of Object.entries(liveSettings(input))) lines.push(line(k, v));
   return lines.join("\n") + "\n";
 }
 

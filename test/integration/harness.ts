@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
 import { renderPgHba } from "../../components/server/pg-hba";
-import { PostgresConfInput, renderPostgresqlConf } from "../../components/server/postgresql-conf";
+import { PostgresConfInput, renderPostgresqlConf, renderStaticConf } from "../../components/server/postgresql-conf";
 
 const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
 const SERVICE_USER = "postgres";
@@ -182,7 +182,10 @@ export interface PgInstance {
   confDir: string;
   socketDir: string;
   superPassword: string;
+  /** The current postmaster process (a new one after each supervised restart). */
   server: ServerProcess;
+  /** Clean exits the supervisor restarted (supervise: true). */
+  restarts: number;
   /** Client as `user` (default postgres) to `database` (default postgres) over TCP loopback. */
   connect(opts?: Partial<ClientConfig>): Promise<Client>;
   /** Runs SQL as the superuser and closes the connection. */
@@ -208,6 +211,13 @@ export interface StartPgOptions {
   hbaTls?: boolean;
   /** Server major (default 15). */
   major?: PgMajor;
+  /**
+   * Write only the static postgresql.conf the container gets (renderStaticConf),
+   * leaving the live settings to the settings command, as a deployed stack does.
+   */
+  staticConfOnly?: boolean;
+  /** Start the postmaster again when it exits cleanly, as the container's restart policy (unless-stopped) does. */
+  supervise?: boolean;
 }
 
 /**
@@ -255,9 +265,23 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     const abs = (p: string) => (path.isAbsolute(p) ? p : path.join(confDir, p));
     input.tls = { certFile: abs(input.tls.certFile), keyFile: abs(input.tls.keyFile) };
   }
-  writeFile(path.join(confDir, "postgresql.conf"), renderPostgresqlConf(input));
+  writeFile(path.join(confDir, "postgresql.conf"), opts.staticConfOnly ? renderStaticConf(input) : renderPostgresqlConf(input));
   writeFile(path.join(confDir, "pg_hba.conf"), renderPgHba({ tls: opts.hbaTls ?? input.tls !== undefined }));
-  const server = new ServerProcess(path.join(bin, "postgres"), ["-D", dataDir, "-c", `config_file=${path.join(confDir, "postgresql.conf")}`]);
+  const spawnServer = () => new ServerProcess(path.join(bin, "postgres"), ["-D", dataDir, "-c", `config_file=${path.join(confDir, "postgresql.conf")}`]);
+  let server = spawnServer();
+  let stopping = false;
+  let restarts = 0;
+  if (opts.supervise) {
+    const watch = (p: ServerProcess) => {
+      void p.exited.then((code) => {
+        if (stopping || code !== 0) return;
+        restarts++;
+        server = spawnServer();
+        watch(server);
+      });
+    };
+    watch(server);
+  }
   const connect = async (c: Partial<ClientConfig> = {}) => {
     const client = new Client({ host: "127.0.0.1", port, user: "postgres", password: superPassword, database: "postgres", ...c });
     await client.connect();
@@ -269,7 +293,13 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     return true;
   }, 60_000, server);
   const inst: PgInstance = {
-    port, dir, dataDir, confDir, socketDir, superPassword, server, connect,
+    port, dir, dataDir, confDir, socketDir, superPassword, connect,
+    get server() {
+      return server;
+    },
+    get restarts() {
+      return restarts;
+    },
     async sql(text, database = "postgres") {
       const c = await connect({ database });
       try {
@@ -278,8 +308,12 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
         await c.end();
       }
     },
-    stop: () => server.stop("SIGINT"),
+    stop: () => {
+      stopping = true;
+      return server.stop("SIGINT");
+    },
     async destroy() {
+      stopping = true;
       await server.stop("SIGINT");
       fs.rmSync(dir, { recursive: true, force: true });
       if (opts.existingDataDir) fs.rmSync(opts.existingDataDir, { recursive: true, force: true });

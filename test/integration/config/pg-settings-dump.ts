@@ -35,6 +35,20 @@ export async function dumpSettings(major: PgMajor): Promise<PgCatalog> {
         if (row.enumvals) spec.values = row.enumvals;
         settings[row.name] = spec;
       }
+      // List-valued string parameters (search_path, DateStyle, …) take `SET x = 'a', 'b'`;
+      // the others refuse a second argument before anything else is checked
+      // (guc_funcs.c flatten_set_variable_args), so ALTER SYSTEM tells them apart.
+      for (const [name, spec] of Object.entries(settings)) {
+        if (spec.type !== "string" || spec.context === "internal") continue;
+        const ident = name.split(".").map((p) => `"${p}"`).join(".");
+        try {
+          await c.query(`ALTER SYSTEM SET ${ident} = 'x', 'y'`);
+          spec.list = true;
+        } catch (e) {
+          if (!/takes only one argument|cannot be changed/.test(String(e))) spec.list = true;
+        }
+        await c.query(`ALTER SYSTEM RESET ${ident}`).catch(() => undefined);
+      }
       const version = (await c.query<{ server_version: string }>("SHOW server_version")).rows[0].server_version;
       return { major, version, settings };
     } finally {
