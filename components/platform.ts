@@ -91,7 +91,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           socketVolume: this.server.socketVolume.name,
           apps: cfg.apps,
         },
-        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
+        // after the settings command: its restart must not interrupt stanza-create
+        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container, this.server.settings.applied] },
       );
     }
 
@@ -110,7 +111,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         connectTimeout: 30,
         expectedVersion: String(cfg.postgres.majorVersion),
       },
-      { ...child, dependsOn: [this.server.container] },
+      // and after the live settings: a restart they cause must not cut the provider's sessions
+      { ...child, dependsOn: [this.server.container, this.server.settings.applied] },
     );
 
     // PUBLIC loses CONNECT/TEMPORARY on postgres and template1 (chained: one catalog row each,

@@ -6,3 +6,5 @@ export * from "./parse";
 export { ConfigError, type ConfigProblem } from "./problems";
 export { SECTIONS, TOP_KEYS, stackSchema } from "./schema";
 export * from "./backup-jobs";
+export * from "./pg-settings";
+export * from "./pg-settings-catalogs";

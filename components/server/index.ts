@@ -6,3 +6,5 @@ export * from "./pg-hba";
 export * from "./postgresql-conf";
 export * from "./server";
 export * from "./tailnet";
+export * from "./settings";
+export * from "./settings-command";

@@ -8,7 +8,8 @@ import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
 import { renderPostgresEntrypoint } from "./entrypoint";
-import { renderPostgresqlConf } from "./postgresql-conf";
+import { liveSettings, renderPostgresqlConf, renderStaticConf } from "./postgresql-conf";
+import { PostgresSettings } from "./settings";
 
 /** Paths inside the container; the integration test renders the same files with temp paths. */
 export const CONTAINER = {
@@ -52,6 +53,9 @@ export interface PostgresServerArgs {
   tlsPrivateKey?: pulumi.Input<string>;
 }
 
+/** Size of /dev/shm: fixed, so a memory change is an in-place update, not a new container (it is tmpfs, bounded by the memory limit). */
+export const SHM_SIZE_MB = 1024;
+
 export class PostgresServer extends pulumi.ComponentResource {
   readonly network: docker.Network;
   readonly dataVolume: docker.Volume;
@@ -59,7 +63,12 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly container: docker.Container;
   /** Superuser password; secret. */
   readonly superuserPassword: pulumi.Output<string>;
+  /** The whole configuration (static + live), for inspection and tests. */
   readonly postgresqlConf: string;
+  /** The uploaded postgresql.conf: the static part only. */
+  readonly staticConf: string;
+  /** Applies the live settings (ALTER SYSTEM, reload, restart when needed); SQL resources wait for it. */
+  readonly settings: PostgresSettings;
   readonly pgHbaConf: string;
   readonly bindAddress: pulumi.Output<string>;
   /** Published port on the bind address. */
@@ -90,7 +99,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     const tls = config.tls.enabled
       ? { certFile: `${CONTAINER.confDir}/tls/server.crt`, keyFile: `${CONTAINER.confDir}/tls/server.key` }
       : undefined;
-    this.postgresqlConf = renderPostgresqlConf({
+    const confInput = {
       majorVersion: config.majorVersion,
       listenAddresses: "*", // inside the container's own network namespace; the host side binds one address
       port: CONTAINER.port,
@@ -101,7 +110,9 @@ export class PostgresServer extends pulumi.ComponentResource {
       tls,
       archive: args.backup ? { command: args.backup.archiveCommand, timeoutSeconds: args.backup.archiveTimeoutSeconds } : undefined,
       settings: config.settings,
-    });
+    };
+    this.postgresqlConf = renderPostgresqlConf(confInput);
+    this.staticConf = renderStaticConf(confInput);
     this.pgHbaConf = renderPgHba({ tls: config.tls.enabled });
 
     const image = args.image ?? new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child).imageId;
@@ -109,7 +120,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
       // a file, not POSTGRES_PASSWORD: env is readable by anyone who can `docker inspect`
       { file: CONTAINER.passwordFile, content: this.superuserPassword, permissions: "0600", owner: CONTAINER.uid, group: CONTAINER.uid },
-      { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
+      { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.staticConf, permissions: "0644" },
       {
         file: CONTAINER.entrypoint,
         content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh" }),
@@ -150,7 +161,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         ],
         uploads,
         // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
-        shmSize: Math.max(128, Math.floor(config.memoryMb / 4)),
+        shmSize: SHM_SIZE_MB,
         ...hardenedContainerArgs({
           role: "postgres",
           stack,
@@ -163,7 +174,22 @@ export class PostgresServer extends pulumi.ComponentResource {
       { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true },
     );
 
+    this.settings = new PostgresSettings(
+      `${name}-settings`,
+      {
+        settings: liveSettings(confInput),
+        majorVersion: config.majorVersion,
+        host: args.bindAddress,
+        port: config.port,
+        password: this.superuserPassword,
+        sslmode: config.tls.enabled ? "require" : "disable",
+        container: this.container,
+      },
+      child,
+    );
+
     this.registerOutputs({
+      settings: this.settings.applied.id,
       network: this.network.name,
       dataVolume: this.dataVolume.name,
       bindAddress: this.bindAddress,

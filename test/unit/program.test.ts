@@ -16,6 +16,13 @@ function upload(c: RegisteredResource, file: string): string {
   return u.content;
 }
 
+/** The SQL the settings command runs (its stdin). */
+function settingsSql(r: ProgramResult): string {
+  const c = r.resources.find((x) => x.type === "command:local:Command" && x.name === "homelab-postgres-settings-command");
+  if (!c) throw new Error("no settings command");
+  return String(reveal(c.inputs.stdin));
+}
+
 function postgresContainer(r: ProgramResult): RegisteredResource {
   const c = ofType(r, T.container).find((x) => x.name === "homelab-postgres-container");
   if (!c) throw new Error("no postgres container");
@@ -59,13 +66,16 @@ describe("dev stack", () => {
     expect(rp?.inputs.length).toBeGreaterThanOrEqual(32);
   });
 
-  it("renders the config it was given into the uploaded postgresql.conf", () => {
+  it("renders the config it was given: static keys into the uploaded postgresql.conf, live ones into the settings command", () => {
     const conf = upload(postgresContainer(dev), "/etc/postgresql/postgresql.conf");
+    const live = settingsSql(dev);
     // Pulumi.dev.yaml: memoryMb 1024, maxConnections 100, statement_timeout 60s
-    expect(conf).toMatch(/^shared_buffers = '256MB'$/m);
-    expect(conf).toMatch(/^max_connections = '100'$/m);
-    expect(conf).toMatch(/^statement_timeout = '60s'$/m);
+    expect(live).toMatch(/^ALTER SYSTEM SET "shared_buffers" = '256MB';$/m);
+    expect(live).toMatch(/^ALTER SYSTEM SET "max_connections" = '100';$/m);
+    expect(live).toMatch(/^ALTER SYSTEM SET "statement_timeout" = '60s';$/m);
     expect(conf).toMatch(/^ssl = 'off'$/m);
+    // nothing that changes with memory, connections or operator settings is in the container's file
+    for (const k of ["shared_buffers", "max_connections", "statement_timeout", "work_mem"]) expect(conf).not.toMatch(new RegExp(`^${k} =`, "m"));
     const hba = upload(postgresContainer(dev), "/etc/postgresql/pg_hba.conf");
     expect(hba).toMatch(/^host\s+all\s+all\s+100\.64\.0\.0\/10\s+scram-sha-256$/m);
     expect(hba).not.toMatch(/trust/);
@@ -169,7 +179,7 @@ describe("prod stack", () => {
     const conf = upload(postgresContainer(prod), "/etc/postgresql/postgresql.conf");
     expect(conf).toMatch(/^archive_mode = 'on'$/m);
     expect(conf).toMatch(/^archive_command = '.*pgbackrest .*archive-push %p'$/m);
-    expect(conf).toMatch(/^archive_timeout = '60s'$/m);
+    expect(settingsSql(prod)).toMatch(/^ALTER SYSTEM SET "archive_timeout" = '60s';$/m);
     const sidecar = ofType(prod, T.container).find((c) => (reveal(c.inputs.labels) as { value: string }[]).some((l) => l.value === "backup"));
     expect(sidecar).toBeDefined();
     const vols = (reveal(sidecar?.inputs.volumes) as { volumeName: string }[]).map((v) => v.volumeName);
@@ -192,9 +202,9 @@ describe("prod stack", () => {
   });
 
   it("tunes for the prod memory size", () => {
-    const conf = upload(postgresContainer(prod), "/etc/postgresql/postgresql.conf");
-    expect(conf).toMatch(/^shared_buffers = '2048MB'$/m);
-    expect(conf).toMatch(/^effective_cache_size = '6144MB'$/m);
+    const live = settingsSql(prod);
+    expect(live).toMatch(/^ALTER SYSTEM SET "shared_buffers" = '2048MB';$/m);
+    expect(live).toMatch(/^ALTER SYSTEM SET "effective_cache_size" = '6144MB';$/m);
     expect(postgresContainer(prod).inputs.memory).toBe(8192);
   });
 
