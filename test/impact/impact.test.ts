@@ -1,0 +1,85 @@
+// The change-impact layer: the prod program under mocks with its committed config
+// and with one change at a time; for each, what happens to every container and to
+// the running PostgreSQL (effects.ts says how that is derived from the providers'
+// rules). The README's "What restarts what" table is this table: the last test
+// fails when the two differ and prints the rows to paste.
+import * as fs from "fs";
+import * as path from "path";
+import { PROD_SECRETS, ProgramResult, RunOptions, runProgram, stackConfig } from "../helpers/program";
+import { ContainerEffect, SettingsEffect, containerEffects, settingsEffect } from "./effects";
+
+type Raw = Record<string, unknown>;
+const committed = stackConfig("prod").values as Record<string, Raw | Raw[]>;
+const key = (k: string) => committed[`homelab-postgres:${k}`] as Raw;
+const apps = committed["homelab-postgres:apps"] as Raw[];
+const postgres = key("postgres");
+const pgbouncer = key("pgbouncer");
+const backup = { ...key("backup"), ...(PROD_SECRETS.overrides?.backup as Raw) };
+
+interface Row {
+  change: string;
+  overrides: Raw;
+  /** Expected effect per column. */
+  expect: { postgres: ContainerEffect; pgbouncer: ContainerEffect; pgadmin: ContainerEffect; backup: ContainerEffect; carriers: string; server: SettingsEffect };
+}
+
+const none = { postgres: "unchanged", pgbouncer: "unchanged", pgadmin: "unchanged", backup: "unchanged", carriers: "unchanged", server: "unchanged" } as const;
+
+const ROWS: Row[] = [
+  { change: "reloadable setting (`postgres.settings.statement_timeout`)", overrides: { postgres: { ...postgres, settings: { ...(postgres.settings as Raw), statement_timeout: "90s" } } }, expect: { ...none, server: "reload" } },
+  { change: "restart-only setting (`postgres.settings.max_locks_per_transaction`)", overrides: { postgres: { ...postgres, settings: { ...(postgres.settings as Raw), max_locks_per_transaction: 128 } } }, expect: { ...none, server: "restart" } },
+  { change: "`postgres.memoryMb`", overrides: { postgres: { ...postgres, memoryMb: 16384 } }, expect: { ...none, postgres: "updated in place", server: "restart" } },
+  { change: "add an app", overrides: { apps: [...apps, { name: "outline", extensions: ["pg_trgm"] }] }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
+  { change: "remove an app", overrides: { apps: apps.slice(0, -1) }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
+  { change: "rotate an app (`rotation`)", overrides: { apps: apps.map((a, i) => (i === 0 ? { ...a, rotation: "2026-12" } : a)) }, expect: { ...none } },
+  { change: "`pgbouncer.defaultPoolSize`", overrides: { pgbouncer: { ...pgbouncer, defaultPoolSize: 25 } }, expect: { ...none, carriers: "replaced: prod-pgbouncer-config" } },
+  { change: "pgAdmin off", overrides: { pgadmin: { enabled: false } }, expect: { ...none, pgadmin: "deleted" } },
+  { change: "backup schedule", overrides: { backup: { ...backup, schedule: { ...(backup.schedule as Raw), diff: "15 3 * * 1-6" } } }, expect: { ...none, carriers: "replaced: prod-backup-config" } },
+  {
+    change: "Postgres image tag",
+    overrides: { postgres: { ...postgres, image: "pgvector/pgvector:0.8.1-pg17" } },
+    expect: { ...none, postgres: "replaced", backup: "replaced", carriers: "replaced: prod-backup-config" },
+  },
+];
+
+const COLUMNS = ["postgres", "pgbouncer", "pgadmin", "backup", "carriers", "server"] as const;
+
+function observed(base: ProgramResult, changed: ProgramResult): Row["expect"] {
+  const effects = containerEffects(base, changed);
+  const carriers = Object.entries(effects).filter(([n, e]) => n.endsWith("-config") && e !== "unchanged").map(([n, e]) => `${e}: ${n}`);
+  const grouped = carriers.length === 0 ? "unchanged" : `${carriers[0].split(":")[0]}: ${carriers.map((c) => c.split(": ")[1]).sort().join(", ")}`;
+  return {
+    postgres: effects["prod-postgres"], pgbouncer: effects["prod-pgbouncer"], pgadmin: effects["prod-pgadmin"], backup: effects["prod-backup"],
+    carriers: grouped, server: settingsEffect(base, changed, 17),
+  };
+}
+
+const run = (o: RunOptions) => runProgram("prod", o);
+let base: ProgramResult;
+const results: Record<string, Row["expect"]> = {};
+
+beforeAll(async () => {
+  base = await run(PROD_SECRETS);
+});
+
+describe("what a config change does to the running platform", () => {
+  it.each(ROWS.map((r) => [r.change, r] as const))("%s", async (_c, row) => {
+    const changed = await run({ ...PROD_SECRETS, overrides: { ...PROD_SECRETS.overrides, ...row.overrides } });
+    results[row.change] = observed(base, changed);
+    expect(results[row.change]).toEqual(row.expect);
+  });
+
+  it("the base run against itself changes nothing (the comparison can see no change)", async () => {
+    const again = await run(PROD_SECRETS);
+    expect(observed(base, again)).toEqual(none);
+  });
+
+  it("is the README's table", () => {
+    const text = (v: string) => (v === "unchanged" ? "–" : v === "updated in place" ? "updated in place (no restart)" : v);
+    const server = (v: SettingsEffect) => ({ unchanged: "–", reload: "reload (no restart)", restart: "one restart" })[v];
+    const rows = ROWS.map((r) => `| ${r.change} | ${COLUMNS.map((c) => (c === "server" ? server(r.expect.server) : text(r.expect[c]))).join(" | ")} |`);
+    const table = ["| change | Postgres container | pgBouncer container | pgAdmin container | backup sidecar | config carriers | PostgreSQL |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
+    const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+    if (!readme.includes(table)) throw new Error(`README's "What restarts what" table differs from the change-impact layer; the table is:\n${table}`);
+  });
+});
