@@ -85,6 +85,23 @@ describe("apps", () => {
     ]);
   });
 
+  it("makes every grant and default privilege of a dropped role depend on that role, so the engine deletes them first", () => {
+    // the provider's role delete never visits app databases (test/integration/apps/destroy.test.ts
+    // proves the order is what makes DROP ROLE succeed)
+    const byUrn = new Map(base.resources.map((r) => [r.urn, r]));
+    const dependsOn = (r: RegisteredResource, target: string, seen = new Set<string>()): boolean =>
+      r.dependencies.some((d) => d === target || (!seen.has(d) && (seen.add(d), byUrn.has(d)) && dependsOn(byUrn.get(d)!, target, seen)));
+    // app roles (the pooler's auth role has no Grant resources: its own delete script cleans up)
+    const dropped = ofType(base, T.role).filter((r) => !r.retainOnDelete && r.parent.includes("AppDatabase"));
+    expect(dropped.length).toBeGreaterThan(0);
+    for (const role of dropped) {
+      const name = String(reveal(role.inputs.name));
+      const naming = base.resources.filter((r) => [T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && reveal(r.inputs.role) === name);
+      expect(naming.length).toBeGreaterThan(0);
+      for (const g of naming) expect([g.name, dependsOn(g, role.urn)]).toEqual([g.name, true]);
+    }
+  });
+
   it("serialises each database's grants in one dependency chain", () => {
     for (const app of ["langfuse", "n8n-main"]) {
       const db = byName(base, T.database, `homelab-app-${app}-database`);
