@@ -80,6 +80,8 @@ describe("what a config change does to the running platform", () => {
     const rows = ROWS.map((r) => `| ${r.change} | ${COLUMNS.map((c) => (c === "server" ? server(r.expect.server) : text(r.expect[c]))).join(" | ")} |`);
     const table = ["| change | Postgres container | pgBouncer container | pgAdmin container | backup sidecar | config carriers | PostgreSQL |", "|---|---|---|---|---|---|---|", ...rows].join("\n");
     const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
-    if (!readme.includes(table)) throw new Error(`README's "What restarts what" table differs from the change-impact layer; the table is:\n${table}`);
+    const start = "<!-- what-restarts-what:start (the rows are test/impact/impact.test.ts) -->";
+    const between = readme.slice(readme.indexOf(start) + start.length, readme.indexOf("<!-- what-restarts-what:end -->")).trim();
+    if (between !== table) throw new Error(`README's "What restarts what" table differs from the change-impact layer; paste between the markers:\n${table}`);
   });
 });
