@@ -50,7 +50,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     let image: PostgresImage | undefined;
     let repo: BackupRepository | undefined;
     if (cfg.backup.enabled) {
-      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image }, { parent: this, providers: [dockerProvider] });
+      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
       const creds = cfg.backup.endpointCredentials;
       const bucket = new BackupBucket(
         `${name}-backup-bucket`,

@@ -14,7 +14,7 @@ import {
   backupUserPolicy, lifecycleRules,
 } from "../../../components/backup";
 import { ROLE_LABEL } from "../../../components/lib/container";
-import { CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../../components/server";
+import { BUILD_CONTEXT, BUILD_DOCKERFILE, CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../../components/server";
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../../policies/rules";
 import { runResourceRule } from "../../policies/helpers";
 
@@ -84,7 +84,7 @@ let minioBucket: BackupBucket;
 let minioRepo: BackupRepository;
 
 beforeAll(async () => {
-  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image });
+  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image, platform: prod.postgres.platform });
   awsBucket = new BackupBucket("backup", { stack: "prod", backup: prod.backup });
   awsRepo = new BackupRepository("backup-repo", { stack: "prod", backup: prod.backup, bucket: awsBucket });
   sidecar = new BackupSidecar("backup-sidecar", {
@@ -343,17 +343,19 @@ describe("BackupSidecar", () => {
 });
 
 describe("PostgresImage", () => {
-  it("builds the repo's Dockerfile on the configured base image, locally, and tags it by content", () => {
+  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
+  const HEX64 = "0123456789abcdef".repeat(4);
+
+  it("builds the repo's Dockerfile on the configured base image, for the Docker host's platform, locally, tagged by content", () => {
     const img = one("docker:index/image:Image", "postgres-image");
-    const build = img.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+    const build = img.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
     expect(build.args).toEqual({ BASE_IMAGE: prod.postgres.image });
-    expect(path.resolve(build.context)).toBe(path.resolve(DOCKERFILE_DIR));
+    expect(build.platform).toBe("linux/amd64");
     expect(img.inputs.skipPush).toBe(true);
     expect(img.inputs.buildOnPreview).toBe(false);
-    const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
-    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile));
-    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed")).not.toBe(img.inputs.imageName);
-    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile)).not.toBe(img.inputs.imageName);
+    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile, "linux/amd64"));
+    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed", "linux/amd64")).not.toBe(img.inputs.imageName);
+    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile, "linux/amd64")).not.toBe(img.inputs.imageName);
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
     expect(dockerfile).toMatch(/apt-get install[^\n]*\bpgbackrest\b[^\n]*\bage\b[^\n]*\bcurl\b/);
@@ -361,20 +363,45 @@ describe("PostgresImage", () => {
     expect(dockerfile).toMatch(/apt-get install[^\n]*\bjq\b[^\n]*\blibxml2-utils\b/);
   });
 
-  /** The tag formula before image references were parsed (split on ':'), kept to show the default image's tag did not move. */
+  it("stores context and dockerfile relative to the project directory: the same state from every checkout", () => {
+    const build = one("docker:index/image:Image", "postgres-image").inputs.build as { context: string; dockerfile: string };
+    expect(build).toMatchObject({ context: BUILD_CONTEXT, dockerfile: BUILD_DOCKERFILE });
+    expect(build.context).toBe("docker/postgres");
+    expect(build.dockerfile).toBe("docker/postgres/Dockerfile");
+    const checkout = path.resolve(__dirname, "../../..");
+    for (const p of [build.context, build.dockerfile]) {
+      expect(path.isAbsolute(p)).toBe(false);
+      expect(p).not.toContain(checkout);
+      expect(p.split("/")).not.toContain("..");
+    }
+    // and they name the files this checkout has (the provider runs in the project directory)
+    expect(path.join(checkout, build.context)).toBe(DOCKERFILE_DIR);
+    expect(readFileSync(path.join(checkout, build.dockerfile), "utf8")).toBe(dockerfile);
+  });
+
+  it("puts the platform in the tag: an arm64 host gets another image than an amd64 one", () => {
+    const amd = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64");
+    const arm = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/arm64");
+    expect(amd).not.toBe(arm);
+    expect(amd).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-amd64-[0-9a-f]{12}$/);
+    expect(arm).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-arm64-[0-9a-f]{12}$/);
+    expect(image.ref).toBe(amd);
+    expect(() => postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/s390x" as "linux/amd64")).toThrow(/invalid platform/);
+  });
+
+  /** The tag formula before the platform was added (split on ':'): the digest part is unchanged, only `-<arch>` is new. */
   function previousPostgresImageRef(baseImage: string, dockerfileText: string): string {
     const tag = (baseImage.split("@")[0].split(":")[1] ?? "untagged").replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 80);
     const h = createHash("sha256");
     for (const part of [baseImage, dockerfileText]) h.update(part).update("\0");
     return `homelab-postgres/postgres:${tag}-${h.digest("hex").slice(0, 12)}`;
   }
-  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
-  const HEX64 = "0123456789abcdef".repeat(4);
 
-  it("keeps the default image's tag exactly as the previous formula made it (names are state)", () => {
+  it("keeps the digest part of the previous formula; the tag only gains the architecture", () => {
     expect(prod.postgres.image).toBe(DEFAULT_POSTGRES_IMAGE);
-    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile)).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
-    expect(image.ref).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
+    const before = previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile);
+    const hex = before.slice(-12);
+    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64")).toBe(`${before.slice(0, -12)}amd64-${hex}`);
   });
 
   it.each([
@@ -383,14 +410,14 @@ describe("PostgresImage", () => {
     ["registry.local:5000/team/postgres", "untagged"],
     [`postgres@sha256:${HEX64}`, "untagged"],
     [`postgres:16.4@sha256:${HEX64}`, "16.4"],
-  ])("tags %s as %s-<12 hex>", (base, tag) => {
-    const ref = postgresImageRef(base, dockerfile);
-    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-[0-9a-f]{12}$`));
+  ])("tags %s as %s-<arch>-<12 hex>", (base, tag) => {
+    const ref = postgresImageRef(base, dockerfile, "linux/arm64");
+    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-arm64-[0-9a-f]{12}$`));
   });
 
   it("tells apart references that share a tag, and refuses what is not a reference", () => {
-    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile));
+    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile, "linux/amd64"));
     expect(new Set(refs).size).toBe(3);
-    expect(() => postgresImageRef("Not An Image", dockerfile)).toThrow(/invalid base image/);
+    expect(() => postgresImageRef("Not An Image", dockerfile, "linux/amd64")).toThrow(/invalid base image/);
   });
 });
