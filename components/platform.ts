@@ -57,6 +57,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         {
           stack: cfg.stack,
           backup: cfg.backup,
+          aws: cfg.aws,
           endpointCredentials: creds ? { accessKeyId: creds.accessKeyId, secretAccessKey: pulumi.secret(creds.secretAccessKey) } : undefined,
         },
         child,

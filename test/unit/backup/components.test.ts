@@ -85,7 +85,10 @@ let minioRepo: BackupRepository;
 
 beforeAll(async () => {
   image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image, platform: prod.postgres.platform });
-  awsBucket = new BackupBucket("backup", { stack: "prod", backup: prod.backup });
+  awsBucket = new BackupBucket("backup", {
+    stack: "prod", backup: prod.backup,
+    aws: { profile: "homelab", sharedCredentialsFiles: ["/home/op/.aws/credentials"], sharedConfigFiles: ["/home/op/.aws/config"] },
+  });
   awsRepo = new BackupRepository("backup-repo", { stack: "prod", backup: prod.backup, bucket: awsBucket });
   sidecar = new BackupSidecar("backup-sidecar", {
     stack: "prod", repository: awsRepo, image: image.imageName, majorVersion: prod.postgres.majorVersion, network: "prod-pg",
@@ -93,6 +96,7 @@ beforeAll(async () => {
   });
   minioBucket = new BackupBucket("minio-backup", {
     stack: "dev", backup: minio.backup, endpointCredentials: { accessKeyId: "minio-access", secretAccessKey: pulumi.secret("minio-secret-key") },
+    aws: { profile: "ignored-with-an-endpoint" },
   });
   minioRepo = new BackupRepository("minio-repo", { stack: "dev", backup: minio.backup, bucket: minioBucket });
   await Promise.all([
@@ -157,12 +161,38 @@ describe("BackupBucket on AWS", () => {
     expect(await isSecret(awsBucket.accessKeyId)).toBe(false);
   });
 
-  it("uses its own aws provider in the configured region for every child", () => {
+  it("uses its own aws provider in the configured region, with the stack's aws profile and files, for every child", () => {
     const provider = one("pulumi:providers:aws", "backup-aws");
     expect(provider.inputs.region).toBe("eu-central-1");
+    expect(provider.inputs.profile).toBe("homelab");
+    // provider inputs travel as strings (lists as JSON)
+    expect(JSON.parse(String(provider.inputs.sharedCredentialsFiles))).toEqual(["/home/op/.aws/credentials"]);
+    expect(JSON.parse(String(provider.inputs.sharedConfigFiles))).toEqual(["/home/op/.aws/config"]);
     const children = registered.filter((r) => r.type.startsWith("aws:") && !r.name.startsWith("minio"));
     expect(children.length).toBeGreaterThanOrEqual(9);
     for (const c of children) expect(c.provider).toMatch(/::backup-aws::/);
+  });
+
+  it("survives pulumi destroy with every protection: the bucket and all its hardening are retainOnDelete", () => {
+    const hardening = [
+      "aws:s3/bucket:Bucket", "aws:s3/bucketVersioning:BucketVersioning",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    ];
+    for (const type of hardening) expect({ type, retainOnDelete: one(type, "backup-").retainOnDelete }).toEqual({ type, retainOnDelete: true });
+    // every S3 resource of the component, whatever is added later
+    const s3 = registered.filter((r) => r.type.startsWith("aws:s3/") && r.name.startsWith("backup-"));
+    expect(s3.map((r) => r.type).sort()).toEqual([...hardening].sort());
+    // on an S3-compatible endpoint too
+    for (const r of registered.filter((x) => x.type.startsWith("aws:s3/") && x.name.startsWith("minio-"))) expect(r.retainOnDelete).toBe(true);
+  });
+
+  it("deletes the IAM user, its key and its policy on destroy: no key to the kept bucket outlives the stack", () => {
+    for (const type of ["aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userPolicy:UserPolicy"]) {
+      expect({ type, retainOnDelete: one(type, "backup-").retainOnDelete }).toEqual({ type, retainOnDelete: false });
+    }
+    expect(one("pulumi:providers:aws", "backup-aws").retainOnDelete).toBe(false);
   });
 });
 
@@ -170,6 +200,7 @@ describe("BackupBucket on an S3-compatible endpoint", () => {
   it("uses path-style addressing against the endpoint and manages no IAM there", () => {
     const provider = one("pulumi:providers:aws", "minio-backup-aws");
     expect(String(provider.inputs.s3UsePathStyle)).toBe("true"); // provider inputs travel as strings
+    expect(provider.inputs.profile).toBeUndefined(); // the endpoint's own keys, not an aws profile
     expect(JSON.stringify(provider.inputs.endpoints)).toContain("https://minio.home.arpa:9000");
     expect(all("aws:iam/user:User", "minio")).toEqual([]);
     expect(all("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "minio")).toEqual([]);
