@@ -62,7 +62,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         },
         child,
       );
-      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket }, child);
+      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: image.imageName }, { parent: this, providers: [dockerProvider] });
       this.backupBucket = bucket.bucketName;
     }
 

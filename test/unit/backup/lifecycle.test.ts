@@ -1,9 +1,25 @@
 // Lifecycle of the backup side on the whole program (index.ts under mocks, the
-// prod stack): the explicit aws provider takes the stack's `aws:*` settings the
-// way the default provider would.
-import { PROD_SECRETS, ProgramResult, RegisteredResource, isSecretValue, reveal, runProgram } from "../../helpers/program";
+// prod stack): which containers a config change touches. The docker provider
+// replaces a container on any change of its uploads, env, command, volumes...
+// (ForceNew), so "restarts nothing" here means: the container's inputs are
+// identical before and after. And the explicit aws provider takes the stack's
+// `aws:*` settings the way the default provider would.
+import { PROD_SECRETS, ProgramResult, RegisteredResource, RunOptions, isSecretValue, reveal, runProgram, stackConfig } from "../../helpers/program";
+
+/** The containers of the backup side and Postgres, by resource name. */
+const CONTAINERS = {
+  postgres: "homelab-postgres-container",
+  sidecar: "homelab-backup-container",
+  pgbackrestCarrier: "homelab-backup-repo-pgbackrest-container",
+  runtimeCarrier: "homelab-backup-runtime-container",
+} as const;
+type Role = keyof typeof CONTAINERS;
 
 const BACKUP = PROD_SECRETS.overrides!.backup as Record<string, unknown>;
+
+function prodWith(backup: Record<string, unknown> = {}, overrides: Record<string, unknown> = {}, more: Partial<RunOptions> = {}): Promise<ProgramResult> {
+  return runProgram("prod", { ...PROD_SECRETS, ...more, overrides: { ...PROD_SECRETS.overrides, backup: { ...BACKUP, ...backup }, ...overrides } });
+}
 
 function container(r: ProgramResult, name: string): RegisteredResource {
   const c = r.resources.find((x) => x.type === "docker:index/container:Container" && x.name === name);
@@ -11,11 +27,63 @@ function container(r: ProgramResult, name: string): RegisteredResource {
   return c;
 }
 
+/** The roles whose container inputs differ between two runs (a difference replaces the container). */
+function changed(a: ProgramResult, b: ProgramResult): Role[] {
+  return (Object.keys(CONTAINERS) as Role[]).filter((role) => {
+    const [x, y] = [container(a, CONTAINERS[role]), container(b, CONTAINERS[role])];
+    return JSON.stringify(reveal(x.inputs)) !== JSON.stringify(reveal(y.inputs));
+  });
+}
+
 function awsProvider(r: ProgramResult): Record<string, unknown> {
   const p = r.resources.filter((x) => x.type === "pulumi:providers:aws");
   if (p.length !== 1) throw new Error(`expected one aws provider, got ${p.length}`);
   return reveal(p[0].inputs) as Record<string, unknown>;
 }
+
+describe("what a config change replaces", () => {
+  let base: ProgramResult;
+  beforeAll(async () => {
+    base = await prodWith();
+  });
+
+  /** The prod stack's apps as its YAML has them (to add to, remove from, rotate). */
+  const prodApps = () => stackConfig("prod").values["homelab-postgres:apps"] as Record<string, unknown>[];
+
+  it("adding an app replaces only the runtime file's carrier: not Postgres, not the sidecar", async () => {
+    const apps = prodApps();
+    const r = await prodWith({}, { apps: [...apps, { name: "wiki" }] });
+    expect(changed(base, r)).toEqual(["runtimeCarrier"]);
+  });
+
+  it("removing an app replaces only the runtime file's carrier", async () => {
+    const apps = prodApps();
+    expect(apps.length).toBeGreaterThan(1);
+    expect(changed(base, await prodWith({}, { apps: apps.slice(1) }))).toEqual(["runtimeCarrier"]);
+  });
+
+  it("rotating an app's passwords replaces no container", async () => {
+    const apps = prodApps();
+    const rotated = apps.map((a, i) => (i === 0 ? { ...a, rotation: "2099-01" } : a));
+    expect(changed(base, await prodWith({}, { apps: rotated }))).toEqual([]);
+  });
+
+  it("a schedule change replaces only the runtime file's carrier", async () => {
+    expect(changed(base, await prodWith({ schedule: { logical: "15 3 * * *", drill: "0 5 * * 0" } }))).toEqual(["runtimeCarrier"]);
+  });
+
+  it("retention and compression replace only pgbackrest.conf's carrier: Postgres keeps running", async () => {
+    expect(changed(base, await prodWith({ compression: "lz4", retention: { full: 7 } }))).toEqual(["pgbackrestCarrier"]);
+  });
+
+  it("another bucket replaces both carriers, neither Postgres nor the sidecar (which checks the new conf itself)", async () => {
+    expect(changed(base, await prodWith({ bucket: "another-homelab-pg-backups" }))).toEqual(["pgbackrestCarrier", "runtimeCarrier"]);
+  });
+
+  it("archive_timeout is Postgres's own setting: it replaces Postgres only", async () => {
+    expect(changed(base, await prodWith({ archiveTimeout: 30 }))).toEqual(["postgres"]);
+  });
+});
 
 describe("the explicit aws provider honours the stack's aws settings", () => {
   const noRegion = Object.fromEntries(Object.entries(BACKUP).filter(([k]) => k !== "region"));
@@ -36,9 +104,9 @@ describe("the explicit aws provider honours the stack's aws settings", () => {
     expect(JSON.parse(String(p.sharedCredentialsFiles))).toEqual(["/home/op/.aws/credentials"]);
     expect(JSON.parse(String(p.sharedConfigFiles))).toEqual(["/home/op/.aws/config"]);
     expect(p.skipMetadataApiCheck).toBeUndefined();
-    // pgBackRest signs for the same region
-    const uploads = reveal(container(r, "homelab-backup-container").inputs.uploads) as { file: string; content: string }[];
-    expect(uploads.find((u) => u.file.endsWith("/pgbackrest.conf"))!.content).toContain("\nrepo1-s3-region=eu-west-3\n");
+    // pgBackRest and curl sign for the same region
+    const runtime = reveal(container(r, CONTAINERS.runtimeCarrier).inputs.uploads) as { file: string; content: string }[];
+    expect(runtime.find((u) => u.file.endsWith("/hlpg-backup.conf"))!.content).toContain("\ns3-region\teu-west-3\n");
   });
 
   it("prefers backup.region over aws:region", async () => {
