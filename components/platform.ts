@@ -50,18 +50,19 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     let image: PostgresImage | undefined;
     let repo: BackupRepository | undefined;
     if (cfg.backup.enabled) {
-      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image }, { parent: this, providers: [dockerProvider] });
+      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
       const creds = cfg.backup.endpointCredentials;
       const bucket = new BackupBucket(
         `${name}-backup-bucket`,
         {
           stack: cfg.stack,
           backup: cfg.backup,
+          aws: cfg.aws,
           endpointCredentials: creds ? { accessKeyId: creds.accessKeyId, secretAccessKey: pulumi.secret(creds.secretAccessKey) } : undefined,
         },
         child,
       );
-      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket }, child);
+      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: image.imageName }, { parent: this, providers: [dockerProvider] });
       this.backupBucket = bucket.bucketName;
     }
 

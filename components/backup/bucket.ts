@@ -3,15 +3,22 @@
 // functions; the component only wires.
 import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
-import type { BackupConfig } from "../config";
+import type { AwsProviderSettings, BackupConfig } from "../config";
 import { LOGICAL_PREFIX } from "./layout";
 import type { S3Location } from "./s3";
 
 export interface BackupBucketArgs {
   /** Stack name, for tags. */
   stack: string;
-  /** The validated `backup` config: bucket, region, endpoint, retention. */
+  /** The validated `backup` config: bucket, region (resolved), endpoint, retention. */
   backup: BackupConfig;
+  /**
+   * The stack's `aws:*` settings (profile, credentials files, static keys; secretKey
+   * and token as given, made secret here). An explicit provider reads no `aws:`
+   * config by itself, so without these `aws:profile` would be ignored. Unused with
+   * an `endpoint`.
+   */
+  aws?: AwsProviderSettings;
   /**
    * Keys for an S3-compatible `endpoint` (MinIO, Garage), where this component
    * manages no IAM. Required when `backup.endpoint` is set; ignored otherwise.
@@ -58,13 +65,28 @@ export function lifecycleRules(days: number): aws.types.input.s3.BucketLifecycle
   ];
 }
 
+/** The explicit provider's inputs on AWS: the bucket's region and the stack's `aws:*` credential settings. */
+export function awsProviderArgs(region: string, settings: AwsProviderSettings = {}): aws.ProviderArgs {
+  const s = settings;
+  return {
+    region,
+    ...(s.profile !== undefined ? { profile: s.profile } : {}),
+    ...(s.sharedCredentialsFiles !== undefined ? { sharedCredentialsFiles: s.sharedCredentialsFiles } : {}),
+    ...(s.sharedConfigFiles !== undefined ? { sharedConfigFiles: s.sharedConfigFiles } : {}),
+    ...(s.accessKey !== undefined ? { accessKey: s.accessKey } : {}),
+    ...(s.secretKey !== undefined ? { secretKey: pulumi.secret(s.secretKey) } : {}),
+    ...(s.token !== undefined ? { token: pulumi.secret(s.token) } : {}),
+  };
+}
+
 /**
  * The backup bucket. On AWS: versioned, SSE-S3 encrypted, every public access
  * block on, BucketOwnerEnforced, lifecycle from retention, and an IAM user with a
  * key for this bucket only. With a custom `endpoint`: an explicit provider with
  * path-style addressing; only bucket, versioning and lifecycle are managed
  * (docs/backup.md says why), and the keys come from `endpointCredentials`.
- * The bucket survives `pulumi destroy` (retainOnDelete): backups outlive the stack.
+ * The bucket and its protections survive `pulumi destroy` (retainOnDelete):
+ * backups outlive the stack. The IAM user, key and policy do not.
  */
 export class BackupBucket extends pulumi.ComponentResource {
   /** The bucket's name (backup.bucket). */
@@ -77,6 +99,12 @@ export class BackupBucket extends pulumi.ComponentResource {
   readonly location: S3Location;
   /** The explicit aws provider every child uses (the bucket's region or endpoint). */
   readonly provider: aws.Provider;
+  /**
+   * What must exist before stanza-create or archive-push can succeed: the bucket,
+   * versioning, encryption, public access block, ownership controls, and on AWS the
+   * key and its policy. The containers that use the bucket depend on these.
+   */
+  readonly ready: pulumi.Resource[];
 
   constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:BackupBucket", name, {}, opts);
@@ -86,7 +114,7 @@ export class BackupBucket extends pulumi.ComponentResource {
       throw new Error("backup.endpoint is set: an S3-compatible store needs endpointCredentials (its IAM is not managed here)");
     }
     this.location = { bucket: cfg.bucket, region: cfg.region, endpoint: cfg.endpoint };
-    // Explicit provider: the bucket lives in backup.region whatever aws:region says.
+    // Explicit provider: the bucket lives in its own region whatever the default provider does.
     this.provider = new aws.Provider(`${name}-aws`, custom
       ? {
           region: cfg.region,
@@ -99,49 +127,62 @@ export class BackupBucket extends pulumi.ComponentResource {
           skipMetadataApiCheck: true,
           skipRegionValidation: true,
         }
-      : { region: cfg.region }, { parent: this });
+      : awsProviderArgs(cfg.region, args.aws), { parent: this });
     const child = { parent: this, provider: this.provider };
+    // The protections outlive the stack with the bucket. Deleting them would not leave
+    // them as they are (terraform-provider-aws, which pulumi-aws 7 wraps): deleting
+    // BucketVersioning suspends versioning (PutBucketVersioning Suspended), deleting the
+    // SSE configuration calls DeleteBucketEncryption, the public access block
+    // DeletePublicAccessBlock, the ownership controls DeleteBucketOwnershipControls and
+    // the lifecycle DeleteBucketLifecycle. With only the bucket retained, `pulumi
+    // destroy` would leave the backups unversioned, publicly configurable and never expiring.
+    const kept = { ...child, retainOnDelete: true };
     const tags = { "homelab-postgres:stack": args.stack, "homelab-postgres:purpose": "backup" };
 
-    const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: cfg.bucket, forceDestroy: false, tags: custom ? undefined : tags }, { ...child, retainOnDelete: true });
+    const bucket = new aws.s3.Bucket(`${name}-bucket`, { bucket: cfg.bucket, forceDestroy: false, tags: custom ? undefined : tags }, kept);
     const versioning = new aws.s3.BucketVersioning(`${name}-versioning`, {
       bucket: bucket.id,
       versioningConfiguration: { status: "Enabled" },
-    }, child);
+    }, kept);
+    this.ready = [bucket, versioning];
     if (!custom) {
-      new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
-        bucket: bucket.id,
-        // SSE-S3: at-rest encryption at no cost; the content is already encrypted client-side.
-        rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
-      }, child);
-      new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
-        bucket: bucket.id,
-        blockPublicAcls: true,
-        blockPublicPolicy: true,
-        ignorePublicAcls: true,
-        restrictPublicBuckets: true,
-      }, child);
-      new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
-        bucket: bucket.id,
-        rule: { objectOwnership: "BucketOwnerEnforced" },
-      }, child);
+      this.ready.push(
+        new aws.s3.BucketServerSideEncryptionConfiguration(`${name}-sse`, {
+          bucket: bucket.id,
+          // SSE-S3: at-rest encryption at no cost; the content is already encrypted client-side.
+          rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "AES256" }, bucketKeyEnabled: true }],
+        }, kept),
+        new aws.s3.BucketPublicAccessBlock(`${name}-public-access`, {
+          bucket: bucket.id,
+          blockPublicAcls: true,
+          blockPublicPolicy: true,
+          ignorePublicAcls: true,
+          restrictPublicBuckets: true,
+        }, kept),
+        new aws.s3.BucketOwnershipControls(`${name}-ownership`, {
+          bucket: bucket.id,
+          rule: { objectOwnership: "BucketOwnerEnforced" },
+        }, kept),
+      );
     }
     // After versioning: noncurrent-version rules need a versioned bucket.
     new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
       bucket: bucket.id,
       rules: lifecycleRules(cfg.retention.days),
-    }, { ...child, dependsOn: [versioning] });
+    }, { ...kept, dependsOn: [versioning] });
 
     if (custom) {
       this.accessKeyId = pulumi.output(args.endpointCredentials!.accessKeyId);
       this.secretAccessKey = pulumi.secret(args.endpointCredentials!.secretAccessKey);
     } else {
+      // Not retained: a destroyed stack should leave no key that reaches the bucket.
       const user = new aws.iam.User(`${name}-user`, { path: "/homelab-postgres/", tags }, child);
-      new aws.iam.UserPolicy(`${name}-policy`, {
+      const policy = new aws.iam.UserPolicy(`${name}-policy`, {
         user: user.name,
         policy: bucket.arn.apply((arn) => JSON.stringify(backupUserPolicy(arn))),
       }, child);
       const key = new aws.iam.AccessKey(`${name}-key`, { user: user.name }, { ...child, additionalSecretOutputs: ["secret"] });
+      this.ready.push(policy, key);
       this.accessKeyId = key.id;
       this.secretAccessKey = pulumi.secret(key.secret);
     }

@@ -1,6 +1,6 @@
 // Backups: bucket, repository, sidecar, the jobs table, pgbackrest.conf, the age
-// key of the dumps and the sidecar script. One file per concern; this re-exports
-// the public names.
+// key of the dumps, the sidecar script and its runtime file. One file per concern;
+// this re-exports the public names.
 export * from "./age-key";
 export * from "./bucket";
 export * from "../config";
@@ -9,5 +9,6 @@ export * from "./pgbackrest-conf";
 export * from "./repository";
 export * from "./s3";
 export * from "./sidecar";
+export * from "./sidecar-runtime";
 export * from "./sidecar-script";
 export * from "./sidecar-secrets";

@@ -10,16 +10,33 @@ export const LOGICAL_PREFIX = "logical/";
  * the socket directory and the port are the server's (components/server/server.ts CONTAINER).
  */
 export const CONTAINER_PATHS = {
-  /** pgBackRest's default config path: archive-push in the postgres container needs no --config. */
-  pgbackrestConf: "/etc/pgbackrest/pgbackrest.conf",
+  /**
+   * Mount point, in both containers (read-only), of the volume the pgbackrest
+   * RuntimeFiles carrier writes pgbackrest.conf into. Not in the image: Docker
+   * would otherwise give the volume that directory's owner when it mounts it.
+   */
+  pgbackrestDir: "/etc/pgbackrest/runtime",
+  /** pgbackrest.conf (0600, uid 999): archive_command and the script name it with --config. */
+  pgbackrestConf: "/etc/pgbackrest/runtime/pgbackrest.conf",
+  /** Mount point, in the sidecar (read-only), of the volume of its own RuntimeFiles carrier. */
+  sidecarRuntimeDir: "/etc/hlpg-backup",
+  /** The runtime file (apps, schedule, limits, bucket) the script reads every minute; 0444. */
+  runtimeFile: "/etc/hlpg-backup/hlpg-backup.conf",
   /** The sidecar's secrets (S3 key for curl, age identity) as `export NAME='value'` lines; 0600. */
-  sidecarSecrets: "/etc/pgbackrest/sidecar-secrets.env",
+  sidecarSecrets: "/etc/hlpg-backup/sidecar-secrets.env",
   /** The rendered sidecar script, the sidecar's entrypoint and `docker exec` command. */
   script: "/usr/local/bin/hlpg-backup",
   /** Sidecar-only volume: job state (health) and scratch space (drill restores, dump staging). */
   workDir: "/var/lib/hlpg-backup",
   /** pgBackRest's lock files; per container, never shared. */
   lockPath: "/tmp/pgbackrest",
+} as const;
+
+/** File names in the pgbackrest carrier's and the sidecar carrier's volumes (the basenames of the paths above). */
+export const RUNTIME_FILE_NAMES = {
+  pgbackrestConf: "pgbackrest.conf",
+  runtimeFile: "hlpg-backup.conf",
+  sidecarSecrets: "sidecar-secrets.env",
 } as const;
 
 /** Variables of the sidecar's secrets file (CONTAINER_PATHS.sidecarSecrets), which the script sources. */
@@ -32,5 +49,5 @@ export const SIDECAR_SECRET_VARS = {
   ageIdentity: "HLPG_AGE_IDENTITY",
 } as const;
 
-/** Env variable naming the secrets file; the script sources it when set (also under `docker exec`). */
+/** Env variable naming the secrets file; the script sources it with the runtime file when set (also under `docker exec`). */
 export const SECRETS_FILE_ENV = "HLPG_SECRETS_FILE";

@@ -3,7 +3,7 @@
 //
 // Secrets never reach container env (docker inspect shows env in clear; policy
 // no-passwords-in-container-config): the repo cipher pass and S3 key are rendered
-// into pgbackrest.conf (renderPgBackRestConf's `secrets`), uploaded 0600 and kept
+// into pgbackrest.conf (renderPgBackRestConf's `secrets`), delivered 0600 and kept
 // a Pulumi secret. Without `secrets` the conf is secret-free text for inspection
 // and tests.
 import type { Compression } from "../config";
@@ -146,7 +146,11 @@ export function renderPgBackRestConf(input: PgBackRestConfInput, secrets?: PgBac
 export interface ArchiveInput {
   /** The stanza archive-push writes to. */
   stanza: string;
-  /** Non-default config path (tests); the container uses pgBackRest's default path. */
+  /**
+   * The config archive-push reads (on every call, so a new file applies to the next
+   * segment): CONTAINER_PATHS.pgbackrestConf in the container, a temp file in tests.
+   * Absent: pgBackRest's default /etc/pgbackrest/pgbackrest.conf.
+   */
   configFile?: string;
   /** archive_timeout in seconds: the RPO bound for a quiet database. */
   timeoutSeconds: number;

@@ -1,14 +1,14 @@
 // BackupRepository: what Postgres and the sidecar share (passphrase, the age key
-// of the dumps, pgbackrest.conf, the archive settings, the secret uploads).
-// The texts come from pure renderers; this component only wires.
-import * as docker from "@pulumi/docker";
+// of the dumps, pgbackrest.conf and the carrier that delivers it, the archive
+// settings). The texts come from pure renderers; this component only wires.
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { BackupConfig } from "../config";
+import { RuntimeFiles } from "../runtime";
 import { BackupWiring, CONTAINER } from "../server/server";
 import { ageKeyFromPassphrase } from "./age-key";
 import type { JobSchedule } from "../config";
-import { CONTAINER_PATHS, SECRETS_FILE_ENV } from "./layout";
+import { CONTAINER_PATHS, RUNTIME_FILE_NAMES } from "./layout";
 import { PgBackRestConfInput, archiveSettings, renderPgBackRestConf, stanzaName } from "./pgbackrest-conf";
 import type { S3Location } from "./s3";
 import { renderSidecarSecretsEnv } from "./sidecar-secrets";
@@ -21,8 +21,13 @@ export interface BackupRepositoryArgs {
   stack: string;
   /** The validated `backup` config. */
   backup: BackupConfig;
-  /** Where the bucket is and the key to reach it (a BackupBucket fits). */
-  bucket: { location: S3Location; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string> };
+  /**
+   * Where the bucket is, the key to reach it, and what must exist before the key
+   * works (a BackupBucket fits).
+   */
+  bucket: { location: S3Location; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string>; ready: pulumi.Resource[] };
+  /** The image Postgres runs (PostgresImage.imageName): the carrier of pgbackrest.conf runs it too. */
+  image: pulumi.Input<string>;
 }
 
 /**
@@ -30,8 +35,11 @@ export interface BackupRepositoryArgs {
  * or generated once and kept secret in state for a non-prod stack), the age key
  * of the logical dumps derived from it, pgbackrest.conf and the archive
  * settings. Secrets never travel as container env (docker inspect shows env):
- * the cipher pass and S3 key are in the uploaded pgbackrest.conf, the sidecar's
- * own secrets in an uploaded env file, both 0600 owned by postgres (999).
+ * the cipher pass and S3 key are in pgbackrest.conf (0600, owned by postgres,
+ * 999), which a RuntimeFiles carrier writes into a volume both containers mount
+ * read-only. So a change of retention, compression, bucket or key replaces that
+ * carrier, not Postgres: archive-push reads the file on every call, and the
+ * sidecar checks a changed file again (init) within a minute.
  */
 export class BackupRepository extends pulumi.ComponentResource {
   readonly stanza: string;
@@ -43,22 +51,21 @@ export class BackupRepository extends pulumi.ComponentResource {
   readonly ageRecipient: pulumi.Output<string>;
   /** pgbackrest.conf without the secrets (for inspection and tests). */
   readonly pgbackrestConf: string;
-  /** Secret. The pgbackrest.conf deployed to /etc/pgbackrest/pgbackrest.conf in both containers: pgbackrestConf + cipher pass + S3 key. */
+  /** Secret. The pgbackrest.conf delivered to CONTAINER_PATHS.pgbackrestConf in both containers: pgbackrestConf + cipher pass + S3 key. */
   readonly pgbackrestConfWithSecrets: pulumi.Output<string>;
-  /** Secret. The sidecar's secrets file (S3 key for curl, age identity). */
+  /** Secret. The sidecar's secrets file (S3 key for curl, age identity); the sidecar's own carrier delivers it. */
   readonly sidecarSecretsEnv: pulumi.Output<string>;
+  /** The carrier of pgbackrest.conf and its volume. */
+  readonly confFiles: RuntimeFiles;
+  /** The read-only mount of confFiles' volume, the same in both containers. */
+  readonly confVolume: { volumeName: pulumi.Output<string>; containerPath: string; readOnly: true };
+  /** What a container that runs pgBackRest waits for: the bucket, its key and policy, and the conf's carrier. */
+  readonly dependsOn: pulumi.Resource[];
   /**
-   * For PostgresServer's `backup`: archive_command + archive_timeout and the
-   * pgbackrest.conf upload (with the secrets archive-push and archive-get need,
-   * 0600, secret).
+   * For PostgresServer's `backup`: archive_command (`--config=` the delivered
+   * conf) + archive_timeout, the conf volume, and what the container waits for.
    */
   readonly serverWiring: BackupWiring;
-  /** Env for the sidecar: where its secrets file is, and TZ. No secrets. */
-  readonly sidecarEnvs: string[];
-  /** Uploads both containers share: the secret pgbackrest.conf. The sidecar adds sidecarSecretsUpload. */
-  readonly confUpload: docker.types.input.ContainerUpload;
-  /** The sidecar's secrets file upload (0600, secret). */
-  readonly sidecarSecretsUpload: docker.types.input.ContainerUpload;
   /** When each job runs (config's `backup.schedule`). */
   readonly schedule: JobSchedule;
   /** Where the bucket is. */
@@ -79,7 +86,7 @@ export class BackupRepository extends pulumi.ComponentResource {
     }
     const key = this.passphrase.apply((p) => ageKeyFromPassphrase(p));
     this.ageIdentity = pulumi.secret(key.apply((k) => k.identity));
-    // A public key: unsecret so it can sit in the rendered script in clear.
+    // A public key: unsecret so it can sit in the runtime file in clear.
     this.ageRecipient = pulumi.unsecret(key.apply((k) => k.recipient));
     const confInput: PgBackRestConfInput = {
       stanza: this.stanza,
@@ -102,20 +109,26 @@ export class BackupRepository extends pulumi.ComponentResource {
       pulumi.all([args.bucket.accessKeyId, args.bucket.secretAccessKey, this.ageIdentity]).apply(([s3Key, s3KeySecret, ageIdentity]) =>
         renderSidecarSecretsEnv({ s3Key, s3KeySecret, ageIdentity })),
     );
-    // owned by postgres (uid 999 in the image), readable by nobody else
-    const secretFile = { permissions: "0600", owner: CONTAINER.uid, group: CONTAINER.uid };
-    this.confUpload = { file: CONTAINER_PATHS.pgbackrestConf, content: this.pgbackrestConfWithSecrets, ...secretFile };
-    this.sidecarSecretsUpload = { file: CONTAINER_PATHS.sidecarSecrets, content: this.sidecarSecretsEnv, ...secretFile };
-    const archive = archiveSettings({ stanza: this.stanza, timeoutSeconds: args.backup.archiveTimeout });
+    // Not an upload of the Postgres container, where any change would replace it (uploads
+    // are ForceNew): a carrier running as postgres writes it 0600 into a volume.
+    this.confFiles = new RuntimeFiles(`${name}-pgbackrest`, {
+      stack: args.stack,
+      purpose: "pgbackrest",
+      image: args.image,
+      user: `${CONTAINER.uid}:${CONTAINER.uid}`,
+      files: { [RUNTIME_FILE_NAMES.pgbackrestConf]: { content: this.pgbackrestConfWithSecrets, mode: "0600" } },
+    }, { parent: this });
+    this.confVolume = { volumeName: this.confFiles.volume.name, containerPath: CONTAINER_PATHS.pgbackrestDir, readOnly: true };
+    // Postgres would start without the file too (archive-push fails and is retried,
+    // WAL is kept), but stanza-create and check need the bucket and a working key.
+    this.dependsOn = [...args.bucket.ready, this.confFiles.container];
+    const archive = archiveSettings({ stanza: this.stanza, configFile: CONTAINER_PATHS.pgbackrestConf, timeoutSeconds: args.backup.archiveTimeout });
     this.serverWiring = {
-      uploads: [this.confUpload],
+      volumes: [this.confVolume],
       archiveCommand: archive.command,
       archiveTimeoutSeconds: archive.timeoutSeconds,
+      dependsOn: this.dependsOn,
     };
-    this.sidecarEnvs = [
-      `${SECRETS_FILE_ENV}=${CONTAINER_PATHS.sidecarSecrets}`,
-      "TZ=UTC", // the schedule is UTC (the health limits are computed in UTC too)
-    ];
     this.registerOutputs({
       stanza: this.stanza,
       passphrase: this.passphrase,
@@ -124,10 +137,7 @@ export class BackupRepository extends pulumi.ComponentResource {
       pgbackrestConf: this.pgbackrestConf,
       pgbackrestConfWithSecrets: this.pgbackrestConfWithSecrets,
       sidecarSecretsEnv: this.sidecarSecretsEnv,
-      serverWiring: this.serverWiring,
-      sidecarEnvs: this.sidecarEnvs,
-      confUpload: this.confUpload,
-      sidecarSecretsUpload: this.sidecarSecretsUpload,
+      confVolume: this.confVolume.volumeName,
       schedule: this.schedule,
       location: this.location,
     });

@@ -1,33 +1,28 @@
-// The sidecar script, pure: a header of validated, single-quoted settings (paths,
-// S3 target, apps, and the schedule, job groups and health limits from the jobs
-// table) followed by the static body, the bash parts in hlpg-backup/ (core, S3,
-// repository, jobs, schedule, commands). The container and the integration tests render the same
-// function; only paths, ports and the endpoint differ.
+// The sidecar script, pure: a header of validated, single-quoted settings that
+// are fixed for the stack's life (stanza, paths, ports, timeouts, and the jobs
+// table of the code: which function each job runs and its health group)
+// followed by the static body, the bash parts in hlpg-backup/ (core, runtime, S3,
+// repository, jobs, schedule, commands). What changes with the stack config (apps,
+// schedule, health limits, bucket) is not in it: the script reads that from the
+// runtime file (sidecar-runtime.ts) when it runs, so the same text serves every
+// config and an app or schedule change does not replace the sidecar. The
+// container and the integration tests render the same function; only paths,
+// ports and timeouts differ.
 import { readFileSync } from "fs";
 import * as path from "path";
-import { cronProblem } from "../lib/cron";
-import { APP_NAME, STANZA, assertAbsPath, assertIdent } from "../lib/names";
+import { STANZA, assertAbsPath } from "../lib/names";
 import { shellQuote } from "../lib/quote";
-import { AGE_RECIPIENT } from "./age-key";
 import { check, checkPort } from "./check";
-import { BACKUP_JOBS, HEALTH_GROUPS, HealthLimits, JobSchedule } from "../config";
+import { BACKUP_JOBS, HEALTH_GROUPS } from "../config";
 import { LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS } from "./layout";
-import { S3Location, s3Target } from "./s3";
-
-export interface BackupApp {
-  /** App name as configured (may contain '-'); names the dump prefix. */
-  name: string;
-  /** The app's database. */
-  database: string;
-  /** The app's owner role; restore-app creates the new database owned by it. */
-  owner: string;
-}
 
 export interface SidecarScriptInput {
   /** pgBackRest stanza. */
   stanza: string;
   /** pgbackrest.conf the script passes to every pgbackrest call. */
   pgbackrestConf: string;
+  /** The runtime file (renderSidecarRuntime) the script reads the stack's apps, schedule, limits and bucket from. */
+  runtimeFile: string;
   /** The server's PGDATA (restore-cluster refuses while a server runs on it). */
   pgData: string;
   /** Directory of the server's unix socket. */
@@ -38,24 +33,17 @@ export interface SidecarScriptInput {
   pgBinDir: string;
   /** Job state (health) and scratch space. */
   workDir: string;
-  /** Where the dumps go (curl). */
-  s3: S3Location;
-  /** CA bundle for curl (same as pgBackRest's repo1-storage-ca-file). */
-  caFile?: string;
-  /** age1...: the dumps are encrypted to it. */
-  ageRecipient: string;
-  /** Apps whose databases are dumped, drilled and restorable. */
-  apps: BackupApp[];
-  /** A cron expression per job of BACKUP_JOBS (UTC). */
-  schedule: JobSchedule;
-  /** Minutes per health group (healthLimits of the schedule). */
-  limits: HealthLimits;
   /** Port of the throwaway drill server (socket only, never TCP). */
   drillPort: number;
   /** Seconds the drill may take to restore and recover before it counts as failed. */
   drillTimeoutSeconds: number;
   /** Seconds `init` waits for Postgres to accept connections. */
   initTimeoutSeconds: number;
+  /**
+   * Seconds `init` keeps retrying stanza-create and check (with backoff) before it
+   * fails: a new bucket's key and policy take a while to work (IAM is eventually consistent).
+   */
+  repoRetrySeconds: number;
 }
 
 /** Subcommands of the script, for runbooks and tests (argv after the script path). */
@@ -82,69 +70,48 @@ function assocArray(name: string, entries: [string, string][]): string {
 
 export function renderSidecarScript(input: SidecarScriptInput): string {
   check(STANZA.test(input.stanza), "stanza", input.stanza);
-  check(AGE_RECIPIENT.test(input.ageRecipient), "age recipient", input.ageRecipient);
-  for (const a of input.apps) {
-    check(APP_NAME.test(a.name), "app name", a.name);
-    assertIdent(a.database, "database name");
-    assertIdent(a.owner, "role name");
-  }
   for (const j of BACKUP_JOBS) {
     check(JOB_WORD.test(j.name) && JOB_WORD.test(j.group), "job or group name", j);
     check(JOB_FUNCTION.test(j.run), "job function", j.run);
-    const problem = cronProblem(input.schedule[j.name]);
-    if (problem !== undefined) throw new Error(`invalid schedule of job ${j.name}: ${problem}`);
   }
-  for (const g of HEALTH_GROUPS) check(Number.isInteger(input.limits[g]) && input.limits[g] > 0, `health limit ${g}`, input.limits[g]);
-  check(Number.isInteger(input.drillTimeoutSeconds) && input.drillTimeoutSeconds > 0, "drillTimeoutSeconds", input.drillTimeoutSeconds);
-  check(Number.isInteger(input.initTimeoutSeconds) && input.initTimeoutSeconds > 0, "initTimeoutSeconds", input.initTimeoutSeconds);
-  const t = s3Target(input.s3);
+  for (const [what, n] of [["drillTimeoutSeconds", input.drillTimeoutSeconds], ["initTimeoutSeconds", input.initTimeoutSeconds], ["repoRetrySeconds", input.repoRetrySeconds]] as const) {
+    check(Number.isInteger(n) && n > 0, what, n);
+  }
   const q = shellQuote;
   const vars: [string, string][] = [
     ["STANZA", q(input.stanza)],
     ["PGBR_CONFIG", q(assertAbsPath(input.pgbackrestConf, "pgbackrestConf"))],
+    ["RUNTIME_FILE", q(assertAbsPath(input.runtimeFile, "runtimeFile"))],
     ["PG_DATA", q(assertAbsPath(input.pgData, "pgData"))],
     ["PG_SOCKET", q(assertAbsPath(input.socketDir, "socketDir"))],
     ["PG_PORT", q(String(checkPort(input.pgPort, "pgPort")))],
     ["PG_BIN", q(assertAbsPath(input.pgBinDir, "pgBinDir"))],
     ["WORK_DIR", q(assertAbsPath(input.workDir, "workDir"))],
-    ["S3_BUCKET_URL", q(t.bucketUrl)],
-    ["S3_REGION", q(t.region)],
-    ["S3_CA_FILE", q(input.caFile ? assertAbsPath(input.caFile, "caFile") : "")],
     ["LOGICAL_PREFIX", q(LOGICAL_PREFIX)],
-    ["AGE_RECIPIENT", q(input.ageRecipient)],
     ["DRILL_PORT", q(String(checkPort(input.drillPort, "drillPort")))],
     ["DRILL_TIMEOUT", q(String(input.drillTimeoutSeconds))],
     ["INIT_TIMEOUT", q(String(input.initTimeoutSeconds))],
+    ["REPO_RETRY_SECONDS", q(String(input.repoRetrySeconds))],
   ];
-  const apps = input.apps.map((a) => q(`${a.name}:${a.database}:${a.owner}`)).join(" ");
-  // one space between fields: cron_match splits on single spaces
-  const sched = BACKUP_JOBS.map((j) => q(`${input.schedule[j.name].trim().split(/\s+/).join(" ")}|${j.name}`)).join(" ");
   return [
     "#!/usr/bin/env bash",
     "# hlpg-backup: scheduler, jobs, health check and restore runbooks of the backup sidecar.",
     "# Rendered by homelab-postgres (components/backup/sidecar-script.ts); do not edit in the container.",
+    "# The stack's apps, schedule, health limits and bucket are read from $RUNTIME_FILE when it runs.",
     "# Secrets are not in the container env: pgBackRest reads the cipher pass and S3 key from",
-    "# its config file, and this script sources the file named by $" + SECRETS_FILE_ENV + " (when set) for",
-    `# ${Object.values(SIDECAR_SECRET_VARS).join(", ")}.`,
+    "# its config file, and this script sources the file named by $" + SECRETS_FILE_ENV + " (when set) with",
+    `# the runtime file, for ${Object.values(SIDECAR_SECRET_VARS).join(", ")}.`,
     "set -Eeuo pipefail",
     "shopt -s inherit_errexit",
     "umask 077",
-    `if [[ -n \${${SECRETS_FILE_ENV}:-} ]]; then`,
-    `  [[ -r $${SECRETS_FILE_ENV} ]] || { echo "hlpg-backup: cannot read the secrets file $${SECRETS_FILE_ENV}" >&2; exit 1; }`,
-    "  # shellcheck source=/dev/null",
-    `  source "$${SECRETS_FILE_ENV}"`,
-    "fi",
     "",
     ...vars.map(([k, v]) => `readonly ${k}=${v}`),
-    `readonly APPS=(${apps})`,
-    "# The jobs table (components/config/backup-jobs.ts): cron|job, the jobs in table order, what each",
-    "# runs and its health group, and per group the minutes after which health turns red.",
-    `readonly SCHEDULE=(${sched})`,
+    "# The jobs table of the code (components/config/backup-jobs.ts): the jobs in table order, what",
+    "# each runs and its health group. Their schedules and the groups' limits are in the runtime file.",
     `readonly JOBS=(${BACKUP_JOBS.map((j) => q(j.name)).join(" ")})`,
     assocArray("JOB_FUNCTION", BACKUP_JOBS.map((j) => [j.name, j.run])),
     assocArray("JOB_GROUP", BACKUP_JOBS.map((j) => [j.name, j.group])),
     `readonly HEALTH_GROUPS=(${HEALTH_GROUPS.map((g) => q(g)).join(" ")})`,
-    assocArray("HEALTH_LIMIT_MINUTES", HEALTH_GROUPS.map((g) => [g, String(input.limits[g])])),
     "",
     sidecarScriptBody(),
   ].join("\n");
@@ -153,10 +120,11 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
 // The static part of the script lives in hlpg-backup/ beside this file, one bash
 // file per concern (`bash -n` clean, exercised by the tests through the rendered
 // script). Every value it uses is one of the validated, quoted variables rendered
-// above or comes from the environment at run time.
+// above, a line of the runtime file it validates itself, or comes from the
+// environment at run time.
 const SCRIPT_DIR = path.join(__dirname, "hlpg-backup");
 /** The parts in the order they are concatenated: later parts use what earlier ones define. */
-export const SCRIPT_PARTS = ["core.sh", "s3.sh", "repository.sh", "jobs.sh", "schedule.sh", "commands.sh"] as const;
+export const SCRIPT_PARTS = ["core.sh", "runtime.sh", "s3.sh", "repository.sh", "jobs.sh", "schedule.sh", "commands.sh"] as const;
 let scriptBody: string | undefined;
 
 /** The static body of the script (the parts of hlpg-backup/, in order), read once. */

@@ -12,11 +12,13 @@ import * as pulumi from "@pulumi/pulumi";
 import type { AppConfig } from "../config";
 import { hardenedContainerArgs } from "../lib/container";
 import { labels } from "../lib/labels";
+import { RuntimeFiles } from "../runtime";
 import { CONTAINER } from "../server/server";
 import { healthLimits } from "../config";
-import { CONTAINER_PATHS } from "./layout";
+import { CONTAINER_PATHS, RUNTIME_FILE_NAMES, SECRETS_FILE_ENV } from "./layout";
 import type { BackupRepository } from "./repository";
-import { BackupApp, renderSidecarScript } from "./sidecar-script";
+import { renderSidecarScript } from "./sidecar-script";
+import { BackupApp, renderSidecarRuntime } from "./sidecar-runtime";
 
 /** Seconds the drill may spend restoring and recovering before it counts as failed. */
 export const DRILL_TIMEOUT_SECONDS = 4 * 3600;
@@ -26,13 +28,15 @@ export const SIDECAR_MEMORY_MB = 768;
 export const DRILL_PORT = 5499;
 /** Seconds `init` waits for Postgres to accept connections. */
 export const INIT_TIMEOUT_SECONDS = 300;
+/** Seconds `init` retries stanza-create and check: a new IAM key can take a minute or two to work. */
+export const REPO_RETRY_SECONDS = 120;
 
 export interface BackupSidecarArgs {
   /** Stack name: container and volume names. */
   stack: string;
-  /** The repository settings, secrets and uploads the sidecar shares with Postgres. */
+  /** The repository settings, secrets and conf volume the sidecar shares with Postgres. */
   repository: BackupRepository;
-  /** The image the postgres container runs (PostgresImage.imageName). */
+  /** The image the postgres container runs (PostgresImage.imageName); the sidecar's carrier runs it too. */
   image: pulumi.Input<string>;
   /** Postgres major of the image: /usr/lib/postgresql/<major>/bin. */
   majorVersion: number;
@@ -54,36 +58,62 @@ export interface BackupSidecarArgs {
  * script's `health`: red when a job failed or a job group is overdue. Construct
  * it with `dependsOn: [server.container]`: init waits for the server, but the
  * server should exist first.
+ *
+ * The script is the same text for every stack config. The apps, the schedule,
+ * the health limits and the bucket are in a runtime file, and the sidecar's
+ * secrets in a secrets file, both delivered by a RuntimeFiles carrier
+ * (`<stack>-backup-config`) into a volume mounted read-only: the scheduler reads
+ * them every minute, so adding an app or changing the schedule replaces that
+ * carrier and restarts nothing. The sidecar itself is replaced only by a new
+ * image, a new script (a code change) or a change of its mounts.
  */
 export class BackupSidecar extends pulumi.ComponentResource {
   /** `<stack>-backup`. */
   readonly container: docker.Container;
   /** `<stack>-pgbackup`: job state and scratch space, disposable. */
   readonly workVolume: docker.Volume;
-  /** The rendered script (for inspection and tests). */
-  readonly script: pulumi.Output<string>;
+  /** The rendered script (for inspection and tests): static, no config in it. */
+  readonly script: string;
+  /** The runtime file (for inspection and tests). */
+  readonly runtime: pulumi.Output<string>;
+  /** The carrier of the runtime file and the sidecar's secrets file. */
+  readonly runtimeFiles: RuntimeFiles;
 
   constructor(name: string, args: BackupSidecarArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:BackupSidecar", name, {}, opts);
     const repo = args.repository;
     const apps: BackupApp[] = args.apps.map((a) => ({ name: a.name, database: a.database, owner: a.owner }));
-    this.script = repo.ageRecipient.apply((recipient) => renderSidecarScript({
+    this.script = renderSidecarScript({
       stanza: repo.stanza,
       pgbackrestConf: CONTAINER_PATHS.pgbackrestConf,
+      runtimeFile: CONTAINER_PATHS.runtimeFile,
       pgData: CONTAINER.pgdata,
       socketDir: CONTAINER.socketDir,
       pgPort: CONTAINER.port,
       pgBinDir: `/usr/lib/postgresql/${args.majorVersion}/bin`,
       workDir: CONTAINER_PATHS.workDir,
+      drillPort: DRILL_PORT,
+      drillTimeoutSeconds: DRILL_TIMEOUT_SECONDS,
+      initTimeoutSeconds: INIT_TIMEOUT_SECONDS,
+      repoRetrySeconds: REPO_RETRY_SECONDS,
+    });
+    this.runtime = repo.ageRecipient.apply((recipient) => renderSidecarRuntime({
       s3: repo.location,
       ageRecipient: recipient,
       apps,
       schedule: repo.schedule,
       limits: healthLimits(repo.schedule),
-      drillPort: DRILL_PORT,
-      drillTimeoutSeconds: DRILL_TIMEOUT_SECONDS,
-      initTimeoutSeconds: INIT_TIMEOUT_SECONDS,
     }));
+    this.runtimeFiles = new RuntimeFiles(`${name}-runtime`, {
+      stack: args.stack,
+      purpose: "backup",
+      image: args.image,
+      user: `${CONTAINER.uid}:${CONTAINER.uid}`,
+      files: {
+        [RUNTIME_FILE_NAMES.runtimeFile]: { content: this.runtime },
+        [RUNTIME_FILE_NAMES.sidecarSecrets]: { content: repo.sidecarSecretsEnv, mode: "0600" },
+      },
+    }, { parent: this });
     // State (health) and scratch space (drill restores, dump staging); disposable.
     this.workVolume = new docker.Volume(`${name}-work`, {
       name: `${args.stack}-pgbackup`,
@@ -97,16 +127,16 @@ export class BackupSidecar extends pulumi.ComponentResource {
       command: ["scheduler"],
       // tini as PID 1: reaps job processes and forwards SIGTERM to the scheduler
       init: true,
-      envs: repo.sidecarEnvs,
-      uploads: [
-        repo.confUpload,
-        repo.sidecarSecretsUpload,
-        { file: CONTAINER_PATHS.script, content: this.script, permissions: "0755" },
-      ],
+      // where its secrets file is (the script sources it, also under `docker exec`), and
+      // the schedule's time zone (the health limits are computed in UTC too). No secrets.
+      envs: [`${SECRETS_FILE_ENV}=${CONTAINER_PATHS.sidecarSecrets}`, "TZ=UTC"],
+      uploads: [{ file: CONTAINER_PATHS.script, content: this.script, permissions: "0755" }],
       volumes: [
         { volumeName: args.dataVolume, containerPath: CONTAINER.dataMount },
         { volumeName: args.socketVolume, containerPath: CONTAINER.socketDir },
         { volumeName: this.workVolume.name, containerPath: CONTAINER_PATHS.workDir },
+        repo.confVolume,
+        { volumeName: this.runtimeFiles.volume.name, containerPath: CONTAINER_PATHS.sidecarRuntimeDir, readOnly: true },
       ],
       networksAdvanced: [{ name: args.network }],
       // the drill's Postgres uses posix shared memory
@@ -116,10 +146,15 @@ export class BackupSidecar extends pulumi.ComponentResource {
         stack: args.stack,
         memoryMb: SIDECAR_MEMORY_MB,
         healthcheck: ["CMD", CONTAINER_PATHS.script, "health"],
-        // pulumi up fails if init (stanza-create + check) does not succeed in time
+        // pulumi up fails if init (stanza-create + check, retried for REPO_RETRY_SECONDS) does not succeed in time
         waitTimeoutSeconds: 600,
       }),
-    }, { parent: this, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true });
-    this.registerOutputs({ containerName: this.container.name, workVolumeName: this.workVolume.name, script: this.script });
+    }, {
+      parent: this,
+      deleteBeforeReplace: true,
+      // the bucket, its key and policy, pgbackrest.conf's carrier, and its own carrier
+      dependsOn: [...repo.dependsOn, this.runtimeFiles.container],
+    });
+    this.registerOutputs({ containerName: this.container.name, workVolumeName: this.workVolume.name, script: this.script, runtime: this.runtime });
   }
 }

@@ -1,5 +1,6 @@
 // Stack config: one schema (types, defaults, cross-field rules), the Pulumi glue,
 // and the constants renderers share with the rules.
+export * from "./aws";
 export * from "./constants";
 export * from "./load";
 export * from "./parse";

@@ -4,16 +4,18 @@ import { RawConfig, StackConfig, parseConfig } from "./parse";
 
 /**
  * Reads every `homelab-postgres:*` key from the Pulumi config (JSON for structured
- * values) and parses it. Throws ConfigError listing every problem.
+ * values), and the `aws:*` keys the backup's explicit aws provider must honour as
+ * the default provider would, and parses them. Throws ConfigError listing every problem.
  */
 export function loadStackConfig(stack: string, all: Record<string, string>): StackConfig {
   const raw: RawConfig = {};
+  const aws: RawConfig = {};
   for (const [fullKey, value] of Object.entries(all)) {
     const [ns, key] = splitKey(fullKey);
-    if (ns !== PROJECT) continue;
-    raw[key] = parseMaybeJson(value);
+    if (ns === PROJECT) raw[key] = parseMaybeJson(value);
+    else if (ns === "aws") aws[key] = parseMaybeJson(value);
   }
-  return parseConfig(stack, raw);
+  return parseConfig(stack, raw, aws);
 }
 
 function splitKey(fullKey: string): [string, string] {

@@ -1,11 +1,13 @@
-// parseConfig: raw values of the `homelab-postgres:*` keys → the typed config, or
-// one ConfigError with every problem. Pure: no Pulumi, no I/O. The schema checks
+// parseConfig: raw values of the `homelab-postgres:*` keys (and of the `aws:*`
+// keys the backup's explicit provider honours) → the typed config, or one
+// ConfigError with every problem. Pure: no Pulumi, no I/O. The schema checks
 // everything; this file only adds what derives from valid values (database and
-// role names, the major version read from the image tag).
+// role names, the major version read from the image tag, the bucket's region).
 import { postgresMajorFromImage } from "../lib/image-ref";
 import { sqlName } from "../lib/names";
+import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack } from "./constants";
-import { ConfigError, issuesToProblems } from "./problems";
+import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
 
 type Parsed = ParsedConfig;
@@ -38,7 +40,9 @@ export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readon
   readonlyUsers: { user: string; role: string }[];
 }
 
-export interface BackupConfig extends Omit<Parsed["backup"], "endpointCredentials"> {
+export interface BackupConfig extends Omit<Parsed["backup"], "endpointCredentials" | "region"> {
+  /** The bucket's region: `backup.region`, else `aws:region`, else us-east-1. */
+  region: string;
   /** Keys for an S3-compatible `endpoint` (no IAM is managed there); secretAccessKey is secret. */
   endpointCredentials?: { accessKeyId: string; secretAccessKey: string };
 }
@@ -54,16 +58,23 @@ export interface StackConfig {
   pgadmin: PgAdminConfig;
   backup: BackupConfig;
   ci: CiConfig;
+  /** The stack's `aws:*` provider settings (profile, credentials files, region, keys). */
+  aws: AwsProviderSettings;
 }
 
 /** Raw values of the project's config keys, without the `homelab-postgres:` prefix. */
 export type RawConfig = Record<string, unknown>;
 
-/** Pure: raw config → typed config, or ConfigError with every problem. */
-export function parseConfig(stack: string, raw: RawConfig): StackConfig {
+/**
+ * Pure: raw config → typed config, or ConfigError with every problem. `aws` holds
+ * the raw `aws:*` values (keys without the prefix).
+ */
+export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}): StackConfig {
   const schema = stackSchema(stack);
   const result = schema.safeParse(raw);
-  if (!result.success) throw new ConfigError(stack, issuesToProblems(schema, result.error.issues));
+  const awsParsed = parseAwsSettings(aws);
+  const problems: ConfigProblem[] = [...(result.success ? [] : issuesToProblems(schema, result.error.issues)), ...awsParsed.problems];
+  if (!result.success || problems.length > 0) throw new ConfigError(stack, problems);
   const c = result.data;
   const creds = c.backup.endpointCredentials;
   return {
@@ -86,8 +97,10 @@ export function parseConfig(stack: string, raw: RawConfig): StackConfig {
     pgadmin: c.pgadmin,
     backup: {
       ...c.backup,
+      region: backupRegion(c.backup.region, awsParsed.settings),
       endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
     },
     ci: c.ci,
+    aws: awsParsed.settings,
   };
 }

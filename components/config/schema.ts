@@ -183,7 +183,10 @@ const schedule = section(
 const backup = section({
   enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),
   bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack" }),
-  region: str({ type: "string", default: "us-east-1", doc: "the bucket's region" }),
+  region: str({
+    type: "string", shown: "from `aws:region`, else `us-east-1`",
+    doc: "the bucket's region; its aws provider also takes `aws:profile`, `aws:sharedCredentialsFiles`, `aws:sharedConfigFiles` and `aws:accessKey`/`secretKey`/`token` from the stack",
+  }),
   endpoint: str({ type: "`https://host[:port]`", shown: "AWS", doc: "S3-compatible endpoint (MinIO, Garage), path-style" }),
   schedule,
   retention: section({

@@ -30,12 +30,18 @@ export const CONTAINER = {
 } as const;
 
 export interface BackupWiring {
-  /** Extra files, e.g. /etc/pgbackrest/pgbackrest.conf. */
-  uploads: docker.types.input.ContainerUpload[];
-  /** archive_command, e.g. `pgbackrest --stanza=main archive-push %p`. */
+  /**
+   * Read-only volumes with files archive_command reads (pgbackrest.conf from its
+   * RuntimeFiles carrier): mounted, not uploaded, so a change of them does not
+   * replace the container (uploads are ForceNew).
+   */
+  volumes: docker.types.input.ContainerVolume[];
+  /** archive_command, e.g. `pgbackrest --config=/etc/pgbackrest/runtime/pgbackrest.conf --stanza=main archive-push %p`. */
   archiveCommand: string;
   /** archive_timeout in seconds: the recovery point objective. */
   archiveTimeoutSeconds: number;
+  /** What the container waits for: the file's carrier, the bucket, the key archive-push signs with. */
+  dependsOn: pulumi.Resource[];
 }
 
 export interface PostgresServerArgs {
@@ -127,7 +133,6 @@ export class PostgresServer extends pulumi.ComponentResource {
         permissions: "0755",
       },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
-      ...(args.backup?.uploads ?? []),
     ];
     if (tls) {
       if (!config.tls.certificate || !args.tlsPrivateKey) throw new Error("TLS enabled without certificate and key");
@@ -158,6 +163,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         volumes: [
           { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
           { volumeName: this.socketVolume.name, containerPath: CONTAINER.socketDir },
+          ...(args.backup?.volumes ?? []),
         ],
         uploads,
         // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
@@ -171,7 +177,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         }),
         stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
       },
-      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true },
+      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: args.backup?.dependsOn },
     );
 
     this.settings = new PostgresSettings(

@@ -55,6 +55,10 @@ export interface RunOptions {
   remove?: string[];
   /** Top-level keys (without prefix) whose values count as secret config, as `--secret` would mark them. */
   secretKeys?: string[];
+  /** Config of other namespaces by full key (`aws:profile`), as the engine hands it over (lists as JSON); null removes the stack YAML's. */
+  otherConfig?: Record<string, string | null>;
+  /** Full keys of otherConfig that are secret. */
+  otherSecretKeys?: string[];
   /** Addresses tailscale.getDevice returns. */
   tailnetAddresses?: string[];
   /** Another program to run instead of index.ts (e.g. examples/app-stack/index.ts), with its project name. */
@@ -71,6 +75,11 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
   for (const k of opts.secretKeys ?? []) secretKeys.push(`${PROJECT}:${k}`);
   const config: Record<string, string> = {};
   for (const [k, v] of Object.entries(values)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
+  for (const [k, v] of Object.entries(opts.otherConfig ?? {})) {
+    if (v === null) delete config[k];
+    else config[k] = v;
+  }
+  secretKeys.push(...(opts.otherSecretKeys ?? []));
 
   let result: ProgramResult | undefined;
   let failure: unknown;

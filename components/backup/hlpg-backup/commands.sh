@@ -1,29 +1,53 @@
-# hlpg-backup, part 6 of 6 (commands): the scheduler entrypoint, health, the restore
+# hlpg-backup, part 7 of 7 (commands): the scheduler entrypoint, health, the restore
 # runbooks, and main.
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 # ------------------------------------------------------------------ commands
+
+# reload_runtime: load_runtime for the scheduler's minute: a refused file is logged
+# (once per distinct error) and the last good values stay; health shows it red.
+LAST_RUNTIME_ERROR=''
+reload_runtime() {
+  if load_runtime; then
+    LAST_RUNTIME_ERROR=''
+    if (( RUNTIME_CHANGED )); then log "scheduler: runtime file changed; apps: $(printf '%s ' "${APPS[@]%%:*}")schedule: ${SCHEDULE[*]}"; fi
+  elif [[ $RUNTIME_ERROR != "$LAST_RUNTIME_ERROR" ]]; then
+    LAST_RUNTIME_ERROR=$RUNTIME_ERROR
+    log "scheduler: ERROR: $RUNTIME_ERROR; keeping the last good values"
+  fi
+}
 
 cmd_scheduler() {
   mkdir -p "$STATE_DIR" "$SCRATCH_DIR"
   date +%s >"$STATE_DIR/started"
   trap 'log "scheduler: stopping"; kill $(jobs -p) 2>/dev/null; exit 0' TERM INT
+  load_runtime || die "scheduler: $RUNTIME_ERROR"
   set +e; run_job init job_init; local rc=$?; set -e
   (( rc == 0 )) || die "scheduler: init failed; the container exits so the failure is seen (restart policy retries)"
-  local info
+  local info conf_checked
+  conf_checked=$(<"$STATE_DIR/init.conf")
   info=$(repo_info_json 0 2)
   if [[ $(info_has_backup <<<"$info") != true ]]; then
     log "scheduler: the repository has no backup yet, taking a full backup now"
     run_table_job full &
   fi
-  local last now m job
+  local last now m job conf
   last=$(( $(date +%s) / 60 ))
-  log "scheduler: running; schedule (container time zone ${TZ:-UTC}): ${SCHEDULE[*]}"
+  log "scheduler: running; apps: $(printf '%s ' "${APPS[@]%%:*}")schedule (container time zone ${TZ:-UTC}): ${SCHEDULE[*]}"
   while :; do
     sleep $(( 60 - $(date +%s) % 60 )) & wait $!
     now=$(( $(date +%s) / 60 ))
     (( now - last > 60 )) && last=$(( now - 60 )) # after a long stall, catch up one hour at most
     wake_checkpointer # the server may have restarted since the last minute
+    reload_runtime    # apps, schedule, limits, bucket and keys may have changed
+    # a new pgbackrest.conf (bucket, key, retention...) is checked like a new start;
+    # a failure shows in health and is not retried until the file changes again
+    conf=$(conf_sum)
+    if [[ $conf != "$conf_checked" ]]; then
+      conf_checked=$conf
+      log "scheduler: $PGBR_CONFIG changed; running init again (stanza-create, check)"
+      set +e; run_job init job_init; set -e
+    fi
     for (( m = last + 1; m <= now; m++ )); do
       while read -r job; do
         [[ -n $job ]] || continue
@@ -38,7 +62,9 @@ cmd_health() {
   local now started bad=0 group limit last
   now=$(date +%s)
   started=$(cat "$STATE_DIR/started" 2>/dev/null || echo "$now")
+  if ! load_runtime; then echo "$RUNTIME_ERROR"; return 1; fi
   if [[ ! -f $STATE_DIR/init.ok ]]; then echo "init (stanza-create, check) has not succeeded"; bad=1; fi
+  if [[ -f $STATE_DIR/init.failed ]]; then echo "init: last run failed ($(cat "$STATE_DIR/init.failed"))"; bad=1; fi
   for group in "${HEALTH_GROUPS[@]}"; do
     limit=${HEALTH_LIMIT_MINUTES[$group]}
     if [[ -f $STATE_DIR/$group.failed ]]; then
@@ -121,6 +147,11 @@ EOF
   exit 2
 }
 
+# need_runtime: load_runtime or die with why (commands that list or restore dumps).
+need_runtime() { load_runtime || die "$RUNTIME_ERROR"; }
+
+# Commands that need only pgbackrest.conf (init, check, info, restore-cluster) do
+# not read the runtime file: a broken one must not stand in the way of a restore.
 main() {
   local cmd=${1:-}
   (( $# )) && shift
@@ -130,13 +161,18 @@ main() {
     check) pgbr check ;;
     info) cmd_info ;;
     health) cmd_health ;;
-    list-dumps) (( $# == 1 )) || usage; app_field "$1" 1 >/dev/null; list_dumps "$1" ;;
-    restore-app) cmd_restore_app "$@" ;;
     restore-cluster) cmd_restore_cluster "$@" ;;
+    list-dumps) (( $# == 1 )) || usage; need_runtime; app_field "$1" 1 >/dev/null; list_dumps "$1" ;;
+    restore-app) need_runtime; cmd_restore_app "$@" ;;
     due)
+      need_runtime
       local from=${1:?epoch} n=${2:-1} i
       for (( i = 0; i < n; i++ )); do due_jobs $(( from + i * 60 )) "$(( from + i * 60 )) "; done ;;
-    *) if is_job "$cmd"; then run_table_job "$cmd"; else usage; fi ;;
+    *)
+      is_job "$cmd" || usage
+      # full and diff need only pgbackrest.conf; logical and drill refuse to run without the file
+      load_runtime || log "$RUNTIME_ERROR"
+      run_table_job "$cmd" ;;
   esac
 }
 

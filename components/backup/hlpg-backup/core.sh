@@ -1,13 +1,15 @@
-# hlpg-backup, part 1 of 6 (core): state directories, logging, pgbackrest with the
+# hlpg-backup, part 1 of 7 (core): state directories, logging, pgbackrest with the
 # rendered config, and the job runner that records each run for the health check.
 #
 # The sidecar script is components/backup/sidecar-script.ts's header (validated,
-# quoted settings: STANZA, PG_*, S3_*, APPS, and the jobs table of
-# components/config/backup-jobs.ts as data: SCHEDULE, JOBS, JOB_FUNCTION, JOB_GROUP,
-# HEALTH_GROUPS, HEALTH_LIMIT_MINUTES) followed by the parts of this directory in
-# order (SCRIPT_PARTS there), uploaded into the sidecar as /usr/local/bin/hlpg-backup.
+# quoted settings fixed for the stack's life: STANZA, PGBR_CONFIG, RUNTIME_FILE,
+# PG_*, WORK_DIR, timeouts, and the jobs table of components/config/backup-jobs.ts
+# as data: JOBS, JOB_FUNCTION, JOB_GROUP, HEALTH_GROUPS) followed by the parts of
+# this directory in order (SCRIPT_PARTS there), uploaded into the sidecar as
+# /usr/local/bin/hlpg-backup. What changes with the stack (S3_*, AGE_RECIPIENT,
+# APPS, SCHEDULE, HEALTH_LIMIT_MINUTES) comes from the runtime file (runtime.sh).
 # No part runs on its own.
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 readonly STATE_DIR="$WORK_DIR/state"
 readonly SCRATCH_DIR="$WORK_DIR/scratch"

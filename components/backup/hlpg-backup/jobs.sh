@@ -1,6 +1,6 @@
-# hlpg-backup, part 4 of 6 (jobs): init and the functions BACKUP_JOBS names
+# hlpg-backup, part 5 of 7 (jobs): init and the functions BACKUP_JOBS names
 # (components/config/backup-jobs.ts). A new job is a row there and its function here.
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 # ------------------------------------------------------------------ jobs
 
@@ -21,15 +21,42 @@ wake_checkpointer() {
   log "woke the checkpointer of the server started at $started: archive_timeout applies from now"
 }
 
+# repo_retry <pgbackrest command and options>: runs it until it succeeds, for at most
+# REPO_RETRY_SECONDS. On a first deploy the bucket, its access key and the key's
+# policy are seconds old, and IAM is eventually consistent: a new key can be
+# refused (InvalidAccessKeyId, AccessDenied) for a while. Backoff 2, 4, 8, 16,
+# 30, 30... s; after the bound it fails with the command's own errors above.
+repo_retry() {
+  local deadline=$(( $(date +%s) + REPO_RETRY_SECONDS )) delay=2 attempt=1
+  while :; do
+    capture pgbr "$@"
+    (( CAPTURED_RC == 0 )) && return 0
+    if (( $(date +%s) + delay > deadline )); then
+      die "pgbackrest $* still failed after $attempt attempts in $REPO_RETRY_SECONDS s: giving up (its errors are above)"
+    fi
+    log "pgbackrest $* failed (exit $CAPTURED_RC, attempt $attempt); the bucket or its key may not be usable yet, retrying in $delay s"
+    sleep "$delay"
+    attempt=$(( attempt + 1 ))
+    delay=$(( delay * 2 > 30 ? 30 : delay * 2 ))
+  done
+}
+
+# conf_sum: checksum of pgbackrest.conf (empty when it cannot be read); init
+# records the one it checked, the scheduler runs init again when it changes.
+conf_sum() { cksum <"$PGBR_CONFIG" 2>/dev/null || true; }
+
 job_init() {
   local deadline=$(( $(date +%s) + INIT_TIMEOUT ))
   until "$PG_BIN/pg_isready" -q -h "$PG_SOCKET" -p "$PG_PORT"; do
     (( $(date +%s) < deadline )) || die "postgres did not accept connections on $PG_SOCKET within $INIT_TIMEOUT s"
     sleep 2
   done
-  # Idempotent: creates the stanza on first deploy, verifies it on every later start.
-  pgbr stanza-create
-  pgbr check
+  [[ -r $PGBR_CONFIG ]] || die "cannot read $PGBR_CONFIG (delivered by the pgbackrest RuntimeFiles carrier)"
+  conf_sum >"$STATE_DIR/init.conf"
+  # Idempotent: creates the stanza on first deploy, verifies it on every later start
+  # and after every change of pgbackrest.conf (bucket, key, retention...).
+  repo_retry stanza-create
+  repo_retry check
   wake_checkpointer
 }
 
@@ -53,6 +80,7 @@ dump_app() { # dump_app <name> <database>
 job_logical() {
   local entry failed=()
   local -a f
+  require_runtime
   for entry in "${APPS[@]}"; do
     IFS=: read -r -a f <<<"$entry"
     # One app's failure must not stop the others' dumps; the job still fails at the end.
@@ -83,6 +111,7 @@ drill_cleanup() {
 job_drill() {
   local deadline label info entry name db key n out tables rows
   local -a f
+  require_runtime
   trap drill_cleanup EXIT
   drill_cleanup
   mkdir -p "$DRILL_DIR/data" "$DRILL_DIR/sock"

@@ -1,6 +1,6 @@
-# hlpg-backup, part 3 of 6 (repository): pgbackrest info read with jq, the apps
-# of the header, and the logical dumps in the bucket.
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# hlpg-backup, part 4 of 7 (repository): pgbackrest info read with jq, the apps
+# of the runtime file, and the logical dumps in the bucket.
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 # pgbackrest info exits 0 even when it cannot read or decrypt the repository
 # (it reports "status: error" instead); this prints the JSON only when every

@@ -1,11 +1,11 @@
-# hlpg-backup, part 2 of 6 (s3): curl with SigV4 for the logical dumps, and object
+# hlpg-backup, part 3 of 7 (s3): curl with SigV4 for the logical dumps, and object
 # listings parsed with xmllint (libxml2-utils, installed by docker/postgres/Dockerfile).
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 # ------------------------------------------------------------------ S3 (curl, SigV4)
 # pgBackRest cannot store arbitrary objects, so dumps go up with curl's SigV4
 # signer using the same key pgBackRest uses (HLPG_S3_KEY*, from the secrets file
-# the rendered header sources). The secret reaches curl through a
+# load_runtime sources). The secret reaches curl through a
 # config on a pipe, never argv (which other processes can read).
 s3_curl() {
   local url=$1; shift

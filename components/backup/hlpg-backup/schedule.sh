@@ -1,6 +1,6 @@
-# hlpg-backup, part 5 of 6 (schedule): the cron matcher (croner's semantics, compared
+# hlpg-backup, part 6 of 7 (schedule): the cron matcher (croner's semantics, compared
 # with components/lib/cron.ts minute by minute in the unit tests) and which job runs when.
-# shellcheck shell=bash disable=SC2154  # settings come from the rendered header
+# shellcheck shell=bash disable=SC2154  # settings come from the rendered header and the runtime file
 
 # ------------------------------------------------------------------ cron
 

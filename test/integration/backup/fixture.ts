@@ -1,14 +1,15 @@
 // A real PostgreSQL 15 with the rendered archive settings, pgBackRest with the
-// rendered config, the rendered sidecar script and an S3 endpoint on loopback:
-// the pieces the backup tests (and bench/backup.ts) share. Paths and ports are
-// the only things that differ from the container.
+// rendered config, the rendered sidecar script reading the rendered runtime file,
+// and an S3 endpoint on loopback: the pieces the backup tests (and
+// bench/backup.ts) share. Paths, ports and timeouts are the only things that
+// differ from the container.
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import type { Compression } from "../../../components/config";
 import {
-  AgeKey, BackupApp, DEFAULT_BACKUP_SCHEDULE, JobSchedule, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase, archiveSettings,
-  healthLimits, renderPgBackRestConf, renderSidecarScript, renderSidecarSecretsEnv,
+  AgeKey, BackupApp, DEFAULT_BACKUP_SCHEDULE, JobSchedule, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarRuntimeInput, ageKeyFromPassphrase,
+  archiveSettings, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, renderSidecarSecretsEnv,
 } from "../../../components/backup";
 import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
@@ -30,6 +31,8 @@ export interface BackupFixture {
   stanza: string;
   confFile: string;
   scriptFile: string;
+  /** The runtime file both scripts read (apps, schedule, limits, bucket), as the carrier delivers it. */
+  runtimeFile: string;
   workDir: string;
   passphrase: string;
   age: AgeKey;
@@ -43,6 +46,10 @@ export interface BackupFixture {
   secretsConfFile: string;
   /** The sidecar's secrets file (0600), as the sidecar gets it. */
   secretsEnvFile: string;
+  /** The script as the container has it: its conf is secretsConfFile (what scriptFromFiles runs). */
+  filesScriptFile: string;
+  /** The container's env for it: HLPG_SECRETS_FILE and TZ, no secret. */
+  filesEnv: Record<string, string>;
   /** Runs the rendered sidecar script as the service user. */
   script(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<RunResult>;
   /**
@@ -56,8 +63,10 @@ export interface BackupFixture {
   pgbackrestFromConf(args: string[]): Promise<RunResult>;
   /** Starts Postgres on an existing (restored) data dir with the secrets archive-push and restore_command need. */
   startPostgres(existingDataDir: string): Promise<PgInstance>;
-  /** Re-renders pgbackrest.conf with another compression (the bench compares them on one stanza). */
+  /** Re-renders pgbackrest.conf (both forms) with another compression, as the carrier would: write, then rename. */
   writeConf(compression: Compression): void;
+  /** Re-renders the runtime file with changes, as the carrier would (write, then rename); returns the runtime input now in force. */
+  writeRuntime(over: Partial<SidecarRuntimeInput>): SidecarRuntimeInput;
   destroy(): Promise<void>;
 }
 
@@ -70,6 +79,15 @@ export interface FixtureOptions {
   memoryMb?: number;
   /** Full backups pgBackRest keeps (bench: several fulls side by side). Default 2. */
   retentionFull?: number;
+  /** Seconds init retries stanza-create and check. Default 20. */
+  repoRetrySeconds?: number;
+}
+
+/** Writes a file the way RuntimeFiles' carrier does: a temp file beside it, then rename. */
+function replaceFile(file: string, text: string, mode: number): void {
+  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.tmp`);
+  writeFile(tmp, text, mode);
+  fs.renameSync(tmp, file);
 }
 
 /** Binaries the backup layer runs; missing ones fail the test with the package to install. */
@@ -112,6 +130,7 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const stanza = "itest";
   const confFile = path.join(dir, "pgbackrest.conf");
   const scriptFile = path.join(dir, "hlpg-backup");
+  const runtimeFile = path.join(dir, "runtime", "hlpg-backup.conf");
   const secretsConfFile = path.join(dir, "pgbackrest-secrets.conf");
   const secretsEnvFile = path.join(dir, "sidecar-secrets.env");
   const filesScriptFile = path.join(dir, "hlpg-backup-files");
@@ -140,29 +159,36 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
       stanza, s3: s3loc, compression, retentionFull: opts.retentionFull ?? 2, processMax: opts.processMax ?? 2,
       pgPath: pg.dataDir, socketPath: pg.socketDir, pgPort: pg.port, lockPath, caFile: s3.caFile,
     };
-    writeFile(confFile, renderPgBackRestConf(confInput), 0o644);
-    writeFile(secretsConfFile, renderPgBackRestConf(confInput, { cipherPass: passphrase, s3Key: s3.accessKey, s3KeySecret: s3.secretKey }), 0o600);
+    replaceFile(confFile, renderPgBackRestConf(confInput), 0o644);
+    replaceFile(secretsConfFile, renderPgBackRestConf(confInput, { cipherPass: passphrase, s3Key: s3.accessKey, s3KeySecret: s3.secretKey }), 0o600);
   };
   writeConf(opts.compression ?? "zst");
   writeFile(secretsEnvFile, renderSidecarSecretsEnv({ s3Key: s3.accessKey, s3KeySecret: s3.secretKey, ageIdentity: age.identity }), 0o600);
   const schedule = opts.schedule ?? DEFAULT_BACKUP_SCHEDULE;
+  let runtime: SidecarRuntimeInput = { s3: s3loc, caFile: s3.caFile, ageRecipient: age.recipient, apps: opts.apps ?? [], schedule, limits: healthLimits(schedule) };
+  const writeRuntime = (over: Partial<SidecarRuntimeInput>) => {
+    runtime = { ...runtime, ...over };
+    replaceFile(runtimeFile, renderSidecarRuntime(runtime), 0o444);
+    return runtime;
+  };
+  writeRuntime({});
   const scriptInput = {
-    stanza, pgbackrestConf: confFile, pgData: pg.dataDir, socketDir: pg.socketDir, pgPort: pg.port, pgBinDir: pgBinDir(),
-    workDir, s3: s3loc, caFile: s3.caFile, ageRecipient: age.recipient, apps: opts.apps ?? [], schedule,
-    limits: healthLimits(schedule), drillPort: await freePort(), drillTimeoutSeconds: 120, initTimeoutSeconds: 30,
+    stanza, pgbackrestConf: confFile, runtimeFile, pgData: pg.dataDir, socketDir: pg.socketDir, pgPort: pg.port, pgBinDir: pgBinDir(),
+    workDir, drillPort: await freePort(), drillTimeoutSeconds: 120, initTimeoutSeconds: 30, repoRetrySeconds: opts.repoRetrySeconds ?? 20,
   };
   writeFile(scriptFile, renderSidecarScript(scriptInput), 0o755);
   writeFile(filesScriptFile, renderSidecarScript({ ...scriptInput, pgbackrestConf: secretsConfFile }), 0o755);
   // what the containers' env holds: no secret
   const filesEnv = { [SECRETS_FILE_ENV]: secretsEnvFile, TZ: "UTC" };
   const fixture: BackupFixture = {
-    s3, pg, dir, stanza, confFile, scriptFile, workDir, passphrase, age, env, secretsConfFile, secretsEnvFile,
+    s3, pg, dir, stanza, confFile, scriptFile, runtimeFile, workDir, passphrase, age, env, secretsConfFile, secretsEnvFile, filesScriptFile, filesEnv,
     script: (args, extra = {}, timeoutMs = 150_000) => run(scriptFile, args, { env: { ...env, ...extra }, timeoutMs }),
     scriptFromFiles: (args, timeoutMs = 150_000) => run(filesScriptFile, args, { env: filesEnv, timeoutMs }),
     pgbackrest: (args, extra = {}) => run("/usr/bin/pgbackrest", [`--config=${confFile}`, `--stanza=${stanza}`, ...args], { env: { ...env, ...extra } }),
     pgbackrestFromConf: (args) => run("/usr/bin/pgbackrest", [`--config=${secretsConfFile}`, `--stanza=${stanza}`, ...args], { env: { TZ: "UTC" } }),
     startPostgres: (existingDataDir) => start(existingDataDir),
     writeConf,
+    writeRuntime,
     async destroy() {
       await pg.destroy();
       await s3.close();

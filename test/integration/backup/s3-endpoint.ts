@@ -51,6 +51,11 @@ export interface S3Endpoint {
   readObject(key: string): Buffer;
   /** Stores an object directly (not through the API): keys a client could not easily sign, as fixtures. */
   putObject(key: string, body: Buffer): Promise<void>;
+  /**
+   * While on, every request is refused as AWS refuses a key IAM has not propagated
+   * yet (403 InvalidAccessKeyId), however well it is signed.
+   */
+  refuseKey(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -72,9 +77,12 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
   await s3.configureBuckets();
   const handler = s3.callback();
   const requests: S3Endpoint["requests"] = [];
+  let refusing = false;
   const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(caFile) }, (req, res) => {
     res.on("finish", () => requests.push({ method: req.method ?? "", url: req.url ?? "", status: res.statusCode }));
-    const problem = sigV4Problem(req, { accessKey, secretKey, region });
+    const problem = refusing
+      ? { code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records." }
+      : sigV4Problem(req, { accessKey, secretKey, region });
     if (problem) {
       res.writeHead(403, { "content-type": "application/xml" });
       res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${problem.code}</Code><Message>${problem.message}</Message></Error>`);
@@ -109,6 +117,9 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     },
     async putObject(k, body) {
       await s3.store.putObject({ bucket, key: k, content: body, metadata: { "content-type": "application/octet-stream" } });
+    },
+    refuseKey(on) {
+      refusing = on;
     },
     async close() {
       server.closeAllConnections();

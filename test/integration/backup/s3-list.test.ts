@@ -5,7 +5,7 @@
 // namespace prefix or none, a truncated page without a token.
 import * as path from "path";
 import {
-  BackupApp, DEFAULT_BACKUP_SCHEDULE, ageKeyFromPassphrase, healthLimits, renderSidecarScript, renderSidecarSecretsEnv, runbook,
+  BackupApp, DEFAULT_BACKUP_SCHEDULE, ageKeyFromPassphrase, healthLimits, renderSidecarRuntime, renderSidecarScript, renderSidecarSecretsEnv, runbook,
 } from "../../../components/backup";
 import { RunResult, run, tempDir, writeFile } from "../harness";
 import { expectOk, requireBackupBinaries } from "./fixture";
@@ -30,10 +30,10 @@ describe("S3 listings in the sidecar script (xmllint)", () => {
   let scriptFile: string;
   let secretsFile: string;
 
-  /** Sources the script (its main does not run then) and calls `fn args...` with the secrets file in the env. */
+  /** Sources the script (its main does not run then), loads the runtime file and calls `fn args...` with the secrets file in the env. */
   function call(prelude: string, fn: string, args: string[], input?: string): Promise<RunResult> {
     // $0 is not the script, so its `main` does not run when sourced
-    return run("/bin/bash", ["-c", `source "$1"; shift; ${prelude} "$@"`, "hlpg-harness", scriptFile, fn, ...args], {
+    return run("/bin/bash", ["-c", `source "$1"; shift; load_runtime || { echo "$RUNTIME_ERROR" >&2; exit 9; }; ${prelude} "$@"`, "hlpg-harness", scriptFile, fn, ...args], {
       env: { HLPG_SECRETS_FILE: secretsFile, TZ: "UTC" }, input,
     });
   }
@@ -50,12 +50,16 @@ s3_curl() { local url=\${1/"list-type=2&"/"list-type=2&max-keys=2&"}; shift; s3_
     scriptFile = path.join(dir, "hlpg-backup");
     secretsFile = path.join(dir, "sidecar-secrets.env");
     const age = ageKeyFromPassphrase("s3-list-test-passphrase-0123456789");
+    const runtimeFile = path.join(dir, "hlpg-backup.conf");
     writeFile(scriptFile, renderSidecarScript({
-      stanza: "itest", pgbackrestConf: path.join(dir, "pgbackrest.conf"), pgData: path.join(dir, "data"), socketDir: dir, pgPort: 5432,
-      pgBinDir: "/usr/lib/postgresql/15/bin", workDir: path.join(dir, "work"),
-      s3: { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint }, caFile: s3.caFile, ageRecipient: age.recipient, apps: APPS,
-      schedule: DEFAULT_BACKUP_SCHEDULE, limits: healthLimits(DEFAULT_BACKUP_SCHEDULE), drillPort: 5499, drillTimeoutSeconds: 60, initTimeoutSeconds: 10,
+      stanza: "itest", pgbackrestConf: path.join(dir, "pgbackrest.conf"), runtimeFile, pgData: path.join(dir, "data"), socketDir: dir, pgPort: 5432,
+      pgBinDir: "/usr/lib/postgresql/15/bin", workDir: path.join(dir, "work"), drillPort: 5499, drillTimeoutSeconds: 60, initTimeoutSeconds: 10,
+      repoRetrySeconds: 10,
     }), 0o755);
+    writeFile(runtimeFile, renderSidecarRuntime({
+      s3: { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint }, caFile: s3.caFile, ageRecipient: age.recipient, apps: APPS,
+      schedule: DEFAULT_BACKUP_SCHEDULE, limits: healthLimits(DEFAULT_BACKUP_SCHEDULE),
+    }), 0o444);
     writeFile(secretsFile, renderSidecarSecretsEnv({ s3Key: s3.accessKey, s3KeySecret: s3.secretKey, ageIdentity: age.identity }), 0o600);
     for (const key of [...ODD_KEYS, ...DUMPS, "logical/blog/notes.txt"]) await s3.putObject(key, Buffer.from(`object ${key}`));
   });

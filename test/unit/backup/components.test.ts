@@ -1,8 +1,10 @@
-// BackupBucket, BackupRepository, BackupSidecar and PostgresImage constructed
-// directly under pulumi.runtime.setMocks: the hardening resources exist and point
-// at the bucket, the IAM policy reaches only this bucket, secrets stay secret in
-// outputs and in what the engine receives, and the sidecar is wired to the
-// volumes, network, uid and health check it needs.
+// BackupBucket, BackupRepository, BackupSidecar, PostgresImage and the backup side
+// of PostgresServer constructed directly under pulumi.runtime.setMocks: the
+// hardening resources exist, point at the bucket and survive destroy, the IAM
+// policy reaches only this bucket, the explicit provider takes the stack's aws
+// settings, secrets stay secret in outputs and in what the engine receives, the
+// containers wait for the bucket, and the sidecar is wired to the volumes,
+// network, uid and health check it needs.
 import * as pulumi from "@pulumi/pulumi";
 import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../../helpers/record";
 import { createHash } from "crypto";
@@ -10,11 +12,14 @@ import { readFileSync } from "fs";
 import * as path from "path";
 import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../../components/config";
 import {
-  BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, ageKeyFromPassphrase,
-  backupUserPolicy, lifecycleRules,
+  BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, REPO_RETRY_SECONDS, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS,
+  ageKeyFromPassphrase, backupUserPolicy, lifecycleRules,
 } from "../../../components/backup";
 import { ROLE_LABEL } from "../../../components/lib/container";
-import { CONTAINER, DOCKERFILE_DIR, PostgresImage, postgresImageRef } from "../../../components/server";
+import { CARRIER_PATHS } from "../../../components/runtime";
+import {
+  BUILD_CONTEXT, BUILD_DOCKERFILE, CONTAINER, DOCKERFILE_DIR, PostgresImage, PostgresServer, postgresImageRef,
+} from "../../../components/server";
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../../policies/rules";
 import { runResourceRule } from "../../policies/helpers";
 
@@ -80,24 +85,31 @@ let awsBucket: BackupBucket;
 let awsRepo: BackupRepository;
 let sidecar: BackupSidecar;
 let image: PostgresImage;
+let server: PostgresServer;
 let minioBucket: BackupBucket;
 let minioRepo: BackupRepository;
 
 beforeAll(async () => {
-  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image });
-  awsBucket = new BackupBucket("backup", { stack: "prod", backup: prod.backup });
-  awsRepo = new BackupRepository("backup-repo", { stack: "prod", backup: prod.backup, bucket: awsBucket });
+  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image, platform: prod.postgres.platform });
+  awsBucket = new BackupBucket("backup", {
+    stack: "prod", backup: prod.backup,
+    aws: { profile: "homelab", sharedCredentialsFiles: ["/home/op/.aws/credentials"], sharedConfigFiles: ["/home/op/.aws/config"] },
+  });
+  awsRepo = new BackupRepository("backup-repo", { stack: "prod", backup: prod.backup, bucket: awsBucket, image: image.imageName });
+  server = new PostgresServer("server", { stack: "prod", config: prod.postgres, bindAddress: "100.100.1.2", image: image.imageName, backup: awsRepo.serverWiring });
   sidecar = new BackupSidecar("backup-sidecar", {
     stack: "prod", repository: awsRepo, image: image.imageName, majorVersion: prod.postgres.majorVersion, network: "prod-pg",
     dataVolume: "prod-pgdata", socketVolume: "prod-pgsocket", apps: prod.apps,
-  });
+  }, { dependsOn: [server.container] });
   minioBucket = new BackupBucket("minio-backup", {
     stack: "dev", backup: minio.backup, endpointCredentials: { accessKeyId: "minio-access", secretAccessKey: pulumi.secret("minio-secret-key") },
+    aws: { profile: "ignored-with-an-endpoint" },
   });
-  minioRepo = new BackupRepository("minio-repo", { stack: "dev", backup: minio.backup, bucket: minioBucket });
+  minioRepo = new BackupRepository("minio-repo", { stack: "dev", backup: minio.backup, bucket: minioBucket, image: "homelab-postgres/postgres:x" });
   await Promise.all([
     value(sidecar.container.id), value(awsBucket.secretAccessKey), value(minioRepo.pgbackrestConfWithSecrets), value(image.imageName),
-    value(awsRepo.pgbackrestConfWithSecrets), value(minioBucket.bucketName),
+    value(awsRepo.pgbackrestConfWithSecrets), value(minioBucket.bucketName), value(server.container.id), value(sidecar.runtimeFiles.container.id),
+    value(minioRepo.confFiles.container.id),
   ]);
   await new Promise((r) => setTimeout(r, 50)); // let the last registrations land
 });
@@ -157,12 +169,38 @@ describe("BackupBucket on AWS", () => {
     expect(await isSecret(awsBucket.accessKeyId)).toBe(false);
   });
 
-  it("uses its own aws provider in the configured region for every child", () => {
+  it("uses its own aws provider in the configured region, with the stack's aws profile and files, for every child", () => {
     const provider = one("pulumi:providers:aws", "backup-aws");
     expect(provider.inputs.region).toBe("eu-central-1");
+    expect(provider.inputs.profile).toBe("homelab");
+    // provider inputs travel as strings (lists as JSON)
+    expect(JSON.parse(String(provider.inputs.sharedCredentialsFiles))).toEqual(["/home/op/.aws/credentials"]);
+    expect(JSON.parse(String(provider.inputs.sharedConfigFiles))).toEqual(["/home/op/.aws/config"]);
     const children = registered.filter((r) => r.type.startsWith("aws:") && !r.name.startsWith("minio"));
     expect(children.length).toBeGreaterThanOrEqual(9);
     for (const c of children) expect(c.provider).toMatch(/::backup-aws::/);
+  });
+
+  it("survives pulumi destroy with every protection: the bucket and all its hardening are retainOnDelete", () => {
+    const hardening = [
+      "aws:s3/bucket:Bucket", "aws:s3/bucketVersioning:BucketVersioning",
+      "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+      "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+      "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    ];
+    for (const type of hardening) expect({ type, retainOnDelete: one(type, "backup-").retainOnDelete }).toEqual({ type, retainOnDelete: true });
+    // every S3 resource of the component, whatever is added later
+    const s3 = registered.filter((r) => r.type.startsWith("aws:s3/") && r.name.startsWith("backup-"));
+    expect(s3.map((r) => r.type).sort()).toEqual([...hardening].sort());
+    // on an S3-compatible endpoint too
+    for (const r of registered.filter((x) => x.type.startsWith("aws:s3/") && x.name.startsWith("minio-"))) expect(r.retainOnDelete).toBe(true);
+  });
+
+  it("deletes the IAM user, its key and its policy on destroy: no key to the kept bucket outlives the stack", () => {
+    for (const type of ["aws:iam/user:User", "aws:iam/accessKey:AccessKey", "aws:iam/userPolicy:UserPolicy"]) {
+      expect({ type, retainOnDelete: one(type, "backup-").retainOnDelete }).toEqual({ type, retainOnDelete: false });
+    }
+    expect(one("pulumi:providers:aws", "backup-aws").retainOnDelete).toBe(false);
   });
 });
 
@@ -170,6 +208,7 @@ describe("BackupBucket on an S3-compatible endpoint", () => {
   it("uses path-style addressing against the endpoint and manages no IAM there", () => {
     const provider = one("pulumi:providers:aws", "minio-backup-aws");
     expect(String(provider.inputs.s3UsePathStyle)).toBe("true"); // provider inputs travel as strings
+    expect(provider.inputs.profile).toBeUndefined(); // the endpoint's own keys, not an aws profile
     expect(JSON.stringify(provider.inputs.endpoints)).toContain("https://minio.home.arpa:9000");
     expect(all("aws:iam/user:User", "minio")).toEqual([]);
     expect(all("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "minio")).toEqual([]);
@@ -188,7 +227,7 @@ describe("BackupBucket on an S3-compatible endpoint", () => {
     expect(pw.additionalSecretOutputs).toContain("result");
     expect(await isSecret(minioRepo.passphrase)).toBe(true);
     expect(await isSecret(minioRepo.ageIdentity)).toBe(true);
-    expect(Object.keys(minioRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "uploads"]); // no env to carry secrets
+    expect(Object.keys(minioRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "dependsOn", "volumes"]); // no env to carry secrets
     expect(await isSecret(minioRepo.pgbackrestConfWithSecrets)).toBe(true);
     const conf = await value(minioRepo.pgbackrestConfWithSecrets);
     expect(conf).toContain(`\nrepo1-cipher-pass=${await value(minioRepo.passphrase)}\n`);
@@ -209,14 +248,33 @@ describe("BackupRepository", () => {
     expect(await isSecret(awsRepo.ageRecipient)).toBe(false); // a public key
   });
 
-  it("gives the postgres container (BackupWiring) no env, the secret conf as a 0600 upload and the archive settings", async () => {
-    expect(Object.keys(awsRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "uploads"]);
-    expect(awsRepo.serverWiring.uploads).toHaveLength(1);
-    const [upload] = awsRepo.serverWiring.uploads;
-    expect(upload).toMatchObject({ file: "/etc/pgbackrest/pgbackrest.conf", permissions: "0600", owner: "999", group: "999" });
-    expect(upload.content).toBe(awsRepo.pgbackrestConfWithSecrets);
-    expect(await isSecret(upload.content!)).toBe(true);
-    // the deployed conf is the secret-free text plus the three secrets under [global]
+  it("gives the postgres container (BackupWiring) no env and no upload: the conf's volume read-only, archive_command naming it", async () => {
+    expect(Object.keys(awsRepo.serverWiring).sort()).toEqual(["archiveCommand", "archiveTimeoutSeconds", "dependsOn", "volumes"]);
+    expect(await value(pulumi.output(awsRepo.serverWiring.volumes))).toEqual([
+      { volumeName: "prod-pgbackrest-runtime", containerPath: CONTAINER_PATHS.pgbackrestDir, readOnly: true },
+    ]);
+    expect(CONTAINER_PATHS.pgbackrestConf.startsWith(`${CONTAINER_PATHS.pgbackrestDir}/`)).toBe(true);
+    expect(awsRepo.serverWiring.archiveCommand).toBe(`pgbackrest --config=${CONTAINER_PATHS.pgbackrestConf} --stanza=prod archive-push %p`);
+    expect(awsRepo.serverWiring.archiveTimeoutSeconds).toBe(60);
+    // the server renders it into postgresql.conf, and has no pgbackrest upload
+    expect(server.postgresqlConf).toContain(`archive_command = 'pgbackrest --config=${CONTAINER_PATHS.pgbackrestConf} --stanza=prod archive-push %p'`);
+    const pg = one("docker:index/container:Container", "server-container");
+    const uploads = reveal(pg.inputs.uploads) as { file: string }[];
+    expect(uploads.map((u) => u.file).filter((f) => f.includes("pgbackrest"))).toEqual([]);
+    expect(pg.inputs.volumes).toContainEqual({ volumeName: "prod-pgbackrest-runtime", containerPath: CONTAINER_PATHS.pgbackrestDir, readOnly: true });
+  });
+
+  it("delivers the secret conf through its own carrier: 0600 for uid 999, a Pulumi secret, the deployed text = secret-free text + the three secrets", async () => {
+    const carrier = one("docker:index/container:Container", "backup-repo-pgbackrest-container");
+    expect(carrier.inputs.name).toBe("prod-pgbackrest-config");
+    expect(carrier.inputs.user).toBe("999:999");
+    expect(carrier.inputs.image).toBe(image.ref);
+    expect(carrier.additionalSecretOutputs).toContain("uploads");
+    expect(isSecretValue(carrier.inputs.uploads)).toBe(true);
+    const uploads = reveal(carrier.inputs.uploads) as { file: string; content: string; permissions: string; owner: string; group: string }[];
+    expect(uploads).toEqual([{ file: `${CARRIER_PATHS.staging}/pgbackrest.conf`, content: await value(awsRepo.pgbackrestConfWithSecrets), permissions: "0400", owner: "999", group: "999" }]);
+    expect((carrier.inputs.entrypoints as string[])[2]).toContain(`chmod 0600 ${CARRIER_PATHS.runtime}/.pgbackrest.conf.tmp`);
+    expect(await isSecret(awsRepo.pgbackrestConfWithSecrets)).toBe(true);
     const conf = await value(awsRepo.pgbackrestConfWithSecrets);
     const secretLines = conf.split("\n").filter((l) => !awsRepo.pgbackrestConf.split("\n").includes(l));
     expect(secretLines.filter((l) => !l.startsWith("#"))).toEqual([
@@ -232,25 +290,67 @@ describe("BackupRepository", () => {
     expect(awsRepo.pgbackrestConf).toMatch(/^compress-type=lz4$/m);
     expect(awsRepo.pgbackrestConf).toMatch(/^repo1-retention-full=3$/m);
     expect(awsRepo.pgbackrestConf).toMatch(/^repo1-s3-bucket=homelab-pg-prod$/m);
-    expect(awsRepo.serverWiring.archiveCommand).toBe("pgbackrest --stanza=prod archive-push %p");
-    expect(awsRepo.serverWiring.archiveTimeoutSeconds).toBe(60);
+  });
+});
+
+describe("containers wait for the bucket", () => {
+  const urnOf = (type: string, name: string) => one(type, name).urn;
+  const bucketReady = () => [
+    urnOf("aws:s3/bucket:Bucket", "backup-bucket"),
+    urnOf("aws:s3/bucketVersioning:BucketVersioning", "backup-versioning"),
+    urnOf("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", "backup-sse"),
+    urnOf("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "backup-public-access"),
+    urnOf("aws:s3/bucketOwnershipControls:BucketOwnershipControls", "backup-ownership"),
+    urnOf("aws:iam/userPolicy:UserPolicy", "backup-policy"),
+    urnOf("aws:iam/accessKey:AccessKey", "backup-key"),
+  ];
+
+  it("Postgres depends on the bucket, its protections, the key and its policy, and the conf's carrier", () => {
+    const pg = one("docker:index/container:Container", "server-container");
+    expect(pg.dependencies).toEqual(expect.arrayContaining([...bucketReady(), urnOf("docker:index/container:Container", "backup-repo-pgbackrest-container")]));
+    // the lifecycle is not needed to archive; the IAM user alone is not enough (the key and policy are)
+    expect(pg.dependencies).not.toContain(urnOf("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "backup-lifecycle"));
+  });
+
+  it("the sidecar depends on the same, on both carriers, and (through its component) on Postgres", () => {
+    const c = one("docker:index/container:Container", "backup-sidecar-container");
+    expect(c.dependencies).toEqual(expect.arrayContaining([
+      ...bucketReady(),
+      urnOf("docker:index/container:Container", "backup-repo-pgbackrest-container"),
+      urnOf("docker:index/container:Container", "backup-sidecar-runtime-container"),
+    ]));
+    expect(one("homelab:postgres:BackupSidecar", "backup-sidecar").dependencies).toContain(urnOf("docker:index/container:Container", "server-container"));
+  });
+
+  it("retries stanza-create and check for a bounded time (IAM is eventually consistent), then fails loudly", () => {
+    expect(REPO_RETRY_SECONDS).toBeGreaterThanOrEqual(60);
+    expect(REPO_RETRY_SECONDS).toBeLessThanOrEqual(300);
+    expect(sidecar.script).toContain(`readonly REPO_RETRY_SECONDS='${REPO_RETRY_SECONDS}'`);
+    expect(sidecar.script).toMatch(/^ {2}repo_retry stanza-create$/m);
+    expect(sidecar.script).toMatch(/^ {2}repo_retry check$/m);
+    expect(sidecar.script).toContain("giving up");
+    const c = one("docker:index/container:Container", "backup-sidecar-container");
+    expect(Number(c.inputs.waitTimeout)).toBeGreaterThan(REPO_RETRY_SECONDS * 2); // both may retry before health turns green
   });
 });
 
 describe("BackupSidecar", () => {
-  it("runs the shared image as uid 999 with the data and socket volumes and the rendered script", async () => {
-    const c = one("docker:index/container:Container", "backup-sidecar");
+  it("runs the shared image as uid 999 with the data, socket and work volumes, both runtime volumes read-only, and the static script", async () => {
+    const c = one("docker:index/container:Container", "backup-sidecar-container");
     expect(c.inputs.name).toBe("prod-backup");
     expect(c.inputs.image).toBe(image.ref);
     expect(c.inputs.user).toBe("999:999");
     expect(c.inputs.entrypoints).toEqual([CONTAINER_PATHS.script]);
     expect(c.inputs.command).toEqual(["scheduler"]);
-    const volumes = c.inputs.volumes as { volumeName: string; containerPath: string }[];
-    expect(volumes).toEqual(expect.arrayContaining([
+    const volumes = c.inputs.volumes as { volumeName: string; containerPath: string; readOnly?: boolean }[];
+    expect(volumes).toEqual([
       { volumeName: "prod-pgdata", containerPath: CONTAINER.dataMount },
       { volumeName: "prod-pgsocket", containerPath: CONTAINER.socketDir },
       { volumeName: "prod-pgbackup", containerPath: CONTAINER_PATHS.workDir },
-    ]));
+      { volumeName: "prod-pgbackrest-runtime", containerPath: CONTAINER_PATHS.pgbackrestDir, readOnly: true },
+      { volumeName: "prod-backup-runtime", containerPath: CONTAINER_PATHS.sidecarRuntimeDir, readOnly: true },
+    ]);
+    for (const p of [CONTAINER_PATHS.runtimeFile, CONTAINER_PATHS.sidecarSecrets]) expect(p.startsWith(`${CONTAINER_PATHS.sidecarRuntimeDir}/`)).toBe(true);
     expect(c.inputs.networksAdvanced).toEqual([{ name: "prod-pg" }]);
     expect(c.inputs.labels).toContainEqual({ label: ROLE_LABEL, value: "backup" });
     expect(c.deleteBeforeReplace).toBe(true); // fixed container name
@@ -260,20 +360,38 @@ describe("BackupSidecar", () => {
     expect(c.inputs.logDriver).toBe("json-file");
     expect(Number(c.inputs.memory)).toBeGreaterThan(0);
     const uploads = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string }[];
-    const script = uploads.find((u) => u.file === CONTAINER_PATHS.script)!;
+    expect(uploads.map((u) => u.file)).toEqual([CONTAINER_PATHS.script]); // no config, no secret: those are in the volumes
+    const script = uploads[0];
     expect(script.permissions).toBe("0755");
-    expect(script.content).toMatch(/^readonly APPS=\('langfuse:langfuse:langfuse_owner' 'my-app:my_app:my_app_owner'\)$/m);
+    expect(script.content).toBe(sidecar.script);
     expect(script.content).toMatch(/^readonly PG_BIN='\/usr\/lib\/postgresql\/17\/bin'$/m);
     expect(script.content).toContain(`readonly PG_DATA='${CONTAINER.pgdata}'`);
-    expect(script.content).toContain(`readonly AGE_RECIPIENT='${ageKeyFromPassphrase(PASSPHRASE).recipient}'`);
-    expect(script.content).not.toContain(PASSPHRASE);
-    expect(uploads.find((u) => u.file === CONTAINER_PATHS.pgbackrestConf)?.content).toBe(await value(awsRepo.pgbackrestConfWithSecrets));
+    expect(script.content).toContain(`readonly RUNTIME_FILE='${CONTAINER_PATHS.runtimeFile}'`);
+    expect(script.content).toContain(`readonly PGBR_CONFIG='${CONTAINER_PATHS.pgbackrestConf}'`);
+    for (const stackValue of ["langfuse", "my_app", "homelab-pg-prod", ageKeyFromPassphrase(PASSPHRASE).recipient, PASSPHRASE]) {
+      expect(script.content).not.toContain(stackValue);
+    }
+  });
+
+  it("delivers the apps, schedule, limits and bucket in the runtime file through its own carrier", async () => {
+    const carrier = one("docker:index/container:Container", "backup-sidecar-runtime-container");
+    expect(carrier.inputs.name).toBe("prod-backup-config");
+    expect(carrier.inputs.user).toBe("999:999");
+    const uploads = reveal(carrier.inputs.uploads) as { file: string; content: string }[];
+    const runtime = uploads.find((u) => u.file === `${CARRIER_PATHS.staging}/hlpg-backup.conf`)!.content;
+    expect(runtime).toBe(await value(sidecar.runtime));
+    expect(runtime).toContain("\napp\tlangfuse\tlangfuse\tlangfuse_owner\napp\tmy-app\tmy_app\tmy_app_owner\n");
+    expect(runtime).toContain("\nschedule\tlogical\t45 2 * * *\n");
+    expect(runtime).toContain("\nlimit\tdrill\t10440\n");
+    expect(runtime).toContain("\ns3-url\thttps://homelab-pg-prod.s3.eu-central-1.amazonaws.com\n");
+    expect(runtime).toContain(`\nage-recipient\t${ageKeyFromPassphrase(PASSPHRASE).recipient}\n`);
+    expect((carrier.inputs.entrypoints as string[])[2]).toContain(`chmod 0444 ${CARRIER_PATHS.runtime}/.hlpg-backup.conf.tmp`);
   });
 
   const SECRET_VALUES = ["mock-secret-access-key-value", "AKIAMOCKKEY", PASSPHRASE, ageKeyFromPassphrase(PASSPHRASE).identity];
 
   it("puts no secret in the container env: only the secrets file's path and TZ", async () => {
-    const c = one("docker:index/container:Container", "backup-sidecar");
+    const c = one("docker:index/container:Container", "backup-sidecar-container");
     const env = reveal(c.inputs.envs) as string[];
     expect(env).toEqual([`${SECRETS_FILE_ENV}=${CONTAINER_PATHS.sidecarSecrets}`, "TZ=UTC"]);
     for (const e of env) {
@@ -282,39 +400,38 @@ describe("BackupSidecar", () => {
       if (!name.endsWith("_FILE")) expect(name).not.toMatch(/PGBACKREST_|SECRET|AGE_IDENTITY|CIPHER|PASS|KEY/);
       expect(envEntryProblem(e)).toBeUndefined();
     }
-    // uploads carry the secrets now
-    expect(c.additionalSecretOutputs).toContain("uploads");
   });
 
-  it("uploads the conf and the sidecar's secrets file 0600, owned by postgres, as Pulumi secrets", async () => {
-    const c = one("docker:index/container:Container", "backup-sidecar");
-    expect(isSecretValue(c.inputs.uploads)).toBe(true);
-    const uploads = reveal(c.inputs.uploads) as { file: string; content: string; permissions: string; owner?: string; group?: string }[];
-    for (const file of [CONTAINER_PATHS.pgbackrestConf, CONTAINER_PATHS.sidecarSecrets]) {
-      expect(uploads.find((u) => u.file === file)).toMatchObject({ permissions: "0600", owner: "999", group: "999" });
-    }
-    expect(await isSecret(awsRepo.sidecarSecretsUpload.content!)).toBe(true);
-    expect(await isSecret(awsRepo.confUpload.content!)).toBe(true);
-    const secretsEnv = uploads.find((u) => u.file === CONTAINER_PATHS.sidecarSecrets)!.content;
+  it("delivers the sidecar's secrets file 0600 for uid 999, as a Pulumi secret, beside the runtime file", async () => {
+    const carrier = one("docker:index/container:Container", "backup-sidecar-runtime-container");
+    expect(carrier.additionalSecretOutputs).toContain("uploads");
+    expect(isSecretValue(carrier.inputs.uploads)).toBe(true);
+    const uploads = reveal(carrier.inputs.uploads) as { file: string; content: string; permissions: string; owner?: string; group?: string }[];
+    for (const u of uploads) expect(u).toMatchObject({ permissions: "0400", owner: "999", group: "999" });
+    expect((carrier.inputs.entrypoints as string[])[2]).toContain(`chmod 0600 ${CARRIER_PATHS.runtime}/.sidecar-secrets.env.tmp`);
+    expect(await isSecret(awsRepo.sidecarSecretsEnv)).toBe(true);
+    const secretsEnv = uploads.find((u) => u.file === `${CARRIER_PATHS.staging}/sidecar-secrets.env`)!.content;
     expect(secretsEnv).toBe(await value(awsRepo.sidecarSecretsEnv));
     expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3Key}='AKIAMOCKKEY'\n`);
     expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3KeySecret}='mock-secret-access-key-value'\n`);
     expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.ageIdentity}='${ageKeyFromPassphrase(PASSPHRASE).identity}'\n`);
-    // the script stays secret-free
-    const script = uploads.find((u) => u.file === CONTAINER_PATHS.script)!.content;
-    for (const v of SECRET_VALUES) expect(script).not.toContain(v);
+    // the runtime file and the script stay secret-free
+    const runtime = uploads.find((u) => u.file.endsWith("/hlpg-backup.conf"))!.content;
+    for (const v of SECRET_VALUES) {
+      expect(runtime).not.toContain(v);
+      expect(sidecar.script).not.toContain(v);
+    }
   });
 
-  it("passes the policy no-passwords-in-container-config (sidecar, and the postgres side of the wiring)", async () => {
-    const c = one("docker:index/container:Container", "backup-sidecar");
-    const sidecarOutcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, reveal(c.inputs) as Record<string, unknown>, { stack: "prod" });
-    expect(sidecarOutcome).toEqual({ violations: [], urns: [] });
-    const uploads = await value(pulumi.output(awsRepo.serverWiring.uploads));
-    const serverOutcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, {
-      envs: [], uploads, labels: [{ label: ROLE_LABEL, value: "postgres" }],
-    }, { stack: "prod" });
-    expect(serverOutcome).toEqual({ violations: [], urns: [] });
-    // and the rule does see these files as credential files: world-readable would be refused
+  it("passes the policy no-passwords-in-container-config (sidecar, Postgres, both carriers)", async () => {
+    for (const name of ["backup-sidecar-container", "server-container", "backup-repo-pgbackrest-container", "backup-sidecar-runtime-container"]) {
+      const c = one("docker:index/container:Container", name);
+      const outcome = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, reveal(c.inputs) as Record<string, unknown>, { stack: "prod" });
+      expect({ name, ...outcome }).toEqual({ name, violations: [], urns: [] });
+    }
+    // and the rule does see the staged files as credential files: world-readable would be refused
+    const carrier = one("docker:index/container:Container", "backup-repo-pgbackrest-container");
+    const uploads = reveal(carrier.inputs.uploads) as Record<string, unknown>[];
     const loose = await runResourceRule(noPasswordsInContainerConfigPolicy, TYPES.container, {
       envs: [], uploads: uploads.map((u) => ({ ...u, permissions: "0644" })),
     }, { stack: "prod" });
@@ -322,7 +439,7 @@ describe("BackupSidecar", () => {
   });
 
   it("goes unhealthy through the script's health command and makes pulumi up wait for it", () => {
-    const c = one("docker:index/container:Container", "backup-sidecar");
+    const c = one("docker:index/container:Container", "backup-sidecar-container");
     const hc = c.inputs.healthcheck as { tests: string[]; startPeriod: string };
     expect(hc.tests).toEqual(["CMD", CONTAINER_PATHS.script, "health"]);
     expect(c.inputs.wait).toBe(true);
@@ -334,6 +451,7 @@ describe("BackupSidecar", () => {
     const comps = registered.filter((r) => r.type.startsWith("homelab:postgres:"));
     expect(new Set(comps.map((r) => r.type))).toEqual(new Set([
       "homelab:postgres:PostgresImage", "homelab:postgres:BackupBucket", "homelab:postgres:BackupRepository", "homelab:postgres:BackupSidecar",
+      "homelab:postgres:RuntimeFiles", "homelab:postgres:PostgresServer",
     ]));
     // nothing but the component's own name reaches the engine as the component's inputs
     for (const comp of comps) expect(comp.inputs).toEqual({});
@@ -343,38 +461,67 @@ describe("BackupSidecar", () => {
 });
 
 describe("PostgresImage", () => {
-  it("builds the repo's Dockerfile on the configured base image, locally, and tags it by content", () => {
+  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
+  const HEX64 = "0123456789abcdef".repeat(4);
+
+  it("builds the repo's Dockerfile on the configured base image, for the Docker host's platform, locally, tagged by content", () => {
     const img = one("docker:index/image:Image", "postgres-image");
-    const build = img.inputs.build as { context: string; dockerfile: string; args: Record<string, string> };
+    const build = img.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
     expect(build.args).toEqual({ BASE_IMAGE: prod.postgres.image });
-    expect(path.resolve(build.context)).toBe(path.resolve(DOCKERFILE_DIR));
+    expect(build.platform).toBe("linux/amd64");
     expect(img.inputs.skipPush).toBe(true);
     expect(img.inputs.buildOnPreview).toBe(false);
-    const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
-    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile));
-    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed")).not.toBe(img.inputs.imageName);
-    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile)).not.toBe(img.inputs.imageName);
+    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile, "linux/amd64"));
+    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed", "linux/amd64")).not.toBe(img.inputs.imageName);
+    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile, "linux/amd64")).not.toBe(img.inputs.imageName);
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
     expect(dockerfile).toMatch(/apt-get install[^\n]*\bpgbackrest\b[^\n]*\bage\b[^\n]*\bcurl\b/);
     // the script reads pgbackrest's JSON with jq and S3's XML listings with xmllint
     expect(dockerfile).toMatch(/apt-get install[^\n]*\bjq\b[^\n]*\blibxml2-utils\b/);
+    // the carriers' mount point, owned by postgres, so a new runtime volume is theirs to write
+    expect(dockerfile).toMatch(new RegExp(`install -d -o postgres -g postgres [^\n]*${CARRIER_PATHS.runtime}[;\\s]`));
   });
 
-  /** The tag formula before image references were parsed (split on ':'), kept to show the default image's tag did not move. */
+  it("stores context and dockerfile relative to the project directory: the same state from every checkout", () => {
+    const build = one("docker:index/image:Image", "postgres-image").inputs.build as { context: string; dockerfile: string };
+    expect(build).toMatchObject({ context: BUILD_CONTEXT, dockerfile: BUILD_DOCKERFILE });
+    expect(build.context).toBe("docker/postgres");
+    expect(build.dockerfile).toBe("docker/postgres/Dockerfile");
+    const checkout = path.resolve(__dirname, "../../..");
+    for (const p of [build.context, build.dockerfile]) {
+      expect(path.isAbsolute(p)).toBe(false);
+      expect(p).not.toContain(checkout);
+      expect(p.split("/")).not.toContain("..");
+    }
+    // and they name the files this checkout has (the provider runs in the project directory)
+    expect(path.join(checkout, build.context)).toBe(DOCKERFILE_DIR);
+    expect(readFileSync(path.join(checkout, build.dockerfile), "utf8")).toBe(dockerfile);
+  });
+
+  it("puts the platform in the tag: an arm64 host gets another image than an amd64 one", () => {
+    const amd = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64");
+    const arm = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/arm64");
+    expect(amd).not.toBe(arm);
+    expect(amd).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-amd64-[0-9a-f]{12}$/);
+    expect(arm).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-arm64-[0-9a-f]{12}$/);
+    expect(image.ref).toBe(amd);
+    expect(() => postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/s390x" as "linux/amd64")).toThrow(/invalid platform/);
+  });
+
+  /** The tag formula before the platform was added (split on ':'): the digest part is unchanged, only `-<arch>` is new. */
   function previousPostgresImageRef(baseImage: string, dockerfileText: string): string {
     const tag = (baseImage.split("@")[0].split(":")[1] ?? "untagged").replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 80);
     const h = createHash("sha256");
     for (const part of [baseImage, dockerfileText]) h.update(part).update("\0");
     return `homelab-postgres/postgres:${tag}-${h.digest("hex").slice(0, 12)}`;
   }
-  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
-  const HEX64 = "0123456789abcdef".repeat(4);
 
-  it("keeps the default image's tag exactly as the previous formula made it (names are state)", () => {
+  it("keeps the digest part of the previous formula; the tag only gains the architecture", () => {
     expect(prod.postgres.image).toBe(DEFAULT_POSTGRES_IMAGE);
-    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile)).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
-    expect(image.ref).toBe(previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile));
+    const before = previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile);
+    const hex = before.slice(-12);
+    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64")).toBe(`${before.slice(0, -12)}amd64-${hex}`);
   });
 
   it.each([
@@ -383,14 +530,14 @@ describe("PostgresImage", () => {
     ["registry.local:5000/team/postgres", "untagged"],
     [`postgres@sha256:${HEX64}`, "untagged"],
     [`postgres:16.4@sha256:${HEX64}`, "16.4"],
-  ])("tags %s as %s-<12 hex>", (base, tag) => {
-    const ref = postgresImageRef(base, dockerfile);
-    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-[0-9a-f]{12}$`));
+  ])("tags %s as %s-<arch>-<12 hex>", (base, tag) => {
+    const ref = postgresImageRef(base, dockerfile, "linux/arm64");
+    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-arm64-[0-9a-f]{12}$`));
   });
 
   it("tells apart references that share a tag, and refuses what is not a reference", () => {
-    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile));
+    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile, "linux/amd64"));
     expect(new Set(refs).size).toBe(3);
-    expect(() => postgresImageRef("Not An Image", dockerfile)).toThrow(/invalid base image/);
+    expect(() => postgresImageRef("Not An Image", dockerfile, "linux/amd64")).toThrow(/invalid base image/);
   });
 });

@@ -1,14 +1,17 @@
 // Render-level properties of the backup text: pgbackrest.conf, archive settings,
 // the age key, cron arithmetic (croner in TypeScript and the script's bash must
-// agree), and the sidecar script (validated, quoted, parseable by bash).
+// agree), the sidecar script (validated, quoted, parseable by bash, the same text
+// for every stack config) and its runtime file (rendered, and read back by the
+// script's own loader, which refuses what the renderer would).
 import { execFileSync, spawnSync } from "child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
 import type { BackupSchedule } from "../../../components/config";
 import {
-  BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings, bech32Encode,
-  healthLimits, renderPgBackRestConf, renderSidecarScript, repoPath, runbook, s3Target, renderSidecarSecretsEnv, stanzaName,
+  BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarRuntimeInput, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings,
+  bech32Encode, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, repoPath, runbook, s3Target, renderSidecarSecretsEnv,
+  stanzaName,
 } from "../../../components/backup";
 import { cronMatches, maxCronGapMinutes } from "../../../components/lib/cron";
 import { shellQuote } from "../../../components/lib/quote";
@@ -51,11 +54,20 @@ const SCHEDULE: BackupSchedule = { full: "15 2 * * 0", diff: "15 2 * * 1-6", log
 
 function scriptInput(over: Partial<SidecarScriptInput> = {}): SidecarScriptInput {
   return {
-    stanza: "prod", pgbackrestConf: "/etc/pgbackrest/pgbackrest.conf", pgData: "/var/lib/postgresql/data", socketDir: "/var/run/postgresql",
-    pgPort: 5432, pgBinDir: "/usr/lib/postgresql/17/bin", workDir: "/var/lib/hlpg-backup", s3: { bucket: "pg-backups", region: "eu-central-1" },
-    ageRecipient: ageKeyFromPassphrase("unit-test-passphrase-0123456789").recipient,
+    stanza: "prod", pgbackrestConf: "/etc/pgbackrest/runtime/pgbackrest.conf", runtimeFile: "/etc/hlpg-backup/hlpg-backup.conf",
+    pgData: "/var/lib/postgresql/data", socketDir: "/var/run/postgresql", pgPort: 5432, pgBinDir: "/usr/lib/postgresql/17/bin",
+    workDir: "/var/lib/hlpg-backup", drillPort: 5499, drillTimeoutSeconds: 3600, initTimeoutSeconds: 300, repoRetrySeconds: 120,
+    ...over,
+  };
+}
+
+const RECIPIENT = ageKeyFromPassphrase("unit-test-passphrase-0123456789").recipient;
+
+function runtimeInput(over: Partial<SidecarRuntimeInput> = {}): SidecarRuntimeInput {
+  return {
+    s3: { bucket: "pg-backups", region: "eu-central-1" }, ageRecipient: RECIPIENT,
     apps: [{ name: "lang-fuse", database: "lang_fuse", owner: "lang_fuse_owner" }, { name: "wiki", database: "wiki", owner: "wiki_owner" }],
-    schedule: SCHEDULE, limits: { backup: 1800, logical: 1800, drill: 10440 }, drillPort: 5499, drillTimeoutSeconds: 3600, initTimeoutSeconds: 300,
+    schedule: SCHEDULE, limits: { backup: 1800, logical: 1800, drill: 10440 },
     ...over,
   };
 }
@@ -249,60 +261,148 @@ describe("schedule arithmetic", () => {
   });
 });
 
-describe("the sidecar script", () => {
+
+describe("the sidecar script and its runtime file", () => {
   let dir: string;
   beforeAll(() => {
     dir = mkdtempSync(path.join(tmpdir(), "hlpg-render-"));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const write = (text: string) => {
+  const write = (text: string, mode = 0o755) => {
     const file = path.join(dir, `s-${Math.random().toString(36).slice(2)}`);
-    writeFileSync(file, text, { mode: 0o755 });
+    writeFileSync(file, text, { mode });
     return file;
   };
+  /** A script reading `runtimeFile`, written to disk. */
+  const scriptFor = (runtimeFile: string, over: Partial<SidecarScriptInput> = {}) => write(renderSidecarScript(scriptInput({ runtimeFile, ...over })));
+  /** Sources the script (main does not run then) and runs `code`; only PATH and TZ in the environment unless `env` adds. */
+  // stdin not a socket (node's pipes are socketpairs): bash -c would read ~/.bashrc as for ssh
+  const sourced = (script: string, code: string, env: Record<string, string> = {}) =>
+    spawnSync("bash", ["-c", `source "$1"; ${code}`, "_", script], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, TZ: "UTC", ...env } });
+  /** The loader's view of a runtime file: its variables after load_runtime, or its error. */
+  const SHOW = `if load_runtime; then printf '%s\\n' "url=$S3_BUCKET_URL" "region=$S3_REGION" "ca=$S3_CA_FILE" "recipient=$AGE_RECIPIENT" "apps=\${APPS[*]}" "schedule=\${SCHEDULE[*]}" "limits=\${HEALTH_LIMIT_MINUTES[backup]} \${HEALTH_LIMIT_MINUTES[logical]} \${HEALTH_LIMIT_MINUTES[drill]}"; else echo "ERROR $RUNTIME_ERROR"; fi`;
 
-  it("parses with bash -n and carries the validated settings single-quoted", () => {
+  it("parses with bash -n and carries only settings fixed for the stack's life, single-quoted", () => {
     const text = renderSidecarScript(scriptInput());
     const r = spawnSync("bash", ["-n", write(text)], { encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stderr).toBe("");
     expect(text).toMatch(/^readonly STANZA='prod'$/m);
-    expect(text).toMatch(/^readonly APPS=\('lang-fuse:lang_fuse:lang_fuse_owner' 'wiki:wiki:wiki_owner'\)$/m);
-    expect(text).toMatch(/^readonly SCHEDULE=\('15 2 \* \* 0\|full' '15 2 \* \* 1-6\|diff' '45 2 \* \* \*\|logical' '30 4 \* \* 6\|drill'\)$/m);
-    // the jobs table as data: what each job runs, its group, and the limits per group
+    expect(text).toMatch(/^readonly RUNTIME_FILE='\/etc\/hlpg-backup\/hlpg-backup\.conf'$/m);
+    expect(text).toMatch(/^readonly PGBR_CONFIG='\/etc\/pgbackrest\/runtime\/pgbackrest\.conf'$/m);
+    expect(text).toMatch(/^readonly REPO_RETRY_SECONDS='120'$/m);
+    // the jobs table of the code as data: what each job runs and its group
     expect(text).toMatch(/^readonly JOBS=\('full' 'diff' 'logical' 'drill'\)$/m);
     expect(text).toMatch(/^declare -rA JOB_FUNCTION=\(\[full\]='job_full' \[diff\]='job_diff' \[logical\]='job_logical' \[drill\]='job_drill'\)$/m);
     expect(text).toMatch(/^declare -rA JOB_GROUP=\(\[full\]='backup' \[diff\]='backup' \[logical\]='logical' \[drill\]='drill'\)$/m);
     expect(text).toMatch(/^readonly HEALTH_GROUPS=\('backup' 'logical' 'drill'\)$/m);
-    expect(text).toMatch(/^declare -rA HEALTH_LIMIT_MINUTES=\(\[backup\]='1800' \[logical\]='1800' \[drill\]='10440'\)$/m);
-    expect(text).not.toMatch(/LIMIT_BACKUP|group_of/);
     expect(text).toContain(`readonly LOGICAL_PREFIX='${LOGICAL_PREFIX}'`);
-    expect(text).not.toMatch(/AGE-SECRET-KEY/);
+    // nothing that changes with the stack config: those come from the runtime file
+    expect(text).not.toMatch(/^readonly (APPS|SCHEDULE|S3_BUCKET_URL|S3_REGION|AGE_RECIPIENT)=/m);
+    expect(text).not.toMatch(/HEALTH_LIMIT_MINUTES=\(\[/);
+    expect(text).not.toMatch(/AGE-SECRET-KEY|age1[02-9ac-hj-np-z]{58}|pg-backups|lang_fuse/);
   });
 
-  it("sources the secrets file named by HLPG_SECRETS_FILE right after umask, before anything else", () => {
-    const text = renderSidecarScript(scriptInput());
-    const lines = text.split("\n");
-    const umask = lines.indexOf("umask 077");
-    expect(umask).toBeGreaterThan(0);
-    expect(lines[umask + 1]).toBe(`if [[ -n \${${SECRETS_FILE_ENV}:-} ]]; then`);
-    expect(text).toContain(`  source "$${SECRETS_FILE_ENV}"`);
-    expect(lines.findIndex((l) => l.startsWith("readonly "))).toBeGreaterThan(umask + 1);
-    expect(text).not.toMatch(/Secrets come from the environment/);
-    expect(text).not.toMatch(/PGBACKREST_REPO1_S3_KEY/); // curl uses the secrets file's HLPG_S3_KEY*
+  it("renders the runtime file as tab-separated data the loader reads back exactly", () => {
+    const text = renderSidecarRuntime(runtimeInput({ schedule: { ...SCHEDULE, drill: " 30  4 * *   6 " } }));
+    expect(text.split("\n").filter((l) => l !== "" && !l.startsWith("#"))).toEqual([
+      "s3-url\thttps://pg-backups.s3.eu-central-1.amazonaws.com",
+      "s3-region\teu-central-1",
+      `age-recipient\t${RECIPIENT}`,
+      "app\tlang-fuse\tlang_fuse\tlang_fuse_owner",
+      "app\twiki\twiki\twiki_owner",
+      "schedule\tfull\t15 2 * * 0",
+      "schedule\tdiff\t15 2 * * 1-6",
+      "schedule\tlogical\t45 2 * * *",
+      "schedule\tdrill\t30 4 * * 6", // single spaces: cron_match splits on them
+      "limit\tbackup\t1800",
+      "limit\tlogical\t1800",
+      "limit\tdrill\t10440",
+    ]);
+    const runtime = write(text, 0o444);
+    const r = sourced(scriptFor(runtime), SHOW);
+    expect(r.stderr).toBe("");
+    expect(r.stdout.trim().split("\n")).toEqual([
+      "url=https://pg-backups.s3.eu-central-1.amazonaws.com", "region=eu-central-1", "ca=", `recipient=${RECIPIENT}`,
+      "apps=lang-fuse:lang_fuse:lang_fuse_owner wiki:wiki:wiki_owner",
+      "schedule=15 2 * * 0|full 15 2 * * 1-6|diff 45 2 * * *|logical 30 4 * * 6|drill",
+      "limits=1800 1800 10440",
+    ]);
+    const custom = renderSidecarRuntime(runtimeInput({ s3: { bucket: "b.dotted", region: "garage", endpoint: "https://minio.local:9000" }, caFile: "/etc/ssl/ca.pem", apps: [] }));
+    const r2 = sourced(scriptFor(write(custom)), SHOW);
+    expect(r2.stdout).toContain("url=https://minio.local:9000/b.dotted\nregion=garage\nca=/etc/ssl/ca.pem\n");
+    expect(r2.stdout).toContain("apps=\n");
   });
 
-  it("renders the sidecar secrets file so that bash reads back every value", () => {
+  it("is the same script for any apps, schedule, limits, bucket and passphrase: those are only in the runtime file", () => {
+    const a = renderSidecarRuntime(runtimeInput());
+    const b = renderSidecarRuntime(runtimeInput({
+      apps: [{ name: "other", database: "other", owner: "other_owner" }], schedule: { ...SCHEDULE, logical: "*/5 * * * *" },
+      limits: { backup: 60, logical: 60, drill: 60 }, s3: { bucket: "elsewhere", region: "us-west-2" },
+      ageRecipient: ageKeyFromPassphrase("another-passphrase-0123456789").recipient,
+    }));
+    expect(a).not.toBe(b);
+    // renderSidecarScript has no input for any of them (compile-time), and its text names none
+    const keys = Object.keys(scriptInput()).sort();
+    expect(keys).toEqual(["drillPort", "drillTimeoutSeconds", "initTimeoutSeconds", "pgBinDir", "pgData", "pgPort", "pgbackrestConf", "repoRetrySeconds", "runtimeFile", "socketDir", "stanza", "workDir"]);
+  });
+
+  it.each([
+    ["a tab inside a value", (t: string) => t.replace("app\twiki\twiki\twiki_owner", "app\twiki\twiki\twiki_owner\textra"), /malformed line/],
+    ["an app name with a quote", (t: string) => t.replace("app\twiki\t", "app\twi'ki\t"), /invalid app name/],
+    ["a database that is not an identifier", (t: string) => t.replace("\twiki\twiki_owner", "\twi ki\twiki_owner"), /malformed line|invalid database/],
+    ["a command in a cron field", (t: string) => t.replace("45 2 * * *", "45 2 * * $(id)"), /invalid schedule of job logical/],
+    ["a cron expression with four fields", (t: string) => t.replace("45 2 * * *", "45 2 * *"), /invalid schedule of job logical/],
+    ["a job the script does not know", (t: string) => t.replace("schedule\tdrill\t", "schedule\tvacuum\t"), /unknown job 'vacuum'/],
+    ["a missing job", (t: string) => t.replace(/^schedule\tdrill\t.*\n/m, ""), /no schedule for job drill/],
+    ["a missing limit", (t: string) => t.replace(/^limit\tdrill\t.*\n/m, ""), /no limit for health group drill/],
+    ["a zero limit", (t: string) => t.replace("limit\tdrill\t10440", "limit\tdrill\t0"), /invalid limit of group drill/],
+    ["an http bucket URL", (t: string) => t.replace("https://pg-backups", "http://pg-backups"), /invalid s3-url/],
+    ["a recipient that is not age's", (t: string) => t.replace(RECIPIENT, "age1$(id)"), /invalid age-recipient/],
+    ["an app twice", (t: string) => t.replace("app\twiki\twiki\twiki_owner", "app\twiki\twiki\twiki_owner\napp\twiki\twiki\twiki_owner"), /app wiki twice/],
+    ["an unknown kind", (t: string) => `${t}retention\t4\n`, /unknown or malformed line: retention 4/],
+    ["no bucket", (t: string) => t.replace(/^s3-url\t.*\n/m, ""), /s3-url, s3-region and age-recipient are required/],
+  ])("refuses a runtime file with %s and keeps the values it had", (_what, edit, message) => {
+    const good = write(renderSidecarRuntime(runtimeInput()), 0o444);
+    const bad = write(edit(renderSidecarRuntime(runtimeInput())), 0o444);
+    // load the good file, then the bad one in its place (RUNTIME_FILE is read-only in bash: swap a symlink)
+    const link = path.join(dir, `rt-${Math.random().toString(36).slice(2)}`);
+    const r = spawnSync("bash", ["-c", `ln -s "$2" "$3"; source "$1"; load_runtime || exit 9; ln -sfn "$4" "$3"; ${SHOW}; echo "apps now: \${APPS[*]}"`, "_", scriptFor(link), good, link, bad], {
+      encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], env: { PATH: process.env.PATH, TZ: "UTC" },
+    });
+    expect(r.stdout).toMatch(new RegExp(`^ERROR runtime file ${link}: `));
+    expect(r.stdout).toMatch(message);
+    expect(r.stdout).toContain("apps now: lang-fuse:lang_fuse:lang_fuse_owner wiki:wiki:wiki_owner");
+  });
+
+  it("refuses in TypeScript what the loader refuses", () => {
+    expect(() => renderSidecarRuntime(runtimeInput({ apps: [{ name: "x'y", database: "x_y", owner: "x_y_owner" }] }))).toThrow(/invalid app name/);
+    expect(() => renderSidecarRuntime(runtimeInput({ apps: [{ name: "xy", database: "x y", owner: "xy_owner" }] }))).toThrow(/unsafe/);
+    expect(() => renderSidecarRuntime(runtimeInput({ apps: [{ name: "xy", database: "xy", owner: "XY" }] }))).toThrow(/unsafe/);
+    expect(() => renderSidecarRuntime(runtimeInput({ ageRecipient: "age1$(id)" }))).toThrow(/invalid age recipient/);
+    expect(() => renderSidecarRuntime(runtimeInput({ schedule: { ...SCHEDULE, drill: "30 4 * *" } }))).toThrow(/invalid schedule of job drill/);
+    expect(() => renderSidecarRuntime(runtimeInput({ limits: { backup: 0, logical: 1, drill: 1 } }))).toThrow(/invalid health limit/);
+    const twice = [{ name: "a", database: "a", owner: "a_owner" }, { name: "a", database: "a", owner: "a_owner" }];
+    expect(() => renderSidecarRuntime(runtimeInput({ apps: twice }))).toThrow(/a name twice/);
+  });
+
+  it("sources the secrets file named by HLPG_SECRETS_FILE with the runtime file, so that bash reads back every value", () => {
     const secrets = { s3Key: "AKIA'QUOTE", s3KeySecret: "wJalr/K7MD+bPx$(id)`x`=", ageIdentity: ageKeyFromPassphrase("render-test-passphrase-0123456789").identity };
     const env = renderSidecarSecretsEnv(secrets);
     for (const line of env.split("\n").filter((l) => l !== "" && !l.startsWith("#"))) expect(line).toMatch(/^export HLPG_[A-Z0-9_]+='/);
-    const file = write(env);
+    const file = write(env, 0o600);
     const names = [SIDECAR_SECRET_VARS.s3Key, SIDECAR_SECRET_VARS.s3KeySecret, SIDECAR_SECRET_VARS.ageIdentity];
-    const out = execFileSync("bash", ["-c", `source "$1"; for v in ${names.join(" ")}; do printf '%s\\0' "\${!v}"; done`, "_", file], { encoding: "utf8", env: { PATH: process.env.PATH } });
-    expect(out.split("\0").slice(0, 3)).toEqual([secrets.s3Key, secrets.s3KeySecret, secrets.ageIdentity]);
+    const script = scriptFor(write(renderSidecarRuntime(runtimeInput())));
+    const r = sourced(script, `load_runtime || exit 9; for v in ${names.join(" ")}; do printf '%s\\0' "\${!v}"; done`, { [SECRETS_FILE_ENV]: file });
+    expect(r.stderr).toBe("");
+    expect(r.stdout.split("\0").slice(0, 3)).toEqual([secrets.s3Key, secrets.s3KeySecret, secrets.ageIdentity]);
+    const missing = sourced(script, `load_runtime || echo "ERROR $RUNTIME_ERROR"`, { [SECRETS_FILE_ENV]: path.join(dir, "no-such-file") });
+    expect(missing.stdout).toMatch(/^ERROR cannot read the secrets file/);
     expect(() => renderSidecarSecretsEnv({ ...secrets, s3KeySecret: "a\nb" })).toThrow(/not one line/);
     expect(() => renderSidecarSecretsEnv({ ...secrets, s3Key: "" })).toThrow(/empty/);
+    // the script text has no secret and no env-secret name of pgBackRest (curl uses HLPG_S3_KEY*)
+    expect(renderSidecarScript(scriptInput())).not.toMatch(/PGBACKREST_REPO1_S3_KEY/);
   });
 
   it("shell-quotes any value into the same string bash reads back", () => {
@@ -314,13 +414,10 @@ describe("the sidecar script", () => {
   });
 
   it.each([
-    ["an app name with a quote", { apps: [{ name: "x'y", database: "x_y", owner: "x_y_owner" }] }],
-    ["a database name with a space", { apps: [{ name: "xy", database: "x y", owner: "xy_owner" }] }],
-    ["a role with upper case", { apps: [{ name: "xy", database: "xy", owner: "XY" }] }],
-    ["a recipient that is not age's", { ageRecipient: "age1$(id)" }],
-    ["a bad cron expression", { schedule: { ...SCHEDULE, drill: "30 4 * *" } }],
-    ["a zero health limit", { limits: { backup: 0, logical: 1, drill: 1 } }],
     ["a relative work dir", { workDir: "work" }],
+    ["a relative runtime file", { runtimeFile: "hlpg-backup.conf" }],
+    ["a zero retry bound", { repoRetrySeconds: 0 }],
+    ["a stanza with a quote", { stanza: "pr'od" }],
   ])("rejects %s", (_what, over) => {
     expect(() => renderSidecarScript(scriptInput(over as Partial<SidecarScriptInput>))).toThrow(/invalid|unsafe/);
   });
@@ -331,7 +428,7 @@ describe("the sidecar script", () => {
     // steps and ranges in the day fields: restricted (croner), so OR with the other day field
     ["steps in the day fields", { full: "10 */5 */2 * 1", diff: "0 3 * */2 5-7", logical: "1-59/15 0 1-7 * 0", drill: "0 0 */10 3 */3" }],
   ] as [string, BackupSchedule][])("runs exactly the jobs the TypeScript (croner) evaluation says, minute by minute: %s", (_what, schedule) => {
-    const file = write(renderSidecarScript(scriptInput({ schedule })));
+    const file = scriptFor(write(renderSidecarRuntime(runtimeInput({ schedule }))));
     const windows = ["2024-02-28T20:00:00Z", "2024-09-13T03:00:00Z", "2024-03-03T00:00:00Z"];
     const minutes = 24 * 60;
     for (const start of windows) {
@@ -351,19 +448,26 @@ describe("the sidecar script", () => {
     }
   });
 
-  it("offers the runbook commands the docs show", () => {
+  it("offers the runbook commands the docs show; only the dump commands need the runtime file", () => {
     expect(runbook.restoreCluster("2026-11-22 14:30:00+00")).toEqual(["restore-cluster", "--target", "2026-11-22 14:30:00+00"]);
     expect(runbook.restoreApp("langfuse", "langfuse_restored")).toEqual(["restore-app", "langfuse", "latest", "langfuse_restored"]);
-    const text = renderSidecarScript(scriptInput());
+    const text = renderSidecarScript(scriptInput({ runtimeFile: path.join(dir, "absent.conf") }));
     for (const cmd of [runbook.restoreCluster("x")[0], runbook.restoreApp("a", "b")[0], runbook.listDumps("a")[0], "health", "info", "scheduler"]) {
       expect(text).toMatch(new RegExp(`^\\s+(?:[a-z-]+\\|)?${cmd}(?:\\|[a-z-]+)?\\)`, "m"));
     }
     // the jobs (drill among them) are commands through the table: main runs any name in JOBS
     expect(runbook.drill()).toEqual(["drill"]);
     expect(text).toMatch(/^readonly JOBS=\(.*'drill'.*\)$/m);
-    expect(text).toMatch(/^\s+\*\) if is_job "\$cmd"; then run_table_job "\$cmd"; else usage; fi ;;$/m);
-    const usage = spawnSync("bash", [write(text), "no-such-command"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    const file = write(text);
+    const usage = spawnSync("bash", [file, "no-such-command"], { encoding: "utf8", env: { PATH: process.env.PATH } });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toContain("init | full | diff | logical | drill");
+    // without a runtime file: dump commands fail and say why; health is red and says why
+    const list = spawnSync("bash", [file, ...runbook.listDumps("wiki")], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    expect(list.status).toBe(1);
+    expect(list.stderr).toMatch(/cannot read the runtime file .*absent\.conf/);
+    const health = spawnSync("bash", [file, "health"], { encoding: "utf8", env: { PATH: process.env.PATH } });
+    expect(health.status).toBe(1);
+    expect(health.stdout).toMatch(/cannot read the runtime file/);
   });
 });

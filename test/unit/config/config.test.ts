@@ -303,3 +303,31 @@ describe("parseConfig", () => {
     expectProblem("dev", { dockerHost: "homelab:2375" }, "homelab-postgres:dockerHost", /unix:\/\/, ssh:\/\//);
   });
 });
+
+describe("the bucket's region and the aws:* settings", () => {
+  const backup = { enabled: true, bucket: "my-backups" };
+
+  it("takes backup.region, else aws:region, else us-east-1", () => {
+    expect(parseConfig("dev", { backup: { ...backup, region: "eu-north-1" } }, { region: "eu-west-3" }).backup.region).toBe("eu-north-1");
+    expect(parseConfig("dev", { backup }, { region: "eu-west-3" }).backup.region).toBe("eu-west-3");
+    expect(parseConfig("dev", { backup }).backup.region).toBe("us-east-1");
+  });
+
+  it("keeps the provider settings users give the default provider, and nothing else", () => {
+    const c = parseConfig("dev", { backup }, {
+      profile: "homelab", region: "eu-west-3", sharedCredentialsFiles: ["/c"], sharedConfigFiles: ["/f"], skipMetadataApiCheck: "true",
+    });
+    expect(c.aws).toEqual({ profile: "homelab", region: "eu-west-3", sharedCredentialsFiles: ["/c"], sharedConfigFiles: ["/f"] });
+    expect(parseConfig("dev", {}).aws).toEqual({});
+  });
+
+  it("reports aws:* values of the wrong shape with the other problems, at once", () => {
+    let error: ConfigError | undefined;
+    try {
+      parseConfig("dev", { backup: { ...backup, compression: "xz" } }, { profile: 7, sharedConfigFiles: [], region: "EU West" });
+    } catch (e) {
+      if (e instanceof ConfigError) error = e;
+    }
+    expect(error?.problems.map((p) => p.path).sort()).toEqual(["aws:profile", "aws:region", "aws:sharedConfigFiles", "homelab-postgres:backup.compression"]);
+  });
+});
