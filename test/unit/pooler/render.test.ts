@@ -14,6 +14,7 @@ import {
   renderAuthSetupScript,
   renderPgBouncerIni,
 } from "../../../components/pooler/render";
+import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import {
   PASSFILE_IN_STORAGE,
   pgadminStorageDirName,
@@ -266,6 +267,23 @@ describe("auth lookup SQL", () => {
   it("refuses identifiers it would have to quote", () => {
     expect(() => authSetupStatements('x"; DROP DATABASE y; --')).toThrow();
     expect(() => authSetupStatements("ok", "Auth")).toThrow();
+  });
+});
+
+describe("pgBouncer wrapper", () => {
+  it("renders one static wrapper: nothing in it depends on the stack", () => {
+    const w = renderPgBouncerWrapper();
+    expect(renderPgBouncerWrapper()).toBe(w);
+    expect(w.startsWith("#!/bin/sh\n")).toBe(true);
+    // reloads on a changed checksum, forwards the stop signals, hands on pgbouncer's status
+    expect(w).toMatch(/cksum < "\$ini"/);
+    expect(w).toMatch(/md5sum < "\$ini"/);
+    expect(w).toMatch(/kill -HUP "\$pid"/);
+    expect(w).toMatch(/trap 'kill -TERM "\$pid" 2>\/dev\/null' TERM/);
+    expect(w).toMatch(/trap 'kill -INT "\$pid" 2>\/dev\/null' INT/);
+    expect(w.trimEnd().split("\n").pop()).toBe('wait "$pid"');
+    expect(w).toMatch(/sleep 2 &/);
+    expect(() => renderPgBouncerWrapper({ pollSeconds: 0 })).toThrow();
   });
 });
 
