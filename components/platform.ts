@@ -161,7 +161,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             password: this.server.superuserPassword,
             sslmode: tls.enabled ? "require" : "disable",
           },
-          databasesReady: this.apps.map((a) => a.ready),
+          // each database's lookup goes in after that app's grants and comes out before them
+          databasesReady: Object.fromEntries(cfg.apps.map((app, i) => [app.database, this.apps[i].ready])),
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [this.server.container.id],
         },

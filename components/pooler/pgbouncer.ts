@@ -10,12 +10,13 @@ import type { AppConfig, PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
   AUTH_FILE_PERMISSIONS,
-  AUTH_SETUP_PSQL_ARGS,
+  authPsqlCommand,
   PGBOUNCER_AUTH_ROLE,
   pgbouncerHealthcheck,
   pgbouncerVersionFromImage,
+  renderAuthCreateScript,
   renderAuthFile,
-  renderAuthSetupScript,
+  renderAuthRemoveScript,
   renderPgBouncerIni,
 } from "./render";
 
@@ -56,16 +57,24 @@ export interface PgBouncerArgs {
    * credentials the postgresql provider uses; never the pooler).
    */
   admin: {
+    /** Host psql connects to (the bind address). */
     host: pulumi.Input<string>;
+    /** Postgres' published port. */
     port: number;
     /** Default `postgres`. */
     user?: string;
+    /** The superuser's password. */
     password: pulumi.Input<string>;
+    /** `require` when Postgres has TLS on. */
     sslmode: "disable" | "require";
   };
-  /** Resources after which every app database and its grants exist (AppDatabase.ready). */
-  databasesReady?: pulumi.Input<pulumi.Resource>[];
-  /** Values whose change re-runs the lookup setup, e.g. the Postgres container id (a fresh cluster). */
+  /**
+   * Per app database (by database name): the resource after which it and its grants
+   * exist (AppDatabase.ready). That database's lookup is installed after it, and
+   * removed before it.
+   */
+  databasesReady?: Record<string, pulumi.Input<pulumi.Resource>>;
+  /** Values whose change re-installs every lookup: the Postgres container id (a new cluster). */
   rerunOn?: pulumi.Input<string>[];
 }
 
@@ -81,8 +90,8 @@ export class PgBouncer extends pulumi.ComponentResource {
   /** Its password: secret. */
   readonly authPassword: pulumi.Output<string>;
   readonly authRole: postgresql.Role;
-  /** Installs the lookup function in every app database; undefined when there are no apps. */
-  readonly authSetup?: command.local.Command;
+  /** Per app database (by database name): installs the lookup there, and removes it on delete. */
+  readonly authLookups: Record<string, command.local.Command>;
   readonly container: docker.Container;
   /** The rendered pgbouncer.ini (no secrets in it). */
   readonly ini: string;
@@ -92,7 +101,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     super("homelab:postgres:PgBouncer", name, {}, opts);
     const { stack, config } = args;
     const child = { parent: this };
-    const databases = args.apps.map((a) => a.database);
+    const databases = [...new Set(args.apps.map((a) => a.database))].sort();
     this.authRoleName = PGBOUNCER_AUTH_ROLE;
 
     const pw = new random.RandomPassword(`${name}-auth-password`, { length: 40, special: false }, child);
@@ -118,29 +127,52 @@ export class PgBouncer extends pulumi.ComponentResource {
 
     // postgresql.Function cannot emit `SET search_path` (and reads functions back by
     // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs
-    // the same rendered script the integration test proves; a non-zero exit fails `up`.
-    if (databases.length > 0) {
-      const script = renderAuthSetupScript(databases, this.authRoleName);
-      const a = args.admin;
-      this.authSetup = new command.local.Command(
-        `${name}-auth-setup`,
+    // the rendered scripts the integration tests prove; a non-zero exit fails `up`.
+    // One Command per database, so adding or removing an app creates or deletes only
+    // that database's. Each depends on the auth role and on its database, so the
+    // engine deletes it (running `delete`) before either: the postgresql provider
+    // deletes a role with REASSIGN OWNED, DROP OWNED and DROP ROLE in its own database
+    // only (`postgres`; cyrilgdn/terraform-provider-postgresql resource_postgresql_role.go,
+    // resourcePostgreSQLRoleDelete), and DROP ROLE fails while the role still holds
+    // privileges in an app database.
+    const a = args.admin;
+    const environment = {
+      PGHOST: a.host,
+      PGPORT: String(a.port),
+      PGUSER: a.user ?? "postgres",
+      PGPASSWORD: pulumi.secret(a.password),
+      PGDATABASE: "postgres",
+      PGSSLMODE: a.sslmode,
+      PGCONNECT_TIMEOUT: "30",
+      PGAPPNAME: "homelab-postgres-pgbouncer-setup",
+    };
+    this.authLookups = {};
+    for (const db of databases) {
+      const ready = args.databasesReady?.[db];
+      this.authLookups[db] = new command.local.Command(
+        `${name}-auth-${db}`,
         {
-          create: ["psql", ...AUTH_SETUP_PSQL_ARGS].join(" "),
-          stdin: script,
-          environment: {
-            PGHOST: a.host,
-            PGPORT: String(a.port),
-            PGUSER: a.user ?? "postgres",
-            PGPASSWORD: pulumi.secret(a.password),
-            PGDATABASE: "postgres",
-            PGSSLMODE: a.sslmode,
-            PGCONNECT_TIMEOUT: "30",
-            PGAPPNAME: "homelab-postgres-pgbouncer-setup",
-          },
-          // a new script (apps added/removed) or a new cluster re-runs it; it is idempotent
-          triggers: [script, ...(args.rerunOn ?? [])],
+          // A changed script or environment is an Update that re-runs `create`
+          // (idempotent); only `triggers` replaces (pulumi-command v0.4.x
+          // provider/pkg/provider/provider.go, Diff).
+          create: authPsqlCommand(renderAuthCreateScript(db, this.authRoleName)),
+          // runs on destroy and when the app or pgBouncer goes, with the script and
+          // environment stored by the last create or update
+          delete: authPsqlCommand(renderAuthRemoveScript(db, this.authRoleName)),
+          environment,
+          // Only a new cluster forces a fresh install (its catalog lacks the lookup). The
+          // scripts are not here: their change is an in-place re-run of `create`,
+          // where a replacement would also run the old `delete`.
+          triggers: args.rerunOn ?? [],
         },
-        { ...child, dependsOn: [this.authRole, ...(args.databasesReady ?? [])], additionalSecretOutputs: ["environment"] },
+        {
+          ...child,
+          dependsOn: [this.authRole, ...(ready ? [ready] : [])],
+          additionalSecretOutputs: ["environment"],
+          // A replacement is create-before-delete by default: the old `delete` would then
+          // remove the lookup the new `create` had just installed in the same database.
+          deleteBeforeReplace: true,
+        },
       );
     }
 
@@ -209,7 +241,8 @@ export class PgBouncer extends pulumi.ComponentResource {
         additionalSecretOutputs: ["uploads"],
         // the published host port cannot be held by two containers at once
         deleteBeforeReplace: true,
-        dependsOn: this.authSetup ? [this.authSetup] : [],
+        // starts once every lookup exists
+        dependsOn: Object.values(this.authLookups),
       },
     );
 

@@ -6,7 +6,7 @@ import { RegisteredResource as Registered, isSecretValue, reveal } from "../../h
 import { parseConfig } from "../../../components/config";
 import { PgAdmin } from "../../../components/pgadmin/pgadmin";
 import { PgBouncer } from "../../../components/pooler/pgbouncer";
-import { PGBOUNCER_AUTH_ROLE } from "../../../components/pooler/render";
+import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthRemoveScript } from "../../../components/pooler/render";
 
 let registered: Registered[] = [];
 
@@ -38,8 +38,8 @@ let admin: PgAdmin;
 
 beforeAll(async () => {
   registered = await installMocks(pulumi);
-  // stands in for AppDatabase.ready (the end of an app's grant chain)
-  const ready = new Ready("apps-ready");
+  // stand in for AppDatabase.ready (the end of each app's grant chain)
+  const ready = Object.fromEntries(cfg.apps.map((a) => [a.database, new Ready(`ready-${a.database}`)]));
   pooler = new PgBouncer("pgbouncer", {
     stack: "dev",
     config: cfg.pgbouncer,
@@ -48,7 +48,8 @@ beforeAll(async () => {
     bindAddress: "127.0.0.1",
     postgres: { host: "postgres", port: 5432 },
     admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
-    databasesReady: [ready],
+    databasesReady: ready,
+    rerunOn: ["postgres-container-id"],
   });
   // a tailnet address that is only known later, and TLS on
   pooler2 = new PgBouncer("pgbouncer-tls", {
@@ -72,7 +73,7 @@ beforeAll(async () => {
   });
   await Promise.all([
     value(pooler.container.id), value(pooler2.container.id), value(admin.container.id), value(admin.url),
-    value(pooler.authPassword), value(admin.password), value(pooler.authSetup?.id ?? pulumi.output("none")),
+    value(pooler.authPassword), value(admin.password), ...Object.values(pooler.authLookups).map((c) => value(c.id)),
   ]);
 });
 
@@ -86,16 +87,14 @@ describe("PgBouncer", () => {
     expect(pooler.port).toBe(6432);
   });
 
-  it("keeps the auth password secret: output, auth file upload and setup environment", async () => {
+  it("keeps the auth password secret: output, auth file upload and every auth Command's environment", async () => {
     expect(await pulumi.isSecret(pooler.authPassword)).toBe(true);
     expect(await pulumi.isSecret(pooler.container.uploads)).toBe(true);
-    expect(pooler.authSetup).toBeDefined();
-    const setup = pooler.authSetup;
-    if (!setup) throw new Error("no auth setup command");
-    expect(await pulumi.isSecret(setup.environment)).toBe(true);
+    expect(Object.keys(pooler.authLookups).sort()).toEqual(["langfuse", "my_app"]);
+    for (const cmd of Object.values(pooler.authLookups)) expect(await pulumi.isSecret(cmd.environment)).toBe(true);
     expect(byName("pgbouncer-container").additionalSecretOutputs).toContain("uploads");
     expect(byName("pgbouncer-auth-role").additionalSecretOutputs).toContain("password");
-    expect(byName("pgbouncer-auth-setup").additionalSecretOutputs).toContain("environment");
+    for (const db of ["langfuse", "my_app"]) expect(byName(`pgbouncer-auth-${db}`).additionalSecretOutputs).toContain("environment");
   });
 
   it("uploads an auth file with the auth role's credential only, 0600, owned by the container user", async () => {
@@ -119,16 +118,26 @@ describe("PgBouncer", () => {
     expect(Number(byName("pgbouncer-auth-password").inputs.length)).toBeGreaterThanOrEqual(32);
   });
 
-  it("installs the lookup in every app database, after the databases, straight to Postgres", () => {
-    const setup = byName("pgbouncer-auth-setup");
-    const script = String(setup.inputs.stdin);
-    expect([...script.matchAll(/^\\connect "(\w+)"$/gm)].map((m) => m[1]).sort()).toEqual(["langfuse", "my_app"]);
-    const env = reveal(setup.inputs.environment) as Record<string, string>;
-    expect(env).toMatchObject({ PGHOST: "127.0.0.1", PGPORT: "5432", PGSSLMODE: "disable", PGPASSWORD: SUPER_PW });
-    expect(setup.dependencies).toEqual(expect.arrayContaining([byName("apps-ready").urn, byName("pgbouncer-auth-role").urn]));
-    expect(String(setup.inputs.create)).not.toContain(SUPER_PW);
-    // the container starts once the lookup exists
-    expect(byName("pgbouncer-container").dependencies).toContain(setup.urn);
+  it("installs the lookup with one Command per app database, after that database, straight to Postgres", () => {
+    for (const db of ["langfuse", "my_app"]) {
+      const cmd = byName(`pgbouncer-auth-${db}`);
+      // exactly the rendered scripts the integration tests run
+      expect(cmd.inputs.create).toBe(authPsqlCommand(renderAuthCreateScript(db)));
+      expect(cmd.inputs.delete).toBe(authPsqlCommand(renderAuthRemoveScript(db)));
+      expect(cmd.inputs.stdin).toBeUndefined();
+      const env = reveal(cmd.inputs.environment) as Record<string, string>;
+      expect(env).toMatchObject({ PGHOST: "127.0.0.1", PGPORT: "5432", PGSSLMODE: "disable", PGPASSWORD: SUPER_PW, PGDATABASE: "postgres" });
+      expect(String(cmd.inputs.create)).not.toContain(SUPER_PW);
+      // created after its own database and the role, so deleted before either
+      expect(cmd.dependencies).toEqual(expect.arrayContaining([byName(`ready-${db}`).urn, byName("pgbouncer-auth-role").urn]));
+      const other = db === "langfuse" ? "my_app" : "langfuse";
+      expect(cmd.dependencies).not.toContain(byName(`ready-${other}`).urn);
+      // only a new cluster forces a fresh install; a replacement removes the old one first
+      expect(cmd.inputs.triggers).toEqual(["postgres-container-id"]);
+      expect(cmd.deleteBeforeReplace).toBe(true);
+      // the container starts once the lookups exist
+      expect(byName("pgbouncer-container").dependencies).toContain(cmd.urn);
+    }
   });
 
   it("hardens and labels the container, and replaces it delete-first (one host port)", () => {
@@ -156,7 +165,7 @@ describe("PgBouncer", () => {
     expect(key?.content).toContain("PRIVATE KEY");
     expect(key?.permissions).toBe("0600");
     expect(isSecretValue(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
-    expect(reveal(byName("pgbouncer-tls-auth-setup").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
+    expect(reveal(byName("pgbouncer-tls-auth-my_app").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
   });
 });
 
