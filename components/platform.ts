@@ -154,6 +154,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           network: this.server.network.name,
           bindAddress,
           postgres: this.server.internal,
+          postgresMaxConnections: cfg.postgres.maxConnections,
           tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,

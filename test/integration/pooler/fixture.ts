@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import type { PoolMode } from "../../../components/config";
-import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderPgBouncerIni } from "../../../components/pooler";
+import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
 import { chownTree, freePort, PgInstance, pgBinDir, run, RunResult, ServerProcess, serviceSpawnOptions, tempDir, waitFor, writeFile } from "../harness";
@@ -121,9 +121,6 @@ export async function providerDropRole(pg: PgInstance, role: string): Promise<vo
     await c.end();
   }
 }
-
-/** The ini's name in the runtime directory. */
-const RUNTIME_INI = "pgbouncer.ini";
 
 /** The pool settings of one rendered ini. */
 export interface PoolerConfig {
