@@ -14,9 +14,9 @@ import { accessModel, renderAccessSql } from "../components/apps/access";
 import { renderPgHba } from "../components/server/pg-hba";
 import {
   PGBOUNCER_AUTH_ROLE,
+  renderAuthCreateScript,
   renderAuthFile,
   renderAuthRoleSql,
-  renderAuthSetupScript,
   renderPgBouncerIni,
 } from "../components/pooler/render";
 import { renderPostgresqlConf } from "../components/server/postgresql-conf";
@@ -87,7 +87,8 @@ write(
 write("userlist.txt", renderAuthFile(PGBOUNCER_AUTH_ROLE, authPassword));
 write("cluster.sql", [renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, authPassword), ...sql.cluster].map((s) => `${s};`).join("\n") + "\n");
 for (const [db, stmts] of Object.entries(sql.perDatabase)) write(`db-${db}.sql`, stmts.map((s) => `${s};`).join("\n") + "\n");
-write("auth-setup.sql", renderAuthSetupScript(cfg.apps.map((a) => a.database)));
+// the per-database scripts the PgBouncer component runs, one after the other
+write("auth-setup.sql", cfg.apps.map((a) => renderAuthCreateScript(a.database)).join(""));
 
 const app = cfg.apps[0];
 process.stdout.write(

@@ -157,6 +157,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           network: this.server.network.name,
           bindAddress,
           postgres: this.server.internal,
+          postgresMaxConnections: cfg.postgres.maxConnections,
           tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,
@@ -164,7 +165,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             password: this.server.superuserPassword,
             sslmode: tls.enabled ? "require" : "disable",
           },
-          databasesReady: this.apps.map((a) => a.ready),
+          // each database's lookup goes in after that app's grants and comes out before them
+          databasesReady: Object.fromEntries(cfg.apps.map((app, i) => [app.database, this.apps[i].ready])),
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [this.server.container.id],
         },

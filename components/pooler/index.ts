@@ -1,3 +1,4 @@
-// pgBouncer: pgbouncer.ini, the auth_query lookup SQL, and the PgBouncer component.
+// pgBouncer: pgbouncer.ini, the auth_query lookup SQL, the entrypoint wrapper, and the PgBouncer component.
 export * from "./pgbouncer";
 export * from "./render";
+export * from "./wrapper";

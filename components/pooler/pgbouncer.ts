@@ -1,6 +1,15 @@
 // PgBouncer: the auth role, the auth_query lookup in every app database, and the
 // pinned pgBouncer container on the stack network. Text (pgbouncer.ini, the auth
-// file, the lookup SQL) comes from render.ts beside it; this file only wires.
+// file, the lookup SQL, the entrypoint wrapper) comes from render.ts and wrapper.ts
+// beside it; this file only wires.
+//
+// What changes with the stack (the apps, pool mode and sizes: the whole ini) is
+// delivered through RuntimeFiles, so it replaces the small config carrier and
+// pgBouncer reloads. The container's own inputs hold only what is fixed for the
+// stack: the image, the wrapper, the auth file, TLS files, the published port and
+// limits. The docker provider replaces a container when any of those changes
+// (upload, ports, ulimit, command, entrypoint... are ForceNew in
+// kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_container.go).
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
@@ -8,16 +17,19 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppConfig, PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
+import { RuntimeFiles } from "../runtime";
 import {
   AUTH_FILE_PERMISSIONS,
-  AUTH_SETUP_PSQL_ARGS,
+  authPsqlCommand,
   PGBOUNCER_AUTH_ROLE,
   pgbouncerHealthcheck,
   pgbouncerVersionFromImage,
+  renderAuthCreateScript,
   renderAuthFile,
-  renderAuthSetupScript,
+  renderAuthRemoveScript,
   renderPgBouncerIni,
 } from "./render";
+import { renderPgBouncerWrapper } from "./wrapper";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
@@ -26,11 +38,27 @@ export const PGBOUNCER_CONTAINER = {
   /** uid/gid of `postgres` in the Alpine-based image; the container runs as it and owns the uploads. */
   uid: "70",
   confDir: "/etc/pgbouncer",
+  /** Where the runtime volume (the ini) is mounted, read-only. */
+  runtimeDir: "/etc/pgbouncer/runtime",
   /** World-writable in the image; the admin console socket lives here. */
   socketDir: "/tmp",
   /** Name other containers on the stack network reach the pooler by. */
   hostname: "pgbouncer",
+  /**
+   * Port pgBouncer listens on inside its network namespace, fixed: only the
+   * published host port follows `pgbouncer.port` (listen_port is not applied by a
+   * reload, and the published port is a container input anyway).
+   */
+  port: 6432,
 } as const;
+
+/** Name of the ini in the runtime volume. */
+export const RUNTIME_INI = "pgbouncer.ini";
+
+/** File descriptors pgBouncer may need: every client, every server connection Postgres can accept, and slack. */
+export function pgbouncerNofile(maxClientConn: number, postgresMaxConnections: number): number {
+  return Math.max(4096, maxClientConn + postgresMaxConnections + 256);
+}
 
 export interface PgBouncerArgs {
   /** Stack name: the container is `<stack>-pgbouncer`. */
@@ -46,6 +74,12 @@ export interface PgBouncerArgs {
   /** Postgres as seen from the docker network (PostgresServer.internal). */
   postgres: { host: string; port: number };
   /**
+   * `postgres.maxConnections`: no number of apps or pools can make pgBouncer hold more
+   * server connections than this, so it sizes the file-descriptor limit together
+   * with maxClientConn (and adding an app does not change the container).
+   */
+  postgresMaxConnections: number;
+  /**
    * Postgres TLS, when on: pgBouncer requires TLS toward Postgres and offers the same
    * certificate to its clients (client_tls_sslmode = require), so `sslmode=require`
    * URLs work against the pooler too.
@@ -56,33 +90,45 @@ export interface PgBouncerArgs {
    * credentials the postgresql provider uses; never the pooler).
    */
   admin: {
+    /** Host psql connects to (the bind address). */
     host: pulumi.Input<string>;
+    /** Postgres' published port. */
     port: number;
     /** Default `postgres`. */
     user?: string;
+    /** The superuser's password. */
     password: pulumi.Input<string>;
+    /** `require` when Postgres has TLS on. */
     sslmode: "disable" | "require";
   };
-  /** Resources after which every app database and its grants exist (AppDatabase.ready). */
-  databasesReady?: pulumi.Input<pulumi.Resource>[];
-  /** Values whose change re-runs the lookup setup, e.g. the Postgres container id (a fresh cluster). */
+  /**
+   * Per app database (by database name): the resource after which it and its grants
+   * exist (AppDatabase.ready). That database's lookup is installed after it, and
+   * removed before it.
+   */
+  databasesReady?: Record<string, pulumi.Input<pulumi.Resource>>;
+  /** Values whose change re-installs every lookup: the Postgres container id (a new cluster). */
   rerunOn?: pulumi.Input<string>[];
 }
 
 export class PgBouncer extends pulumi.ComponentResource {
   /** Host clients outside docker use: the bind address. */
   readonly host: pulumi.Output<string>;
-  /** Published port (and the port inside the network). */
+  /** Published port (`pgbouncer.port`). */
   readonly port: number;
   /** Name on the stack network, for app containers on the same host. */
   readonly internalHost: string;
+  /** Port on the stack network: fixed, whatever the published port. */
+  readonly internalPort: number;
   /** Login role pgBouncer runs auth_query as. */
   readonly authRoleName: string;
   /** Its password: secret. */
   readonly authPassword: pulumi.Output<string>;
   readonly authRole: postgresql.Role;
-  /** Installs the lookup function in every app database; undefined when there are no apps. */
-  readonly authSetup?: command.local.Command;
+  /** Per app database (by database name): installs the lookup there, and removes it on delete. */
+  readonly authLookups: Record<string, command.local.Command>;
+  /** Delivers the ini; replaced when it changes, while pgBouncer reloads. */
+  readonly runtime: RuntimeFiles;
   readonly container: docker.Container;
   /** The rendered pgbouncer.ini (no secrets in it). */
   readonly ini: string;
@@ -92,7 +138,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     super("homelab:postgres:PgBouncer", name, {}, opts);
     const { stack, config } = args;
     const child = { parent: this };
-    const databases = args.apps.map((a) => a.database);
+    const databases = [...new Set(args.apps.map((a) => a.database))].sort();
     this.authRoleName = PGBOUNCER_AUTH_ROLE;
 
     const pw = new random.RandomPassword(`${name}-auth-password`, { length: 40, special: false }, child);
@@ -118,29 +164,52 @@ export class PgBouncer extends pulumi.ComponentResource {
 
     // postgresql.Function cannot emit `SET search_path` (and reads functions back by
     // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs
-    // the same rendered script the integration test proves; a non-zero exit fails `up`.
-    if (databases.length > 0) {
-      const script = renderAuthSetupScript(databases, this.authRoleName);
-      const a = args.admin;
-      this.authSetup = new command.local.Command(
-        `${name}-auth-setup`,
+    // the rendered scripts the integration tests prove; a non-zero exit fails `up`.
+    // One Command per database, so adding or removing an app creates or deletes only
+    // that database's. Each depends on the auth role and on its database, so the
+    // engine deletes it (running `delete`) before either: the postgresql provider
+    // deletes a role with REASSIGN OWNED, DROP OWNED and DROP ROLE in its own database
+    // only (`postgres`; cyrilgdn/terraform-provider-postgresql resource_postgresql_role.go,
+    // resourcePostgreSQLRoleDelete), and DROP ROLE fails while the role still holds
+    // privileges in an app database.
+    const a = args.admin;
+    const environment = {
+      PGHOST: a.host,
+      PGPORT: String(a.port),
+      PGUSER: a.user ?? "postgres",
+      PGPASSWORD: pulumi.secret(a.password),
+      PGDATABASE: "postgres",
+      PGSSLMODE: a.sslmode,
+      PGCONNECT_TIMEOUT: "30",
+      PGAPPNAME: "homelab-postgres-pgbouncer-setup",
+    };
+    this.authLookups = {};
+    for (const db of databases) {
+      const ready = args.databasesReady?.[db];
+      this.authLookups[db] = new command.local.Command(
+        `${name}-auth-${db}`,
         {
-          create: ["psql", ...AUTH_SETUP_PSQL_ARGS].join(" "),
-          stdin: script,
-          environment: {
-            PGHOST: a.host,
-            PGPORT: String(a.port),
-            PGUSER: a.user ?? "postgres",
-            PGPASSWORD: pulumi.secret(a.password),
-            PGDATABASE: "postgres",
-            PGSSLMODE: a.sslmode,
-            PGCONNECT_TIMEOUT: "30",
-            PGAPPNAME: "homelab-postgres-pgbouncer-setup",
-          },
-          // a new script (apps added/removed) or a new cluster re-runs it; it is idempotent
-          triggers: [script, ...(args.rerunOn ?? [])],
+          // A changed script or environment is an Update that re-runs `create`
+          // (idempotent); only `triggers` replaces (pulumi-command v0.4.x
+          // provider/pkg/provider/provider.go, Diff).
+          create: authPsqlCommand(renderAuthCreateScript(db, this.authRoleName)),
+          // runs on destroy and when the app or pgBouncer goes, with the script and
+          // environment stored by the last create or update
+          delete: authPsqlCommand(renderAuthRemoveScript(db, this.authRoleName)),
+          environment,
+          // Only a new cluster forces a fresh install (its catalog lacks the lookup). The
+          // scripts are not here: their change is an in-place re-run of `create`,
+          // where a replacement would also run the old `delete`.
+          triggers: args.rerunOn ?? [],
         },
-        { ...child, dependsOn: [this.authRole, ...(args.databasesReady ?? [])], additionalSecretOutputs: ["environment"] },
+        {
+          ...child,
+          dependsOn: [this.authRole, ...(ready ? [ready] : [])],
+          additionalSecretOutputs: ["environment"],
+          // A replacement is create-before-delete by default: the old `delete` would then
+          // remove the lookup the new `create` had just installed in the same database.
+          deleteBeforeReplace: true,
+        },
       );
     }
 
@@ -154,7 +223,7 @@ export class PgBouncer extends pulumi.ComponentResource {
         tls: args.tls ? { sslmode: "require" } : undefined,
       },
       // inside the container's own network namespace; the host side binds one address
-      listen: { addr: "*", port: config.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
+      listen: { addr: "*", port: PGBOUNCER_CONTAINER.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
       pool: { mode: config.poolMode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
       authFile: `${confDir}/userlist.txt`,
       authRole: this.authRoleName,
@@ -162,9 +231,21 @@ export class PgBouncer extends pulumi.ComponentResource {
       version: pgbouncerVersionFromImage(config.image),
     });
 
+    const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
+    const user = `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`;
+    // The carrier runs the pgBouncer image (busybox: sh, cp, mv, cmp) as pgBouncer's
+    // user. It starts after every lookup exists, so the ini never routes to a
+    // database pgBouncer cannot authenticate against.
+    this.runtime = new RuntimeFiles(
+      `${name}-runtime`,
+      { stack, purpose: "pgbouncer", image: image.imageId, user, files: { [RUNTIME_INI]: { content: this.ini } } },
+      { ...child, dependsOn: Object.values(this.authLookups) },
+    );
+
     const owner = { owner: PGBOUNCER_CONTAINER.uid, group: PGBOUNCER_CONTAINER.uid };
+    const wrapperFile = `${confDir}/hlpg-pgbouncer.sh`;
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
-      { file: `${confDir}/pgbouncer.ini`, content: this.ini, permissions: "0644", ...owner },
+      { file: wrapperFile, content: renderPgBouncerWrapper(), permissions: "0755", ...owner },
       {
         file: `${confDir}/userlist.txt`,
         content: pulumi.secret(this.authPassword.apply((p) => renderAuthFile(this.authRoleName, p))),
@@ -179,28 +260,28 @@ export class PgBouncer extends pulumi.ComponentResource {
       );
     }
 
-    const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
     // every client and pooled server connection is a file descriptor; do not depend on the daemon's default
-    const nofile = Math.max(4096, config.maxClientConn + databases.length * config.defaultPoolSize + 256);
+    const nofile = pgbouncerNofile(config.maxClientConn, args.postgresMaxConnections);
     this.container = new docker.Container(
       `${name}-container`,
       {
         name: `${stack}-pgbouncer`,
         image: image.imageId,
-        // run pgbouncer itself: the image's entrypoint script would generate a config from env
-        entrypoints: ["pgbouncer"],
-        command: [`${confDir}/pgbouncer.ini`],
-        user: `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`,
-        ports: [publishedPort(config.port, config.port, args.bindAddress)],
+        // the wrapper runs pgbouncer and reloads it; the image's entrypoint would generate a config from env
+        entrypoints: ["/bin/sh", wrapperFile],
+        command: [`${PGBOUNCER_CONTAINER.runtimeDir}/${RUNTIME_INI}`],
+        user,
+        ports: [publishedPort(PGBOUNCER_CONTAINER.port, config.port, args.bindAddress)],
         networksAdvanced: [{ name: args.network, aliases: [PGBOUNCER_CONTAINER.hostname] }],
         uploads,
+        volumes: [{ volumeName: this.runtime.volume.name, containerPath: PGBOUNCER_CONTAINER.runtimeDir, readOnly: true }],
         ulimits: [{ name: "nofile", soft: nofile, hard: nofile }],
         capabilities: { drops: ["ALL"] },
         ...hardenedContainerArgs({
           role: "pgbouncer",
           stack,
           memoryMb: PGBOUNCER_CONTAINER.memoryMb,
-          healthcheck: ["CMD", ...pgbouncerHealthcheck(PGBOUNCER_CONTAINER.socketDir, config.port)],
+          healthcheck: ["CMD", ...pgbouncerHealthcheck(PGBOUNCER_CONTAINER.socketDir, PGBOUNCER_CONTAINER.port)],
           waitTimeoutSeconds: 120,
         }),
       },
@@ -209,13 +290,21 @@ export class PgBouncer extends pulumi.ComponentResource {
         additionalSecretOutputs: ["uploads"],
         // the published host port cannot be held by two containers at once
         deleteBeforeReplace: true,
-        dependsOn: this.authSetup ? [this.authSetup] : [],
+        // starts with the ini in place: the carrier is healthy once its copies are
+        dependsOn: [this.runtime.container],
       },
     );
 
     this.host = pulumi.output(args.bindAddress);
     this.port = config.port;
     this.internalHost = PGBOUNCER_CONTAINER.hostname;
-    this.registerOutputs({ host: this.host, port: this.port, internalHost: this.internalHost, authPassword: this.authPassword });
+    this.internalPort = PGBOUNCER_CONTAINER.port;
+    this.registerOutputs({
+      host: this.host,
+      port: this.port,
+      internalHost: this.internalHost,
+      internalPort: this.internalPort,
+      authPassword: this.authPassword,
+    });
   }
 }

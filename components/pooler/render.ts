@@ -8,7 +8,8 @@
 // pgBouncer stores (auth_file). The lookup runs through a SECURITY DEFINER
 // function, so that role needs no access to pg_authid. pgBouncer < 1.19 has no
 // auth_dbname: the auth query runs in the database the client asked for, so the
-// function is installed in every app database.
+// function is installed in every app database, and removed from it again (with
+// every privilege the auth role holds there) before that role can be dropped.
 import type { PoolMode } from "../config";
 import { parseImageRef } from "../lib/image-ref";
 import { ipVersion, isHostname, isPort } from "../lib/net";
@@ -25,8 +26,15 @@ export const ADMIN_CONSOLE_USER = "pgbouncer";
 /** Mode of the auth file: pgBouncer's user only (it holds the auth role's password). */
 export const AUTH_FILE_PERMISSIONS = "0600";
 
-/** psql arguments that run renderAuthSetupScript from stdin (connection from PG* env). */
+/** psql arguments that run a rendered auth script from stdin (connection from PG* env). */
 export const AUTH_SETUP_PSQL_ARGS = ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", "-"] as const;
+
+/**
+ * Comment on the schema and the function this program created in an app database:
+ * the removal script drops only what carries it, and only takes the auth role's
+ * privileges away from anything else.
+ */
+export const AUTH_MARKER = "homelab-postgres: pgBouncer auth_query lookup";
 
 /** What pgBouncer runs for every client login it has no auth_file entry for. */
 export const AUTH_QUERY = `SELECT usename, passwd FROM ${AUTH_SCHEMA}.${AUTH_FUNCTION}($1)`;
@@ -182,16 +190,23 @@ export function renderAuthRoleSql(role: string, password: string): string {
   );
 }
 
+/** `"pgbouncer"."get_auth"(text)` and the same name as regprocedure text, for to_regprocedure. */
+function lookupNames(): { schema: string; name: string; fn: string; regproc: string } {
+  const schema = quoteIdent(AUTH_SCHEMA);
+  const name = `${schema}.${quoteIdent(AUTH_FUNCTION)}`;
+  return { schema, name, fn: `${name}(text)`, regproc: quoteLiteral(`${AUTH_SCHEMA}.${AUTH_FUNCTION}(text)`) };
+}
+
 /**
  * Statements to run, as a superuser, inside one app database: the lookup schema
- * and function, and the only privileges the auth role gets.
+ * and function, marked as ours (AUTH_MARKER), and the only privileges the auth
+ * role gets. Idempotent.
  */
 export function authSetupStatements(database: string, authRole: string = PGBOUNCER_AUTH_ROLE): string[] {
   const db = quoteIdent(database);
   const role = quoteIdent(authRole);
-  const schema = quoteIdent(AUTH_SCHEMA);
-  const name = `${schema}.${quoteIdent(AUTH_FUNCTION)}`;
-  const fn = `${name}(text)`;
+  const { schema, name, fn, regproc } = lookupNames();
+  const marker = quoteLiteral(AUTH_MARKER);
   return [
     // The database owner (an app role) may create schemas: refuse to install a
     // SECURITY DEFINER function into a schema someone else controls.
@@ -201,7 +216,26 @@ export function authSetupStatements(database: string, authRole: string = PGBOUNC
     RAISE EXCEPTION 'schema % exists and is not owned by a superuser; refusing to install the pgBouncer auth function', ${quoteLiteral(AUTH_SCHEMA)};
   END IF;
 END $guard$`,
-    `CREATE SCHEMA IF NOT EXISTS ${schema}`,
+    // Created here: marked, so that removal may drop it. A superuser's unmarked schema
+    // holding nothing but the lookup is what an earlier version of this program left:
+    // adopted. Any other existing schema stays unmarked and is never dropped.
+    `DO $schema$
+DECLARE
+  v_ns pg_catalog.oid := (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname = ${quoteLiteral(AUTH_SCHEMA)});
+BEGIN
+  IF v_ns IS NULL THEN
+    CREATE SCHEMA ${schema};
+    COMMENT ON SCHEMA ${schema} IS ${marker};
+  ELSIF pg_catalog.obj_description(v_ns, 'pg_namespace') IS NULL AND NOT EXISTS (
+    SELECT 1 FROM pg_catalog.pg_depend d
+    WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+      AND d.refobjid OPERATOR(pg_catalog.=) v_ns
+      AND NOT (d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+               AND d.objid IS NOT DISTINCT FROM pg_catalog.to_regprocedure(${regproc})::pg_catalog.oid)
+  ) THEN
+    COMMENT ON SCHEMA ${schema} IS ${marker};
+  END IF;
+END $schema$`,
     `REVOKE ALL ON SCHEMA ${schema} FROM PUBLIC`,
     // Runs as its owner (the superuser running this), with a pinned search_path and
     // every name schema-qualified. Returns a verifier only for a role that may log in,
@@ -226,6 +260,8 @@ AS $fn$
     AND (a.rolvaliduntil IS NULL OR a.rolvaliduntil OPERATOR(pg_catalog.>) pg_catalog.now())
     AND pg_catalog.has_database_privilege(a.oid, pg_catalog.current_database(), 'CONNECT')
 $fn$`,
+    // the definition is ours whatever was there before: CREATE OR REPLACE wrote it
+    `COMMENT ON FUNCTION ${fn} IS ${marker}`,
     `REVOKE ALL ON FUNCTION ${fn} FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${schema} TO ${role}`,
     `GRANT EXECUTE ON FUNCTION ${fn} TO ${role}`,
@@ -236,16 +272,110 @@ $fn$`,
 }
 
 /**
- * One psql script that installs the lookup in every app database, each in its
- * own transaction; stops at the first error (ON_ERROR_STOP). Idempotent.
+ * Statements to run, as a superuser, inside one app database to undo
+ * authSetupStatements: the function and the schema are dropped where they carry
+ * AUTH_MARKER (the schema only while nothing else lives in it); whatever the auth
+ * role still holds here is revoked, the database's CONNECT included. The
+ * postgresql provider deletes a role from its own database only (REASSIGN OWNED,
+ * DROP OWNED, DROP ROLE in `postgres`), so without this its DROP ROLE fails on
+ * these privileges. Idempotent; a missing function, schema or role is fine.
  */
-export function renderAuthSetupScript(databases: string[], authRole: string = PGBOUNCER_AUTH_ROLE): string {
-  const out = ["-- Rendered by homelab-postgres: pgBouncer auth_query lookup, one copy per app database.", "\\set ON_ERROR_STOP on"];
-  for (const db of [...new Set(databases)].sort()) {
+export function authRemoveStatements(database: string, authRole: string = PGBOUNCER_AUTH_ROLE): string[] {
+  const db = quoteIdent(database);
+  const role = quoteIdent(authRole);
+  const { schema, fn, regproc } = lookupNames();
+  const marker = quoteLiteral(AUTH_MARKER);
+  return [
+    `DO $remove$
+DECLARE
+  v_role boolean := EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) ${quoteLiteral(authRole)});
+  v_fn pg_catalog.oid := pg_catalog.to_regprocedure(${regproc})::pg_catalog.oid;
+  v_ns pg_catalog.oid := (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) ${quoteLiteral(AUTH_SCHEMA)});
+BEGIN
+  IF v_fn IS NOT NULL THEN
+    IF pg_catalog.obj_description(v_fn, 'pg_proc') IS NOT DISTINCT FROM ${marker} THEN
+      DROP FUNCTION ${fn};
+    ELSIF v_role THEN
+      REVOKE ALL ON FUNCTION ${fn} FROM ${role};
+    END IF;
+  END IF;
+  IF v_ns IS NOT NULL THEN
+    IF pg_catalog.obj_description(v_ns, 'pg_namespace') IS NOT DISTINCT FROM ${marker} THEN
+      BEGIN
+        DROP SCHEMA ${schema};
+      EXCEPTION WHEN dependent_objects_still_exist THEN
+        -- something else lives in it: keep it, without the auth role's access
+        IF v_role THEN
+          REVOKE ALL ON SCHEMA ${schema} FROM ${role};
+        END IF;
+      END;
+    ELSIF v_role THEN
+      REVOKE ALL ON SCHEMA ${schema} FROM ${role};
+    END IF;
+  END IF;
+  IF v_role THEN
+    REVOKE ALL ON DATABASE ${db} FROM ${role};
+  END IF;
+END $remove$`,
+  ];
+}
+
+/**
+ * The psql script that installs the lookup in one app database, in one
+ * transaction; stops at the first error (ON_ERROR_STOP). Idempotent.
+ */
+export function renderAuthCreateScript(database: string, authRole: string = PGBOUNCER_AUTH_ROLE): string {
+  const db = quoteIdent(database);
+  return [
+    `-- Rendered by homelab-postgres: pgBouncer's auth_query lookup in database ${db}.`,
+    "\\set ON_ERROR_STOP on",
+    `\\connect ${db}`,
     // notices (schema already exists on a re-run) are noise in `pulumi up` output
-    out.push(`\\connect ${quoteIdent(db)}`, "SET client_min_messages = warning;", "BEGIN;", ...authSetupStatements(db, authRole).map((s) => `${s};`), "COMMIT;");
-  }
-  return out.join("\n") + "\n";
+    "SET client_min_messages = warning;",
+    "BEGIN;",
+    ...authSetupStatements(database, authRole).map((s) => `${s};`),
+    "COMMIT;",
+  ].join("\n") + "\n";
+}
+
+/**
+ * The psql script that removes the lookup and the auth role's privileges from one
+ * app database (authRemoveStatements), in one transaction. Connects to the
+ * maintenance database first: a database that is already gone leaves nothing to
+ * remove, and the script succeeds. Idempotent.
+ */
+export function renderAuthRemoveScript(database: string, authRole: string = PGBOUNCER_AUTH_ROLE): string {
+  const db = quoteIdent(database);
+  return [
+    `-- Rendered by homelab-postgres: removes pgBouncer's auth_query lookup from database ${db}.`,
+    "\\set ON_ERROR_STOP on",
+    "SET client_min_messages = warning;",
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = ${quoteLiteral(database)}) AS hlpg_database_exists \\gset`,
+    "\\if :hlpg_database_exists",
+    `\\connect ${db}`,
+    "SET client_min_messages = warning;",
+    "BEGIN;",
+    ...authRemoveStatements(database, authRole).map((s) => `${s};`),
+    "COMMIT;",
+    "\\endif",
+  ].join("\n") + "\n";
+}
+
+/** Delimiter of the here-document authPsqlCommand wraps a script in. */
+export const AUTH_HEREDOC = "HLPG_SQL";
+
+/**
+ * The shell command (a command.local.Command runs it with `/bin/sh -c`) that feeds
+ * `script` to psql. The script travels inside the command as a here-document, not
+ * through the Command's `stdin`: the provider hands that one `stdin` to every run,
+ * delete included (pulumi-command provider/pkg/provider/command.go, run()), so
+ * create and delete could not carry different scripts. The quoted delimiter turns
+ * off every shell expansion inside the document.
+ */
+export function authPsqlCommand(script: string): string {
+  if (script.split("\n").includes(AUTH_HEREDOC)) throw new Error(`script contains a line "${AUTH_HEREDOC}", which would end the here-document`);
+  const body = script.endsWith("\n") ? script : `${script}\n`;
+  return `psql ${AUTH_SETUP_PSQL_ARGS.join(" ")} <<'${AUTH_HEREDOC}'\n${body}${AUTH_HEREDOC}\n`;
 }
 
 /** Healthcheck (exec form, without "CMD"): the admin console answers over the Unix socket. */

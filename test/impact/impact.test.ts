@@ -34,11 +34,13 @@ const ROWS: Row[] = [
   { change: "rotate an app (`rotation`)", overrides: { apps: apps.map((a, i) => (i === 0 ? { ...a, rotation: "2026-12" } : a)) }, expect: { ...none } },
   { change: "`pgbouncer.defaultPoolSize`", overrides: { pgbouncer: { ...pgbouncer, defaultPoolSize: 25 } }, expect: { ...none, carriers: "replaced: prod-pgbouncer-config" } },
   { change: "pgAdmin off", overrides: { pgadmin: { enabled: false } }, expect: { ...none, pgadmin: "deleted" } },
+  { change: "backup retention", overrides: { backup: { ...backup, retention: { ...(backup.retention as Raw), full: 6 } } }, expect: { ...none, carriers: "replaced: prod-pgbackrest-config" } },
   { change: "backup schedule", overrides: { backup: { ...backup, schedule: { ...(backup.schedule as Raw), diff: "15 3 * * 1-6" } } }, expect: { ...none, carriers: "replaced: prod-backup-config" } },
   {
     change: "Postgres image tag",
     overrides: { postgres: { ...postgres, image: "pgvector/pgvector:0.8.1-pg17" } },
-    expect: { ...none, postgres: "replaced", backup: "replaced", carriers: "replaced: prod-backup-config" },
+    // the built image (pgBackRest on top) is also what the backup carriers run
+    expect: { ...none, postgres: "replaced", backup: "replaced", carriers: "replaced: prod-backup-config, prod-pgbackrest-config" },
   },
 ];
 

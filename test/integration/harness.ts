@@ -150,6 +150,11 @@ export class ServerProcess {
     this.exited = new Promise((resolve) => this.child.on("exit", (code, sig) => resolve(code ?? (sig ? 128 : -1))));
   }
 
+  /** OS process id (of the command itself: `/bin/sh` for a script). */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }

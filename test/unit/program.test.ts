@@ -239,6 +239,64 @@ describe("prod stack", () => {
   });
 });
 
+describe("pgBouncer under app and pool changes", () => {
+  let dev: ProgramResult;
+  beforeAll(async () => {
+    dev = await runProgram("dev");
+  });
+
+  const byName = (r: ProgramResult, name: string) => {
+    const x = r.resources.find((y) => y.name === name);
+    if (!x) throw new Error(`no ${name}`);
+    return x;
+  };
+  /** Resources of `after` that `before` lacks, and those whose inputs differ, by name. */
+  const changes = (before: ProgramResult, after: ProgramResult) => {
+    const old = new Map(before.resources.map((x) => [x.urn, x]));
+    return {
+      added: after.resources.filter((x) => !old.has(x.urn)).map((x) => x.name).sort(),
+      changed: after.resources
+        .filter((x) => old.has(x.urn) && JSON.stringify(reveal(x.inputs)) !== JSON.stringify(reveal(old.get(x.urn)?.inputs)))
+        .map((x) => x.name)
+        .sort(),
+    };
+  };
+
+  it("a third app changes only the config carrier, and adds that app's resources and its auth Command", async () => {
+    const apps = [
+      { name: "langfuse", extensions: ["vector", "uuid-ossp", "pg_stat_statements"], connectionLimit: 30 },
+      { name: "n8n-main", extensions: ["pg_trgm"], readonlyUsers: ["analytics"], rotation: "2026-11" },
+      { name: "grafana" },
+    ];
+    const three = await runProgram("dev", { overrides: { apps } });
+    expect(reveal(byName(three, "homelab-pgbouncer-container").inputs)).toEqual(reveal(byName(dev, "homelab-pgbouncer-container").inputs));
+    const { added, changed } = changes(dev, three);
+    expect(changed).toEqual(["homelab-pgbouncer-runtime-container"]);
+    expect(added.filter((n) => !n.startsWith("homelab-app-grafana"))).toEqual(["homelab-pgbouncer-auth-grafana"]);
+  });
+
+  it("a new default pool size changes only the config carrier", async () => {
+    const pool12 = await runProgram("dev", { overrides: { pgbouncer: { enabled: true, port: 6432, poolMode: "transaction", defaultPoolSize: 12 } } });
+    expect(reveal(byName(pool12, "homelab-pgbouncer-container").inputs)).toEqual(reveal(byName(dev, "homelab-pgbouncer-container").inputs));
+    expect(changes(dev, pool12)).toEqual({ added: [], changed: ["homelab-pgbouncer-runtime-container"] });
+    const ini = (r: ProgramResult) => (reveal(byName(r, "homelab-pgbouncer-runtime-container").inputs.uploads) as { content: string }[])[0].content;
+    expect(ini(pool12)).toMatch(/^default_pool_size = 12$/m);
+    expect(ini(dev)).toMatch(/^default_pool_size = 10$/m);
+  });
+
+  it("each app database has its own auth Command, after its app and the auth role", () => {
+    for (const [db, app] of [["langfuse", "langfuse"], ["n8n_main", "n8n-main"]]) {
+      const cmd = byName(dev, `homelab-pgbouncer-auth-${db}`);
+      expect(cmd.dependencies).toContain(byName(dev, "homelab-pgbouncer-auth-role").urn);
+      // its own app's last grant (AppDatabase.ready), no other app's
+      expect(cmd.dependencies.filter((d) => d.includes("::homelab-app-")).map((d) => d.split("::").pop())).toEqual([expect.stringMatching(new RegExp(`^homelab-app-${app}-`))]);
+      // a new cluster is the only trigger: the Postgres container's id (as the mocks name it)
+      expect(cmd.inputs.triggers).toEqual(["homelab-postgres-container-id"]);
+    }
+    expect(dev.resources.filter((r) => r.name === "homelab-pgbouncer-auth-setup")).toEqual([]);
+  });
+});
+
 describe("optional parts", () => {
   it("without pgBouncer: no pooler container, no poolerPort, pooledUrl absent", async () => {
     const r = await runProgram("dev", { overrides: { pgbouncer: { enabled: false } } });

@@ -1,7 +1,7 @@
 // The rendered pgbouncer.ini, auth file and auth lookup SQL on a real PostgreSQL 15
 // and a real pgBouncer (Debian 1.18), with the apps created from the access model.
 // Also the pgAdmin pgpass (read by real libpq) and its entrypoint wrapper (real sh).
-import { execFileSync, spawn } from "child_process";
+import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -10,19 +10,19 @@ import { AppConfig, parseConfig } from "../../../components/config";
 import { accessModel, renderAccessSql } from "../../../components/apps/access";
 import {
   AUTH_FILE_PERMISSIONS,
-  AUTH_SETUP_PSQL_ARGS,
+  authPsqlCommand,
   PGBOUNCER_AUTH_ROLE,
   pgbouncerHealthcheck,
   PgBouncerIniInput,
+  renderAuthCreateScript,
   renderAuthFile,
   renderAuthRoleSql,
-  renderAuthSetupScript,
   renderPgBouncerIni,
 } from "../../../components/pooler/render";
 import { pgadminStorageDirName, PASSFILE_IN_STORAGE, renderPgAdminEntrypoint, renderPgpass } from "../../../components/pgadmin/render";
-import { freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, serviceSpawnOptions, startPostgres, tempDir, waitFor, writeFile } from "../harness";
+import { freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
+import { adminConsole as admin, adminRows, canLogin, PGBOUNCER, runCommand } from "./fixture";
 
-const PGBOUNCER = process.env.PGBOUNCER_BIN ?? "/usr/sbin/pgbouncer";
 const POOL_SIZE = 10;
 
 // two apps, one hyphenated and with a read-only user
@@ -100,48 +100,13 @@ async function stopPooler(p: Pooler | undefined): Promise<void> {
   fs.rmSync(p.dir, { recursive: true, force: true });
 }
 
-/** Runs a command as the service user with no stdin (the harness's run() writes stdin, which can EPIPE). */
-function runNoInput(cmd: string, args: string[]): Promise<RunResult> {
-  const svc = serviceSpawnOptions();
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { ...svc, cwd: os.tmpdir(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
-
-/** The admin console over the Unix socket, as the OS user pgbouncer runs as (the healthcheck's way in). */
-function admin(p: { dir: string; port: number }, sql: string): Promise<RunResult> {
-  return runNoInput(pgBin("psql"), ["-X", "-A", "-F", "|", "-h", p.dir, "-p", String(p.port), "-U", "pgbouncer", "-d", "pgbouncer", "-c", sql]);
-}
-
-/** SHOW POOLS as objects, by column name (the column set differs between versions). */
-async function showPools(p: Pooler): Promise<Record<string, string>[]> {
-  const r = await admin(p, "SHOW POOLS");
-  if (r.code !== 0) throw new Error(r.stderr);
-  const lines = r.stdout.trim().split("\n").filter((l) => !/^\(\d+ rows?\)$/.test(l));
-  const head = lines[0].split("|");
-  return lines.slice(1).map((l) => Object.fromEntries(l.split("|").map((v, i) => [head[i], v])));
+/** SHOW POOLS as objects, by column name. */
+function showPools(p: Pooler): Promise<Record<string, string>[]> {
+  return adminRows(p, "SHOW POOLS");
 }
 
 function viaPooler(p: Pooler, role: string, database: string, extra: Partial<ClientConfig> = {}): Client {
   return new Client({ host: "127.0.0.1", port: p.port, user: role, password: passwords[role], database, ...extra });
-}
-
-async function canLogin(c: Client): Promise<string> {
-  try {
-    await c.connect();
-    const { rows } = await c.query("select current_user as u, current_database() as d");
-    return `${rows[0].u}@${rows[0].d}`;
-  } catch (e) {
-    return `refused: ${(e as Error).message}`;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
 }
 
 describe("pgBouncer (rendered config) in front of PostgreSQL 15", () => {
@@ -175,10 +140,10 @@ describe("pgBouncer (rendered config) in front of PostgreSQL 15", () => {
     await pg.sql("CREATE TABLE hits (id bigserial primary key, client int not null, at timestamptz default now())", "shop");
     await pg.sql(`GRANT ALL ON hits, hits_id_seq TO shop_owner`, "shop");
 
-    // the exact script and psql arguments the PgBouncer component runs, twice (idempotent)
-    const script = renderAuthSetupScript(apps.map((a) => a.database));
-    const env = { PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.superPassword, PGDATABASE: "postgres" };
-    for (let i = 0; i < 2; i++) setupRuns.push(await run(pgBin("psql"), [...AUTH_SETUP_PSQL_ARGS], { env, input: script }));
+    // the exact command each per-database auth Command of the component runs, twice (idempotent)
+    for (let i = 0; i < 2; i++) {
+      for (const a of apps) setupRuns.push(await runCommand(pg, authPsqlCommand(renderAuthCreateScript(a.database))));
+    }
 
     pooler = await startPooler(pg);
   });
@@ -188,12 +153,9 @@ describe("pgBouncer (rendered config) in front of PostgreSQL 15", () => {
     await pg?.destroy();
   });
 
-  it("installs the auth lookup idempotently with the component's psql invocation", () => {
-    // the second run finds everything in place and replaces it in place, quietly
-    expect(setupRuns.map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual([
-      { code: 0, stderr: "" },
-      { code: 0, stderr: "" },
-    ]);
+  it("installs the auth lookup idempotently with the component's per-database commands", () => {
+    // the second round finds everything in place and replaces it in place, quietly
+    expect(setupRuns.map((r) => ({ code: r.code, stderr: r.stderr }))).toEqual(Array(2 * apps.length).fill({ code: 0, stderr: "" }));
   });
 
   it("lets each app role reach its own database through the pooler with its own password", async () => {
@@ -266,8 +228,7 @@ describe("pgBouncer (rendered config) in front of PostgreSQL 15", () => {
     const c = await pg.connect({ user: "shop_owner", password: passwords.shop_owner, database: "trap" });
     await c.query("CREATE SCHEMA pgbouncer");
     await c.end();
-    const env = { PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: "postgres", PGPASSWORD: pg.superPassword, PGDATABASE: "postgres" };
-    const r = await run(pgBin("psql"), [...AUTH_SETUP_PSQL_ARGS], { env, input: renderAuthSetupScript(["trap"]) });
+    const r = await runCommand(pg, authPsqlCommand(renderAuthCreateScript("trap")));
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/not owned by a superuser/);
     const s = await pg.connect({ database: "trap" });

@@ -451,7 +451,7 @@ describe("BackupSidecar", () => {
     const comps = registered.filter((r) => r.type.startsWith("homelab:postgres:"));
     expect(new Set(comps.map((r) => r.type))).toEqual(new Set([
       "homelab:postgres:PostgresImage", "homelab:postgres:BackupBucket", "homelab:postgres:BackupRepository", "homelab:postgres:BackupSidecar",
-      "homelab:postgres:RuntimeFiles", "homelab:postgres:PostgresServer",
+      "homelab:postgres:RuntimeFiles", "homelab:postgres:PostgresServer", "homelab:postgres:PostgresSettings",
     ]));
     // nothing but the component's own name reaches the engine as the component's inputs
     for (const comp of comps) expect(comp.inputs).toEqual({});

@@ -80,8 +80,8 @@ describe("what a config change replaces", () => {
     expect(changed(base, await prodWith({ bucket: "another-homelab-pg-backups" }))).toEqual(["pgbackrestCarrier", "runtimeCarrier"]);
   });
 
-  it("archive_timeout is Postgres's own setting: it replaces Postgres only", async () => {
-    expect(changed(base, await prodWith({ archiveTimeout: 30 }))).toEqual(["postgres"]);
+  it("archive_timeout is a live setting of Postgres (ALTER SYSTEM + reload): it replaces no container", async () => {
+    expect(changed(base, await prodWith({ archiveTimeout: 30 }))).toEqual([]);
   });
 });
 

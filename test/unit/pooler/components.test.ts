@@ -5,8 +5,9 @@ import { installMocks, value } from "../../helpers/mocks";
 import { RegisteredResource as Registered, isSecretValue, reveal } from "../../helpers/record";
 import { parseConfig } from "../../../components/config";
 import { PgAdmin } from "../../../components/pgadmin/pgadmin";
-import { PgBouncer } from "../../../components/pooler/pgbouncer";
-import { PGBOUNCER_AUTH_ROLE } from "../../../components/pooler/render";
+import { PgBouncer, pgbouncerNofile, PGBOUNCER_CONTAINER, RUNTIME_INI } from "../../../components/pooler/pgbouncer";
+import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthRemoveScript } from "../../../components/pooler/render";
+import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 
 let registered: Registered[] = [];
 
@@ -36,10 +37,21 @@ let pooler: PgBouncer;
 let pooler2: PgBouncer;
 let admin: PgAdmin;
 
+/** The same stack with one more app, or another pool size: only the carrier and the auth Commands may differ. */
+const variants = {
+  twoApps: cfg,
+  threeApps: parseConfig("dev", {
+    apps: [{ name: "langfuse" }, { name: "my-app", readonlyUsers: ["analytics"] }, { name: "grafana" }],
+    pgbouncer: { defaultPoolSize: 12 },
+  }),
+  pool10: parseConfig("dev", { apps: [{ name: "langfuse" }, { name: "my-app", readonlyUsers: ["analytics"] }], pgbouncer: { defaultPoolSize: 10 } }),
+};
+const variantPoolers: Record<keyof typeof variants, PgBouncer> = {} as Record<keyof typeof variants, PgBouncer>;
+
 beforeAll(async () => {
   registered = await installMocks(pulumi);
-  // stands in for AppDatabase.ready (the end of an app's grant chain)
-  const ready = new Ready("apps-ready");
+  // stand in for AppDatabase.ready (the end of each app's grant chain)
+  const ready = Object.fromEntries(cfg.apps.map((a) => [a.database, new Ready(`ready-${a.database}`)]));
   pooler = new PgBouncer("pgbouncer", {
     stack: "dev",
     config: cfg.pgbouncer,
@@ -47,10 +59,12 @@ beforeAll(async () => {
     network: "dev-pg",
     bindAddress: "127.0.0.1",
     postgres: { host: "postgres", port: 5432 },
+    postgresMaxConnections: cfg.postgres.maxConnections,
     admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
-    databasesReady: [ready],
+    databasesReady: ready,
+    rerunOn: ["postgres-container-id"],
   });
-  // a tailnet address that is only known later, and TLS on
+  // a tailnet address that is only known later, TLS on, and a published port other than the internal one
   pooler2 = new PgBouncer("pgbouncer-tls", {
     stack: "prod",
     config: { ...cfg.pgbouncer, port: 7432 },
@@ -58,9 +72,22 @@ beforeAll(async () => {
     network: "prod-pg",
     bindAddress: pulumi.output("100.101.102.103"),
     postgres: { host: "postgres", port: 5432 },
+    postgresMaxConnections: 300,
     tls: { certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n" },
     admin: { host: "100.101.102.103", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "require" },
   });
+  for (const [key, c] of Object.entries(variants) as [keyof typeof variants, typeof cfg][]) {
+    variantPoolers[key] = new PgBouncer(`pgb-${key}`, {
+      stack: "inv",
+      config: c.pgbouncer,
+      apps: c.apps,
+      network: "inv-pg",
+      bindAddress: "127.0.0.1",
+      postgres: { host: "postgres", port: 5432 },
+      postgresMaxConnections: c.postgres.maxConnections,
+      admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
+    });
+  }
   admin = new PgAdmin("pgadmin", {
     stack: "dev",
     config: cfg.pgadmin,
@@ -72,30 +99,40 @@ beforeAll(async () => {
   });
   await Promise.all([
     value(pooler.container.id), value(pooler2.container.id), value(admin.container.id), value(admin.url),
-    value(pooler.authPassword), value(admin.password), value(pooler.authSetup?.id ?? pulumi.output("none")),
+    value(pooler.authPassword), value(admin.password), ...Object.values(pooler.authLookups).map((c) => value(c.id)),
+    ...Object.values(variantPoolers).map((p) => value(p.container.id)), ...Object.values(variantPoolers).map((p) => value(p.authPassword)),
   ]);
 });
 
+/** The carrier's upload of the ini, read back. */
+function carriedIni(name: string): string {
+  const ups = reveal(byName(`${name}-runtime-container`).inputs.uploads) as Upload[];
+  const ini = ups.find((u) => u.file.endsWith(`/${RUNTIME_INI}`));
+  if (!ini) throw new Error(`${name}: the carrier holds no ${RUNTIME_INI}`);
+  return ini.content;
+}
+
 describe("PgBouncer", () => {
-  it("publishes only on the given bind address, on the configured port", async () => {
+  it("publishes only on the given bind address, on the configured port, to a fixed internal port", async () => {
     const p1 = reveal(byName("pgbouncer-container").inputs.ports) as Port[];
     expect(p1).toEqual([expect.objectContaining({ ip: "127.0.0.1", external: 6432, internal: 6432 })]);
     const p2 = reveal(byName("pgbouncer-tls-container").inputs.ports) as Port[];
-    expect(p2).toEqual([expect.objectContaining({ ip: "100.101.102.103", external: 7432 })]);
+    expect(p2).toEqual([expect.objectContaining({ ip: "100.101.102.103", external: 7432, internal: PGBOUNCER_CONTAINER.port })]);
+    expect(carriedIni("pgbouncer-tls")).toMatch(new RegExp(`^listen_port = ${PGBOUNCER_CONTAINER.port}$`, "m"));
     expect(await value(pooler.host)).toBe("127.0.0.1");
     expect(pooler.port).toBe(6432);
+    expect(pooler2.port).toBe(7432);
+    expect(pooler2.internalPort).toBe(PGBOUNCER_CONTAINER.port);
   });
 
-  it("keeps the auth password secret: output, auth file upload and setup environment", async () => {
+  it("keeps the auth password secret: output, auth file upload and every auth Command's environment", async () => {
     expect(await pulumi.isSecret(pooler.authPassword)).toBe(true);
     expect(await pulumi.isSecret(pooler.container.uploads)).toBe(true);
-    expect(pooler.authSetup).toBeDefined();
-    const setup = pooler.authSetup;
-    if (!setup) throw new Error("no auth setup command");
-    expect(await pulumi.isSecret(setup.environment)).toBe(true);
+    expect(Object.keys(pooler.authLookups).sort()).toEqual(["langfuse", "my_app"]);
+    for (const cmd of Object.values(pooler.authLookups)) expect(await pulumi.isSecret(cmd.environment)).toBe(true);
     expect(byName("pgbouncer-container").additionalSecretOutputs).toContain("uploads");
     expect(byName("pgbouncer-auth-role").additionalSecretOutputs).toContain("password");
-    expect(byName("pgbouncer-auth-setup").additionalSecretOutputs).toContain("environment");
+    for (const db of ["langfuse", "my_app"]) expect(byName(`pgbouncer-auth-${db}`).additionalSecretOutputs).toContain("environment");
   });
 
   it("uploads an auth file with the auth role's credential only, 0600, owned by the container user", async () => {
@@ -107,10 +144,10 @@ describe("PgBouncer", () => {
     expect(auth[0].permissions).toBe("0600");
     const user = String(byName("pgbouncer-container").inputs.user).split(":")[0];
     expect(auth[0].owner).toBe(user);
-    // and the ini that names it
-    const ini = ups.find((u) => u.file.endsWith("pgbouncer.ini"));
-    expect(ini?.content).toMatch(new RegExp(`^auth_file = ${auth[0].file}$`, "m"));
-    expect(ini?.content).not.toContain(pw);
+    // and the ini (delivered by the carrier, not uploaded here) that names it
+    expect(ups.find((u) => u.file.endsWith(RUNTIME_INI))).toBeUndefined();
+    expect(carriedIni("pgbouncer")).toMatch(new RegExp(`^auth_file = ${auth[0].file}$`, "m"));
+    expect(carriedIni("pgbouncer")).not.toContain(pw);
   });
 
   it("creates the auth role with LOGIN and no other power, and a long random password", () => {
@@ -119,16 +156,68 @@ describe("PgBouncer", () => {
     expect(Number(byName("pgbouncer-auth-password").inputs.length)).toBeGreaterThanOrEqual(32);
   });
 
-  it("installs the lookup in every app database, after the databases, straight to Postgres", () => {
-    const setup = byName("pgbouncer-auth-setup");
-    const script = String(setup.inputs.stdin);
-    expect([...script.matchAll(/^\\connect "(\w+)"$/gm)].map((m) => m[1]).sort()).toEqual(["langfuse", "my_app"]);
-    const env = reveal(setup.inputs.environment) as Record<string, string>;
-    expect(env).toMatchObject({ PGHOST: "127.0.0.1", PGPORT: "5432", PGSSLMODE: "disable", PGPASSWORD: SUPER_PW });
-    expect(setup.dependencies).toEqual(expect.arrayContaining([byName("apps-ready").urn, byName("pgbouncer-auth-role").urn]));
-    expect(String(setup.inputs.create)).not.toContain(SUPER_PW);
-    // the container starts once the lookup exists
-    expect(byName("pgbouncer-container").dependencies).toContain(setup.urn);
+  it("installs the lookup with one Command per app database, after that database, straight to Postgres", () => {
+    for (const db of ["langfuse", "my_app"]) {
+      const cmd = byName(`pgbouncer-auth-${db}`);
+      // exactly the rendered scripts the integration tests run
+      expect(cmd.inputs.create).toBe(authPsqlCommand(renderAuthCreateScript(db)));
+      expect(cmd.inputs.delete).toBe(authPsqlCommand(renderAuthRemoveScript(db)));
+      expect(cmd.inputs.stdin).toBeUndefined();
+      const env = reveal(cmd.inputs.environment) as Record<string, string>;
+      expect(env).toMatchObject({ PGHOST: "127.0.0.1", PGPORT: "5432", PGSSLMODE: "disable", PGPASSWORD: SUPER_PW, PGDATABASE: "postgres" });
+      expect(String(cmd.inputs.create)).not.toContain(SUPER_PW);
+      // created after its own database and the role, so deleted before either
+      expect(cmd.dependencies).toEqual(expect.arrayContaining([byName(`ready-${db}`).urn, byName("pgbouncer-auth-role").urn]));
+      const other = db === "langfuse" ? "my_app" : "langfuse";
+      expect(cmd.dependencies).not.toContain(byName(`ready-${other}`).urn);
+      // only a new cluster forces a fresh install; a replacement removes the old one first
+      expect(cmd.inputs.triggers).toEqual(["postgres-container-id"]);
+      expect(cmd.deleteBeforeReplace).toBe(true);
+    }
+  });
+
+  it("delivers the ini through the carrier, which starts after the lookups; pgBouncer starts after the carrier", () => {
+    const carrier = byName("pgbouncer-runtime-container");
+    for (const db of ["langfuse", "my_app"]) expect(carrier.dependencies).toContain(byName(`pgbouncer-auth-${db}`).urn);
+    expect(byName("pgbouncer-container").dependencies).toContain(carrier.urn);
+    // the pgBouncer image, as pgBouncer's user, on a volume it owns
+    expect(carrier.inputs).toMatchObject({ image: byName("pgbouncer-container").inputs.image, user: "70:70", networkMode: "none" });
+    expect(byName("pgbouncer-runtime-volume").inputs).toMatchObject({ name: "dev-pgbouncer-runtime", driverOpts: { type: "tmpfs", device: "tmpfs", o: expect.stringMatching(/\buid=70,gid=70\b/) } });
+    expect([...carriedIni("pgbouncer").matchAll(/^(\w+) = host=/gm)].map((m) => m[1])).toEqual(["langfuse", "my_app"]);
+    expect(carriedIni("pgbouncer")).toMatch(/^default_pool_size = 12$/m);
+  });
+
+  it("runs the static wrapper on the ini in the read-only runtime volume", () => {
+    const c = byName("pgbouncer-container");
+    const entry = reveal(c.inputs.entrypoints) as string[];
+    const ups = reveal(c.inputs.uploads) as Upload[];
+    const wrapper = ups.find((u) => u.file === entry[1]);
+    expect(entry[0]).toBe("/bin/sh");
+    expect(wrapper).toMatchObject({ content: renderPgBouncerWrapper(), permissions: "0755" });
+    expect(c.inputs.command).toEqual([`${PGBOUNCER_CONTAINER.runtimeDir}/${RUNTIME_INI}`]);
+    expect(reveal(c.inputs.volumes)).toEqual([{ volumeName: "dev-pgbouncer-runtime", containerPath: PGBOUNCER_CONTAINER.runtimeDir, readOnly: true }]);
+    // file descriptors for every client and every connection Postgres accepts
+    expect(reveal(c.inputs.ulimits)).toEqual([{ name: "nofile", soft: pgbouncerNofile(cfg.pgbouncer.maxClientConn, 100), hard: pgbouncerNofile(cfg.pgbouncer.maxClientConn, 100) }]);
+    expect(pgbouncerNofile(20000, 500)).toBe(20756);
+  });
+
+  it("keeps the pgBouncer container's inputs identical with 2 or 3 apps and pool size 10 or 12", async () => {
+    /** Container inputs with secrets revealed and the (per-name mock) auth password blanked. */
+    const inputs = async (key: keyof typeof variants) => {
+      const pw = await value(variantPoolers[key].authPassword);
+      const c = byName(`pgb-${key}-container`).inputs;
+      const keys = ["uploads", "ulimits", "command", "entrypoints", "envs", "labels", "ports", "volumes", "image", "user", "networksAdvanced", "healthcheck", "capabilities", "memory"];
+      return JSON.parse(JSON.stringify(reveal(Object.fromEntries(keys.map((k) => [k, c[k]])))).split(pw).join("<auth password>")) as unknown;
+    };
+    const base = await inputs("twoApps");
+    expect(base).toMatchObject({ ulimits: expect.any(Array), uploads: expect.any(Array), volumes: expect.any(Array) });
+    expect(await inputs("threeApps")).toEqual(base);
+    expect(await inputs("pool10")).toEqual(base);
+    // what does differ: the carried ini, and one Command per database
+    expect(carriedIni("pgb-threeApps")).not.toEqual(carriedIni("pgb-twoApps"));
+    expect(carriedIni("pgb-pool10")).not.toEqual(carriedIni("pgb-twoApps"));
+    expect(Object.keys(variantPoolers.threeApps.authLookups).sort()).toEqual(["grafana", "langfuse", "my_app"]);
+    expect(Object.keys(variantPoolers.twoApps.authLookups).sort()).toEqual(["langfuse", "my_app"]);
   });
 
   it("hardens and labels the container, and replaces it delete-first (one host port)", () => {
@@ -148,7 +237,7 @@ describe("PgBouncer", () => {
 
   it("with TLS: requires TLS toward Postgres, serves clients with the certificate, key secret and 0600", () => {
     const ups = reveal(byName("pgbouncer-tls-container").inputs.uploads) as Upload[];
-    const ini = ups.find((u) => u.file.endsWith("pgbouncer.ini"))?.content ?? "";
+    const ini = carriedIni("pgbouncer-tls");
     expect(ini).toMatch(/^server_tls_sslmode = require$/m);
     const keyFile = /^client_tls_key_file = (.+)$/m.exec(ini)?.[1];
     expect(keyFile).toBeDefined();
@@ -156,7 +245,7 @@ describe("PgBouncer", () => {
     expect(key?.content).toContain("PRIVATE KEY");
     expect(key?.permissions).toBe("0600");
     expect(isSecretValue(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
-    expect(reveal(byName("pgbouncer-tls-auth-setup").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
+    expect(reveal(byName("pgbouncer-tls-auth-my_app").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
   });
 });
 

@@ -6,14 +6,21 @@ import {
   AUTH_FUNCTION,
   AUTH_QUERY,
   AUTH_SCHEMA,
+  AUTH_HEREDOC,
+  AUTH_MARKER,
+  AUTH_SETUP_PSQL_ARGS,
+  authPsqlCommand,
+  authRemoveStatements,
   authSetupStatements,
   PGBOUNCER_AUTH_ROLE,
   PgBouncerIniInput,
   pgbouncerVersionFromImage,
+  renderAuthCreateScript,
   renderAuthFile,
-  renderAuthSetupScript,
+  renderAuthRemoveScript,
   renderPgBouncerIni,
 } from "../../../components/pooler/render";
+import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import {
   PASSFILE_IN_STORAGE,
   pgadminStorageDirName,
@@ -249,23 +256,71 @@ describe("auth lookup SQL", () => {
     expect(stmts.join("\n")).not.toMatch(/GRANT\s+\w+(\s*,\s*\w+)*\s+ON\s+[^;]*\s+TO\s+PUBLIC/i);
   });
 
-  it("installs the lookup into every app database, each in its own transaction, stopping at the first error", () => {
-    const script = renderAuthSetupScript(["b_app", "a_app", "b_app"]);
+  it("installs the lookup into one database per script, in one transaction, stopping at the first error", () => {
+    const script = renderAuthCreateScript("b_app");
     expect(script).toMatch(/^\\set ON_ERROR_STOP on$/m);
-    const connects = [...script.matchAll(/^\\connect\s+"([a-z_]+)"$/gm)].map((m) => m[1]);
-    expect(connects.sort()).toEqual(["a_app", "b_app"]);
-    const blocks = script.split(/^\\connect .*$/m).slice(1);
-    for (const b of blocks) {
-      const begin = b.search(/^BEGIN;$/m);
-      expect(begin).toBeGreaterThanOrEqual(0);
-      expect(b.search(/CREATE OR REPLACE FUNCTION/)).toBeGreaterThan(begin);
-      expect(b.trim().endsWith("COMMIT;")).toBe(true);
-    }
+    expect([...script.matchAll(/^\\connect\s+"([a-z_]+)"$/gm)].map((m) => m[1])).toEqual(["b_app"]);
+    const body = script.split(/^\\connect .*$/m)[1];
+    const begin = body.search(/^BEGIN;$/m);
+    expect(begin).toBeGreaterThanOrEqual(0);
+    expect(body.search(/CREATE OR REPLACE FUNCTION/)).toBeGreaterThan(begin);
+    expect(body.trim().endsWith("COMMIT;")).toBe(true);
   });
 
+  it("marks what it creates, so that removal drops only that", () => {
+    const stmts = authSetupStatements("my_app");
+    expect(stmts.some((s) => s.includes(`COMMENT ON FUNCTION "pgbouncer"."get_auth"(text) IS '${AUTH_MARKER}'`))).toBe(true);
+    expect(stmts.some((s) => /CREATE SCHEMA "pgbouncer";\s+COMMENT ON SCHEMA "pgbouncer" IS/.test(s))).toBe(true);
+    const removal = authRemoveStatements("my_app").join("\n");
+    // drops guarded by the mark, everything else revoked from the auth role; never CASCADE
+    expect(removal).toMatch(new RegExp(`IS NOT DISTINCT FROM '${AUTH_MARKER}' THEN\\s+DROP FUNCTION`));
+    expect(removal).toMatch(/REVOKE ALL ON FUNCTION "pgbouncer"."get_auth"\(text\) FROM "pgbouncer_auth"/);
+    expect(removal).toMatch(/REVOKE ALL ON SCHEMA "pgbouncer" FROM "pgbouncer_auth"/);
+    expect(removal).toMatch(/REVOKE ALL ON DATABASE "my_app" FROM "pgbouncer_auth"/);
+    expect(removal).not.toMatch(/CASCADE/i);
+  });
+
+  it("removes from one database only if it still exists, in one transaction", () => {
+    const script = renderAuthRemoveScript("my_app");
+    const lines = script.split("\n");
+    const gset = lines.findIndex((l) => /datname = 'my_app'\) AS hlpg_database_exists \\gset$/.test(l));
+    const iff = lines.indexOf("\\if :hlpg_database_exists");
+    const connect = lines.indexOf('\\connect "my_app"');
+    const end = lines.indexOf("\\endif");
+    expect(gset).toBeGreaterThan(0);
+    expect([gset < iff, iff < connect, connect < lines.indexOf("BEGIN;"), lines.indexOf("COMMIT;") < end]).toEqual([true, true, true, true]);
+  });
+
+  it("passes each script to psql in a quoted here-document, never through the Command's stdin", () => {
+    const script = renderAuthCreateScript("my_app");
+    const cmd = authPsqlCommand(script);
+    expect(cmd.startsWith(`psql ${AUTH_SETUP_PSQL_ARGS.join(" ")} <<'${AUTH_HEREDOC}'\n`)).toBe(true);
+    expect(cmd.endsWith(`\n${AUTH_HEREDOC}\n`)).toBe(true);
+    expect(cmd).toContain(script);
+    expect(() => authPsqlCommand(`SELECT 1;\n${AUTH_HEREDOC}\nrm -rf /`)).toThrow(/here-document/);
+  });
   it("refuses identifiers it would have to quote", () => {
     expect(() => authSetupStatements('x"; DROP DATABASE y; --')).toThrow();
     expect(() => authSetupStatements("ok", "Auth")).toThrow();
+    expect(() => renderAuthRemoveScript("x'; DROP DATABASE y; --")).toThrow();
+    expect(() => renderAuthCreateScript("a b")).toThrow();
+  });
+});
+
+describe("pgBouncer wrapper", () => {
+  it("renders one static wrapper: nothing in it depends on the stack", () => {
+    const w = renderPgBouncerWrapper();
+    expect(renderPgBouncerWrapper()).toBe(w);
+    expect(w.startsWith("#!/bin/sh\n")).toBe(true);
+    // reloads on a changed checksum, forwards the stop signals, hands on pgbouncer's status
+    expect(w).toMatch(/cksum < "\$ini"/);
+    expect(w).toMatch(/md5sum < "\$ini"/);
+    expect(w).toMatch(/kill -HUP "\$pid"/);
+    expect(w).toMatch(/trap 'kill -TERM "\$pid" 2>\/dev\/null' TERM/);
+    expect(w).toMatch(/trap 'kill -INT "\$pid" 2>\/dev\/null' INT/);
+    expect(w.trimEnd().split("\n").pop()).toBe('wait "$pid"');
+    expect(w).toMatch(/sleep 2 &/);
+    expect(() => renderPgBouncerWrapper({ pollSeconds: 0 })).toThrow();
   });
 });
 
