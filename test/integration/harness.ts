@@ -326,3 +326,9 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
   };
   return inst;
 }
+
+/** Runs the access model's SQL (renderAccessSql) as the superuser: cluster statements, then each database's. */
+export async function applyAccessSql(pg: PgInstance, sql: { cluster: string[]; perDatabase: Record<string, string[]> }): Promise<void> {
+  for (const s of sql.cluster) await pg.sql(s);
+  for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+}

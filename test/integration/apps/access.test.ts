@@ -3,7 +3,7 @@
 import { Client } from "pg";
 import { parseConfig } from "../../../components/config";
 import { AppAccess, accessModel, renderAccessSql } from "../../../components/apps/access";
-import { PgInstance, startPostgres } from "../harness";
+import { applyAccessSql, PgInstance, startPostgres } from "../harness";
 
 const config = parseConfig("dev", {
   apps: [
@@ -31,8 +31,7 @@ describe("access model on PostgreSQL 15", () => {
     for (const a of model) for (const r of a.roles) passwords[r.name] = `pw-${r.name}-'"\\-${Math.random().toString(36).slice(2)}`;
     passwords.stranger = "stranger-password-0123456789";
     const sql = renderAccessSql(model, passwords);
-    for (const s of sql.cluster) await pg.sql(s);
-    for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+    await applyAccessSql(pg, sql);
     // a login role nobody granted anything: stands for PUBLIC
     await pg.sql(`CREATE ROLE stranger LOGIN PASSWORD '${passwords.stranger}'`);
   });

@@ -7,7 +7,7 @@ import { Client } from "pg";
 import { parseConfig } from "../../../components/config";
 import { accessModel, clusterGrants, renderAccessSql } from "../../../components/apps";
 import { SqlStep, defaultPrivilegesDelete, grantDelete, roleDelete } from "../../helpers/provider-sql";
-import { PgInstance, startPostgres } from "../harness";
+import { applyAccessSql, PgInstance, startPostgres } from "../harness";
 
 const config = parseConfig("dev", {
   apps: [{ name: "shop", extensions: ["uuid-ossp"] }, { name: "reports", readonlyUsers: ["analyst", "bi"] }],
@@ -54,8 +54,7 @@ describe("destroy on PostgreSQL 15", () => {
     pg = await startPostgres();
     const passwords = Object.fromEntries(model.flatMap((a) => a.roles.map((r) => [r.name, `pw-${r.name}-0123456789`])));
     const sql = renderAccessSql(model, passwords);
-    for (const s of sql.cluster) await pg.sql(s);
-    for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+    await applyAccessSql(pg, sql);
     // the app's data, owned by the owner, readable by the read-only roles (before and after the grants)
     const c = await pg.connect({ database: "reports", user: "reports_owner", password: passwords.reports_owner });
     await c.query("create table facts (id int primary key, v text); insert into facts values (1, 'kept')");

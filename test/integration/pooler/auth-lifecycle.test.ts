@@ -16,7 +16,7 @@ import {
   renderAuthRemoveScript,
   renderAuthRoleSql,
 } from "../../../components/pooler";
-import { PgInstance, requireBinary, RunResult, startPostgres } from "../harness";
+import { applyAccessSql, PgInstance, requireBinary, RunResult, startPostgres } from "../harness";
 import { canLogin, PGBOUNCER, providerDropRole, runCommand, WrappedPooler } from "./fixture";
 
 const cfg = parseConfig("dev", { apps: [{ name: "shop" }, { name: "blog-engine", readonlyUsers: ["analytics"] }] });
@@ -58,8 +58,7 @@ describe("the auth lookup's lifecycle and the provider's role delete", () => {
     pg = await startPostgres();
     await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
     const sql = renderAccessSql(model, passwords);
-    for (const s of sql.cluster) await pg.sql(s);
-    for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+    await applyAccessSql(pg, sql);
   });
 
   afterAll(async () => {

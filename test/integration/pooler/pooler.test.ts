@@ -20,7 +20,7 @@ import {
   renderPgBouncerIni,
 } from "../../../components/pooler/render";
 import { pgadminStorageDirName, PASSFILE_IN_STORAGE, renderPgAdminEntrypoint, renderPgpass } from "../../../components/pgadmin/render";
-import { freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
+import { applyAccessSql, freePort, pgBin, PgInstance, requireBinary, run, RunResult, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
 import { adminConsole as admin, adminRows, canLogin, PGBOUNCER, runCommand } from "./fixture";
 
 const POOL_SIZE = 10;
@@ -129,8 +129,7 @@ describe("pgBouncer (rendered config) in front of PostgreSQL 15", () => {
     // auth role first: the access model grants it CONNECT
     await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
     const sql = renderAccessSql(model, passwords);
-    for (const s of sql.cluster) await pg.sql(s);
-    for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+    await applyAccessSql(pg, sql);
     for (const [role, attrs] of Object.entries(FORBIDDEN)) {
       await pg.sql(`CREATE ROLE ${role} ${attrs} PASSWORD '${FORBIDDEN_PASSWORD}'`);
       await pg.sql(`GRANT CONNECT ON DATABASE shop TO ${role}`);

@@ -15,7 +15,7 @@ import { accessModel, renderAccessSql } from "../../../components/apps/access";
 import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni } from "../../../components/pooler";
 import { renderPgBouncerWrapper, WRAPPER_LOG_PREFIX } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
-import { chownTree, freePort, PgInstance, requireBinary, run, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
+import { applyAccessSql, chownTree, freePort, PgInstance, requireBinary, run, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
 import { adminRows, canLogin, PGBOUNCER, PoolerConfig, processExists, runCommand, shArgs, WrappedPooler } from "./fixture";
 
 // three apps exist in Postgres from the start; the pooler routes to what its ini lists
@@ -53,8 +53,7 @@ describe("pgBouncer reloads what the carrier delivers, without a restart", () =>
     pg = await startPostgres();
     await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
     const sql = renderAccessSql(model, passwords);
-    for (const s of sql.cluster) await pg.sql(s);
-    for (const [db, stmts] of Object.entries(sql.perDatabase)) for (const s of stmts) await pg.sql(s, db);
+    await applyAccessSql(pg, sql);
     // every lookup is in place before an ini routes to it (the carrier depends on the Commands)
     for (const o of owners) {
       const r = await runCommand(pg, authPsqlCommand(renderAuthCreateScript(o.database)));

@@ -6,7 +6,8 @@
 // containers wait for the bucket, and the sidecar is wired to the volumes,
 // network, uid and health check it needs.
 import * as pulumi from "@pulumi/pulumi";
-import { RegisteredResource as Registered, isSecretValue, recordRegistrations, reveal } from "../../helpers/record";
+import { MOCK, installMocks, value } from "../../helpers/mocks";
+import { RegisteredResource as Registered, isSecretValue, reveal } from "../../helpers/record";
 import { createHash } from "crypto";
 import { readFileSync } from "fs";
 import * as path from "path";
@@ -23,41 +24,12 @@ import {
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../../policies/rules";
 import { runResourceRule } from "../../policies/helpers";
 
-const ACCOUNT = "123456789012";
-
-pulumi.runtime.setMocks(
-  {
-    newResource: (args) => {
-      const state: Record<string, unknown> = { ...args.inputs };
-      switch (args.type) {
-        case "random:index/randomPassword:RandomPassword":
-          state.result = "generated-passphrase-".padEnd(Number(args.inputs.length), "x");
-          break;
-        case "aws:s3/bucket:Bucket":
-          state.arn = `arn:aws:s3:::${String(args.inputs.bucket)}`;
-          return { id: String(args.inputs.bucket), state };
-        case "aws:iam/user:User":
-          state.name = `${args.name}-generated`;
-          state.arn = `arn:aws:iam::${ACCOUNT}:user/homelab-postgres/${args.name}-generated`;
-          break;
-        case "aws:iam/accessKey:AccessKey":
-          state.secret = "mock-secret-access-key-value";
-          return { id: "AKIAMOCKKEY", state };
-      }
-      return { id: `${args.name}-id`, state };
-    },
-    call: (args) => args.inputs,
-  },
-  "homelab-postgres",
-  "dev",
-  false,
-);
-
-const registered = recordRegistrations(pulumi);
-
-function value<T>(o: pulumi.Output<T>): Promise<T> {
-  return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
+// the shared stand-ins (test/helpers/mocks.ts): the bucket's id is its name, the IAM
+// user is `<name>-generated`, the key is MOCK.accessKeyId / MOCK.secretAccessKey
+let registered: Registered[] = [];
+beforeAll(async () => {
+  registered = await installMocks(pulumi);
+});
 function isSecret<T>(o: pulumi.Input<T>): Promise<boolean> {
   return pulumi.isSecret(pulumi.output(o));
 }
@@ -165,7 +137,7 @@ describe("BackupBucket on AWS", () => {
     expect(key.inputs.user).toBe(`${user.name}-generated`);
     expect(key.additionalSecretOutputs).toContain("secret");
     expect(await isSecret(awsBucket.secretAccessKey)).toBe(true);
-    expect(await value(awsBucket.secretAccessKey)).toBe("mock-secret-access-key-value");
+    expect(await value(awsBucket.secretAccessKey)).toBe(MOCK.secretAccessKey);
     expect(await isSecret(awsBucket.accessKeyId)).toBe(false);
   });
 
@@ -278,7 +250,7 @@ describe("BackupRepository", () => {
     const conf = await value(awsRepo.pgbackrestConfWithSecrets);
     const secretLines = conf.split("\n").filter((l) => !awsRepo.pgbackrestConf.split("\n").includes(l));
     expect(secretLines.filter((l) => !l.startsWith("#"))).toEqual([
-      "repo1-cipher-pass=" + PASSPHRASE, "repo1-s3-key=AKIAMOCKKEY", "repo1-s3-key-secret=mock-secret-access-key-value",
+      "repo1-cipher-pass=" + PASSPHRASE, `repo1-s3-key=${MOCK.accessKeyId}`, `repo1-s3-key-secret=${MOCK.secretAccessKey}`,
     ]);
     expect(conf.indexOf("repo1-cipher-pass=")).toBeLessThan(conf.indexOf("[global:archive-push]"));
     expect(conf.indexOf("[global]")).toBeLessThan(conf.indexOf("repo1-cipher-pass="));
@@ -286,7 +258,7 @@ describe("BackupRepository", () => {
     expect(awsRepo.pgbackrestConf).toMatch(new RegExp(`^pg1-path=${CONTAINER.pgdata}$`, "m"));
     expect(awsRepo.pgbackrestConf).toMatch(new RegExp(`^pg1-socket-path=${CONTAINER.socketDir}$`, "m"));
     expect(awsRepo.pgbackrestConf).not.toContain(PASSPHRASE);
-    expect(awsRepo.pgbackrestConf).not.toContain("mock-secret-access-key-value");
+    expect(awsRepo.pgbackrestConf).not.toContain(MOCK.secretAccessKey);
     expect(awsRepo.pgbackrestConf).toMatch(/^compress-type=lz4$/m);
     expect(awsRepo.pgbackrestConf).toMatch(/^repo1-retention-full=3$/m);
     expect(awsRepo.pgbackrestConf).toMatch(/^repo1-s3-bucket=homelab-pg-prod$/m);
@@ -388,7 +360,7 @@ describe("BackupSidecar", () => {
     expect((carrier.inputs.entrypoints as string[])[2]).toContain(`chmod 0444 ${CARRIER_PATHS.runtime}/.hlpg-backup.conf.tmp`);
   });
 
-  const SECRET_VALUES = ["mock-secret-access-key-value", "AKIAMOCKKEY", PASSPHRASE, ageKeyFromPassphrase(PASSPHRASE).identity];
+  const SECRET_VALUES = [MOCK.secretAccessKey, MOCK.accessKeyId, PASSPHRASE, ageKeyFromPassphrase(PASSPHRASE).identity];
 
   it("puts no secret in the container env: only the secrets file's path and TZ", async () => {
     const c = one("docker:index/container:Container", "backup-sidecar-container");
@@ -412,7 +384,7 @@ describe("BackupSidecar", () => {
     expect(await isSecret(awsRepo.sidecarSecretsEnv)).toBe(true);
     const secretsEnv = uploads.find((u) => u.file === `${CARRIER_PATHS.staging}/sidecar-secrets.env`)!.content;
     expect(secretsEnv).toBe(await value(awsRepo.sidecarSecretsEnv));
-    expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3Key}='AKIAMOCKKEY'\n`);
+    expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3Key}='${MOCK.accessKeyId}'\n`);
     expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.s3KeySecret}='mock-secret-access-key-value'\n`);
     expect(secretsEnv).toContain(`export ${SIDECAR_SECRET_VARS.ageIdentity}='${ageKeyFromPassphrase(PASSPHRASE).identity}'\n`);
     // the runtime file and the script stay secret-free

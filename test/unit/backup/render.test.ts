@@ -16,27 +16,8 @@ import {
 import { cronMatches, maxCronGapMinutes } from "../../../components/lib/cron";
 import { shellQuote } from "../../../components/lib/quote";
 import { renderPostgresqlConf } from "../../../components/server/postgresql-conf";
+import { parseIni } from "../../helpers/ini";
 
-/** INI text → { section: { key: value } }, as pgBackRest reads it (rest of line is the value). */
-function parseIni(text: string): Record<string, Record<string, string>> {
-  const out: Record<string, Record<string, string>> = {};
-  let section = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith("#")) continue;
-    const s = /^\[(.+)\]$/.exec(line);
-    if (s) {
-      section = s[1];
-      out[section] ??= {};
-      continue;
-    }
-    const i = line.indexOf("=");
-    expect(i).toBeGreaterThan(0);
-    expect(section).not.toBe("");
-    out[section][line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 const base = {
   stanza: "prod",

@@ -28,31 +28,9 @@ import {
   renderPgpass,
   renderServersJson,
 } from "../../../components/pgadmin/render";
+import { parseIni } from "../../helpers/ini";
 
-type Ini = Record<string, Record<string, string>>;
 
-/** pgBouncer's ini dialect: `;`/`#` comment lines, `key = value`, value may be empty. */
-function parseIni(text: string): Ini {
-  const out: Ini = {};
-  let section = "";
-  for (const raw of text.split("\n")) {
-    const line = raw.trim();
-    if (line === "" || line.startsWith(";") || line.startsWith("#")) continue;
-    const sec = /^\[(.+)\]$/.exec(line);
-    if (sec) {
-      section = sec[1];
-      if (out[section]) throw new Error(`section ${section} twice`);
-      out[section] = {};
-      continue;
-    }
-    const eq = line.indexOf("=");
-    if (eq < 0) throw new Error(`not a key = value line: ${line}`);
-    const key = line.slice(0, eq).trim();
-    if (key in out[section]) throw new Error(`key ${key} twice in [${section}]`);
-    out[section][key] = line.slice(eq + 1).trim();
-  }
-  return out;
-}
 
 /** `host=x port=5432 dbname=y` → object. */
 function parseConnstr(s: string): Record<string, string> {
