@@ -7,7 +7,7 @@
 // database that is gone, after a failed create, and without the role.
 import { Client } from "pg";
 import { parseConfig } from "../../../components/config";
-import { accessModel, renderAccessSql } from "../../../components/apps/access";
+import { accessModel } from "../../../components/apps/access";
 import {
   AUTH_MARKER,
   authPsqlCommand,
@@ -16,8 +16,8 @@ import {
   renderAuthRemoveScript,
   renderAuthRoleSql,
 } from "../../../components/pooler";
-import { applyAccessSql, PgInstance, requireBinary, RunResult, startPostgres } from "../harness";
-import { canLogin, PGBOUNCER, providerDropRole, runCommand, WrappedPooler } from "./fixture";
+import { PgInstance, RunResult } from "../harness";
+import { canLogin, providerDropRole, runCommand, startPostgresForPooler, WrappedPooler } from "./fixture";
 
 const cfg = parseConfig("dev", { apps: [{ name: "shop" }, { name: "blog-engine", readonlyUsers: ["analytics"] }] });
 const model = accessModel(cfg.apps);
@@ -54,11 +54,7 @@ describe("the auth lookup's lifecycle and the provider's role delete", () => {
     );
 
   beforeAll(async () => {
-    requireBinary(PGBOUNCER, "pgbouncer");
-    pg = await startPostgres();
-    await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
-    const sql = renderAccessSql(model, passwords);
-    await applyAccessSql(pg, sql);
+    pg = await startPostgresForPooler(model, passwords, AUTH_PASSWORD);
   });
 
   afterAll(async () => {

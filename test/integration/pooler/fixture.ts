@@ -9,10 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import type { PoolMode } from "../../../components/config";
-import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
+import { type AppAccess, renderAccessSql } from "../../../components/apps";
+import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
-import { chownTree, freePort, PgInstance, pgBinDir, run, RunResult, ServerProcess, serviceSpawnOptions, tempDir, waitFor, writeFile } from "../harness";
+import {
+  applyAccessSql, chownTree, freePort, PgInstance, pgBinDir, requireBinary, run, RunResult, ServerProcess, serviceSpawnOptions, startPostgres, tempDir, waitFor, writeFile,
+} from "../harness";
 
 /** Debian's pgBouncer 1.18 (PGBOUNCER_BIN overrides). */
 export const PGBOUNCER = process.env.PGBOUNCER_BIN ?? "/usr/sbin/pgbouncer";
@@ -237,4 +240,16 @@ export function processExists(pid: number): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === "EPERM";
   }
+}
+
+/**
+ * A PostgreSQL 15 with the pgBouncer auth role and the apps' access model applied
+ * (what the program creates before the lookups): the common start of the pooler tests.
+ */
+export async function startPostgresForPooler(model: AppAccess[], passwords: Record<string, string>, authPassword: string): Promise<PgInstance> {
+  requireBinary(PGBOUNCER, "pgbouncer");
+  const pg = await startPostgres();
+  await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, authPassword));
+  await applyAccessSql(pg, renderAccessSql(model, passwords));
+  return pg;
 }

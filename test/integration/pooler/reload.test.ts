@@ -11,12 +11,12 @@ import * as fs from "fs";
 import * as path from "path";
 import { Client } from "pg";
 import { parseConfig } from "../../../components/config";
-import { accessModel, renderAccessSql } from "../../../components/apps/access";
-import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni } from "../../../components/pooler";
+import { accessModel } from "../../../components/apps/access";
+import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthFile, renderPgBouncerIni } from "../../../components/pooler";
 import { renderPgBouncerWrapper, WRAPPER_LOG_PREFIX } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
-import { applyAccessSql, chownTree, freePort, PgInstance, requireBinary, run, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
-import { adminRows, canLogin, PGBOUNCER, PoolerConfig, processExists, runCommand, shArgs, WrappedPooler } from "./fixture";
+import { chownTree, freePort, PgInstance, run, ServerProcess, tempDir, waitFor, writeFile } from "../harness";
+import { adminRows, canLogin, PGBOUNCER, PoolerConfig, processExists, runCommand, shArgs, startPostgresForPooler, WrappedPooler } from "./fixture";
 
 // three apps exist in Postgres from the start; the pooler routes to what its ini lists
 const cfg = parseConfig("dev", {
@@ -49,11 +49,7 @@ describe("pgBouncer reloads what the carrier delivers, without a restart", () =>
   const heldWorks = async () => (await held.query("select current_user as u, 1 as one")).rows[0];
 
   beforeAll(async () => {
-    requireBinary(PGBOUNCER, "pgbouncer");
-    pg = await startPostgres();
-    await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
-    const sql = renderAccessSql(model, passwords);
-    await applyAccessSql(pg, sql);
+    pg = await startPostgresForPooler(model, passwords, AUTH_PASSWORD);
     // every lookup is in place before an ini routes to it (the carrier depends on the Commands)
     for (const o of owners) {
       const r = await runCommand(pg, authPsqlCommand(renderAuthCreateScript(o.database)));
