@@ -99,7 +99,8 @@ export function renderCarrierScript(files: (CarrierFile | string)[], paths: Carr
     lines.push(`rm -f ${tmp}`, `cp ${staging}/${f.name} ${tmp}`, `chmod ${f.mode} ${tmp}`, `mv -f ${tmp} ${runtime}/${f.name}`);
   }
   // idle until stopped; the trap makes `docker stop` immediate and takes the sleep along
-  lines.push("idle=", "trap 'kill $idle 2>/dev/null; exit 0' TERM INT", "while :; do sleep 3600 & idle=$!; wait $idle; done");
+  // (`|| true`: under set -e a sleep that is already gone would turn a clean stop into exit 1)
+  lines.push("idle=", "trap 'kill $idle 2>/dev/null || true; exit 0' TERM INT", "while :; do sleep 3600 & idle=$!; wait $idle; done");
   return lines.join("\n");
 }
 

@@ -23,14 +23,22 @@ describe("the carrier script", () => {
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   /** Runs the script until it idles (the copies are done), then stops it (and its sleep) with TERM. */
-  async function runCarrier(script: string): Promise<{ code: number | null; stderr: string }> {
+  /**
+   * Runs the carrier script; once `ready` says the copies are in place (or after 10 s)
+   * sends TERM as `docker stop` would. A script that exits by itself returns at once.
+   */
+  async function runCarrier(script: string, ready: () => boolean = () => false): Promise<{ code: number | null; stderr: string }> {
     // its own process group, so that TERM reaches the idle `sleep` too, as `docker stop` would
     const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"], detached: true });
     let stderr = "";
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-    const early = await Promise.race([exited, new Promise<"idle">((r) => setTimeout(() => r("idle"), 500))]);
-    if (early !== "idle") return { code: early, stderr };
+    let code: number | null | undefined;
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve((code = c))));
+    const deadline = Date.now() + 10_000;
+    // polling, not a fixed pause: on a loaded machine the copies can take longer than any guess
+    while (code === undefined && !ready() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    if (code !== undefined) return { code, stderr };
+    await new Promise((r) => setTimeout(r, 100)); // past the last rename, into the idle loop
     process.kill(-child.pid!, "SIGTERM");
     return { code: await exited, stderr };
   }
@@ -41,7 +49,14 @@ describe("the carrier script", () => {
     writeFileSync(path.join(paths.runtime, "a.conf"), "old a\n", { mode: 0o444 });
     const oldInode = statSync(path.join(paths.runtime, "a.conf")).ino;
     const files = carrierFiles({ "secret.conf": { mode: "0600" }, "a.conf": {} });
-    const r = await runCarrier(renderCarrierScript(files, paths));
+    const copied = () => {
+      try {
+        return readFileSync(path.join(paths.runtime, "a.conf"), "utf8") === "new a\n" && statSync(path.join(paths.runtime, "secret.conf")).isFile();
+      } catch {
+        return false;
+      }
+    };
+    const r = await runCarrier(renderCarrierScript(files, paths), copied);
     expect(r.code).toBe(0); // TERM is a clean exit
     expect(r.stderr.replace(/^Terminated\n/m, "")).toBe(""); // (the shell reports its killed sleep)
     expect(readFileSync(path.join(paths.runtime, "a.conf"), "utf8")).toBe("new a\n");
