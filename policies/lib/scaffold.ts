@@ -27,11 +27,12 @@ export interface ExemptionConfig {
   exemptResources: string[];
 }
 
-const exemptResourcesSchema: OptionSchema = {
-  type: "array",
-  items: { type: "string" },
-  description: "Logical resource names (or full URNs) this rule skips. Say why in the config file.",
-};
+/** The schema of an option that is a list of strings: most of the pack's options are. */
+export function stringListOption(description: string): OptionSchema {
+  return { type: "array", items: { type: "string" }, description };
+}
+
+const exemptResourcesSchema = stringListOption("Logical resource names (or full URNs) this rule skips. Say why in the config file.");
 
 function isExempt(exempt: readonly string[], name: string, urn: string): boolean {
   return exempt.includes(name) || exempt.includes(urn);

@@ -2,6 +2,7 @@
 // backups at all. Stack rules see each resource's outputs (during preview: inputs
 // plus unknown computed values), so a bucket's companions can be looked up.
 import {
+  stringListOption,
   anyOf,
   Check,
   companionsOf,
@@ -33,11 +34,7 @@ export const bucketHardenedPolicy = stackRule<BucketHardenedConfig>({
   remediationSteps:
     "Give the bucket a BucketVersioning (Enabled), BucketServerSideEncryptionConfiguration (AES256 or aws:kms), BucketPublicAccessBlock (all four flags true) and BucketLifecycleConfiguration (an Enabled rule with expiration or noncurrentVersionExpiration).",
   options: {
-    exemptBuckets: {
-      type: "array",
-      items: { type: "string" },
-      description: "Logical names (or URNs) of buckets this rule skips.",
-    },
+    exemptBuckets: stringListOption("Logical names (or URNs) of buckets this rule skips."),
     requireOwnerEnforced: {
       type: "boolean",
       description: "Also require BucketOwnershipControls with BucketOwnerEnforced (ACLs disabled).",
@@ -92,7 +89,7 @@ export const prodHasBackupPolicy = stackRule<ProdHasBackupConfig>({
   severity: "critical",
   remediationSteps: "Enable homelab-postgres:backup (enabled: true, bucket, region) in the stack's config.",
   options: {
-    stacks: { type: "array", items: { type: "string" }, description: "Stacks that must have backups." },
+    stacks: stringListOption("Stacks that must have backups."),
     requireBucket: {
       type: "boolean",
       description: "Also require an aws.s3.Bucket resource (false when the bucket is managed elsewhere).",

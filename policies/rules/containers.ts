@@ -1,5 +1,6 @@
 // Rule 3: containers are hardened.
 import {
+  stringListOption,
   asString,
   asStringArray,
   DEFAULT_ROTATING_LOG_DRIVERS,
@@ -28,16 +29,8 @@ export const containersHardenedPolicy = resourceRule<ContainersHardenedConfig>({
     'Set securityOpts ["no-new-privileges:true"], memory (MB), restart "unless-stopped", healthcheck.tests, logDriver "local" (or "json-file" with logOpts max-size).',
   types: [TYPES.container],
   options: {
-    allowedRestartPolicies: {
-      type: "array",
-      items: { type: "string" },
-      description: "Restart policies that bring a container back after a crash or reboot.",
-    },
-    rotatingLogDrivers: {
-      type: "array",
-      items: { type: "string" },
-      description: 'Log drivers accepted without options ("json-file" always needs logOpts max-size).',
-    },
+    allowedRestartPolicies: stringListOption("Restart policies that bring a container back after a crash or reboot."),
+    rotatingLogDrivers: stringListOption('Log drivers accepted without options ("json-file" always needs logOpts max-size).'),
   },
   defaults: {
     allowedRestartPolicies: ["unless-stopped", "always", "on-failure"],

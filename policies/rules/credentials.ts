@@ -3,6 +3,7 @@
 // would not help anyway: env, command, entrypoint and labels show in `docker
 // inspect`; an uploaded credential file must not be world-readable.
 import {
+  stringListOption,
   asString,
   containsInlineCredential,
   credentialFilesFromEnv,
@@ -31,11 +32,7 @@ export const noPasswordsInContainerConfigPolicy = resourceRule<NoPasswordsConfig
     'Upload the credential as a file (uploads[] with content: pulumi.secret(...), permissions "0600"/"0640") and point the image at it (POSTGRES_PASSWORD_FILE, PGADMIN_DEFAULT_PASSWORD_FILE, a pgbackrest.conf, a pgpass file).',
   types: [TYPES.container],
   options: {
-    allowEnvNames: {
-      type: "array",
-      items: { type: "string" },
-      description: "Env variable names that look sensitive but are not (exact names).",
-    },
+    allowEnvNames: stringListOption("Env variable names that look sensitive but are not (exact names)."),
   },
   defaults: { allowEnvNames: [] },
   check: (props, { config }, report) => {

@@ -1,7 +1,7 @@
 // Rule 2: images are pinned by tag, and by digest where the stack requires it.
 // Parsing and pin checks are the program's own (components/lib/image-ref.ts).
 import { imagePinProblems, isImageId, parseImageRef } from "../../components/lib/image-ref";
-import { POLICY_NAMES, read, readPath, resourceRule, TYPES, UNKNOWN } from "../lib";
+import { stringListOption, POLICY_NAMES, read, readPath, resourceRule, TYPES, UNKNOWN } from "../lib";
 
 export interface ImagesPinnedConfig {
   requireDigestInStacks: string[];
@@ -26,26 +26,10 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
     "Use name:version, and in prod name:version@sha256:<digest> (docker buildx imagetools inspect <name:version> prints it).",
   types: [TYPES.remoteImage, TYPES.container, TYPES.builtImage],
   options: {
-    requireDigestInStacks: {
-      type: "array",
-      items: { type: "string" },
-      description: "Stack names whose images must carry a digest.",
-    },
-    forbiddenTags: {
-      type: "array",
-      items: { type: "string" },
-      description: "Floating tags that are never accepted.",
-    },
-    builtImageRepositories: {
-      type: "array",
-      items: { type: "string" },
-      description: "Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead.",
-    },
-    digestExemptImages: {
-      type: "array",
-      items: { type: "string" },
-      description: "Exact image references (name:tag) excused from the digest requirement, e.g. until a digest is recorded. Tags are still checked.",
-    },
+    requireDigestInStacks: stringListOption("Stack names whose images must carry a digest."),
+    forbiddenTags: stringListOption("Floating tags that are never accepted."),
+    builtImageRepositories: stringListOption("Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead."),
+    digestExemptImages: stringListOption("Exact image references (name:tag) excused from the digest requirement, e.g. until a digest is recorded. Tags are still checked."),
   },
   defaults: {
     requireDigestInStacks: ["prod"],

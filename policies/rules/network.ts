@@ -1,5 +1,5 @@
 // Rule 1: ports are published on the tailnet or loopback only.
-import { DEFAULT_ALLOWED_BIND_CIDRS, isAllowedBindIp, items, POLICY_NAMES, read, resourceRule, TYPES, UNKNOWN } from "../lib";
+import { stringListOption, DEFAULT_ALLOWED_BIND_CIDRS, isAllowedBindIp, items, POLICY_NAMES, read, resourceRule, TYPES, UNKNOWN } from "../lib";
 
 export interface PortBindingConfig {
   allowedCidrs: string[];
@@ -15,11 +15,7 @@ export const portBindingPolicy = resourceRule<PortBindingConfig>({
     "Set ports[].ip to the host's Tailscale IP (config homelab-postgres:tailscale) or 127.0.0.1; do not use publishAllPorts or host networking.",
   types: [TYPES.container],
   options: {
-    allowedCidrs: {
-      type: "array",
-      items: { type: "string" },
-      description: "CIDRs a port may bind to (add fd7a:115c:a1e0::/48 for Tailscale IPv6).",
-    },
+    allowedCidrs: stringListOption("CIDRs a port may bind to (add fd7a:115c:a1e0::/48 for Tailscale IPv6)."),
   },
   defaults: { allowedCidrs: DEFAULT_ALLOWED_BIND_CIDRS },
   check: (props, { config }, report) => {
