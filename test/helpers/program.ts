@@ -1,11 +1,14 @@
 // Runs the real program (index.ts) under pulumi.runtime.setMocks, with the real
 // Pulumi.<stack>.yaml config (plus overrides), and records every registration
 // with its options (parent, dependencies, retainOnDelete, secret outputs...).
-// Each run gets a fresh module registry and a fresh Pulumi store, so one test
-// file can compare several runs (e.g. before/after a rotation).
+// Each run gets a fresh Pulumi store and a fresh evaluation of the entry file
+// (the modules it imports are shared: they hold no state), so one test file can
+// compare several runs (e.g. before/after a rotation).
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
+import * as ts from "typescript";
+import type * as pulumiModule from "@pulumi/pulumi";
 import { installMocks } from "./mocks";
 import { RegisteredResource, isSecretValue, reveal } from "./record";
 
@@ -67,6 +70,42 @@ export interface RunOptions {
   stackReference?: { outputs: Record<string, unknown>; secretOutputNames: string[] };
 }
 
+/* eslint-disable @typescript-eslint/no-require-imports -- the SDK and the entry file load at run time, in this test file's registry */
+const sdk = (): typeof pulumiModule => require("@pulumi/pulumi") as typeof pulumiModule;
+const pulumiState = (): { withLocalStorage<T>(cb: () => Promise<T>): Promise<T> } => require("@pulumi/pulumi/runtime/state");
+
+/**
+ * Runs the entry file's code anew (a Pulumi program registers its resources when its
+ * module body runs, so a cached module would register nothing the second time); its
+ * imports resolve through this test file's registry like any other require.
+ */
+function evaluateEntry(file: string): Record<string, unknown> {
+  const { outputText } = ts.transpileModule(fs.readFileSync(file, "utf8"), {
+    compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
+    fileName: file,
+  });
+  const module = { exports: {} as Record<string, unknown> };
+  const localRequire = (id: string): unknown => require(id.startsWith(".") ? path.resolve(path.dirname(file), id) : id);
+  new Function("exports", "require", "module", "__filename", "__dirname", outputText)(module.exports, localRequire, module, file, path.dirname(file));
+  return module.exports;
+}
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * The SDK records `new Error().stack` for every promise it makes (runtime/debuggable.js,
+ * debuggablePromise), and jest's source-map-support maps every frame of each: most of a
+ * run's CPU time. During a run, stacks are V8's own (10 frames, positions in the transpiled code);
+ * returns the function that puts jest's back.
+ */
+function plainStackTraces(): () => void {
+  const [previous, limit] = [Error.prepareStackTrace, Error.stackTraceLimit];
+  Error.prepareStackTrace = (err, frames) => [String(err), ...frames.map((f) => `    at ${String(f)}`)].join("\n");
+  Error.stackTraceLimit = 10; // V8's default (jest raises it to 100)
+  return () => {
+    [Error.prepareStackTrace, Error.stackTraceLimit] = [previous, limit];
+  };
+}
+
 /** Runs index.ts for `stack` under mocks and returns everything it registered. */
 export async function runProgram(stack: string, opts: RunOptions = {}): Promise<ProgramResult> {
   const { values, secretKeys } = opts.entry ? { values: {}, secretKeys: [] as string[] } : stackConfig(stack);
@@ -83,52 +122,49 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
 
   let result: ProgramResult | undefined;
   let failure: unknown;
-  await jest.isolateModulesAsync(async () => {
-    // everything below comes from this run's fresh module registry
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const state = require("@pulumi/pulumi/runtime/state") as { withLocalStorage<T>(cb: () => Promise<T>): Promise<T> };
-    await state.withLocalStorage(async () => {
-      const invokes: ProgramResult["invokes"] = [];
-      // the shared stand-ins, plus what only a whole program needs: StackReference outputs and getDevice
-      const resources = await installMocks(pulumi, {
-        project: opts.entry?.project ?? PROJECT,
-        stack,
-        resource: (args) =>
-          args.type === "pulumi:pulumi:StackReference"
-            ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
-            : undefined,
-        call: (token, inputs) => {
-          invokes.push({ token, args: inputs });
-          if (token === "tailscale:index/getDevice:getDevice") {
-            return { ...inputs, addresses: opts.tailnetAddresses ?? ["fd7a:115c:a1e0::1234", "100.101.102.103"], id: "device-id" };
-          }
-          return inputs;
-        },
-      });
-      pulumi.runtime.setAllConfig(config, secretKeys);
-      try {
-        // the program must load inside this run's registry and store, hence require
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const program = require(path.join(ROOT, opts.entry?.file ?? "index.ts")) as Record<string, unknown>;
-        const outputs: Record<string, unknown> = {};
-        const secretOutputs: string[] = [];
-        for (const [k, v] of Object.entries(program)) {
-          if (pulumi.Output.isInstance(v)) {
-            if (await pulumi.isSecret(v)) secretOutputs.push(k);
-            // Output.promise() is internal but is what the engine's serializer awaits
-            outputs[k] = await (v as unknown as { promise(): Promise<unknown> }).promise();
-          } else outputs[k] = v;
+  // One SDK copy for every run of this test file, each run in a fresh Pulumi store
+  // (runtime/state.js keeps settings, config, mocks and the stack resource per
+  // AsyncLocalStorage store, as the automation API's inline programs need). Loading the
+  // SDKs once instead of per run (jest.isolateModules) makes a run several times faster.
+  const pulumi = sdk();
+  const restoreStacks = plainStackTraces();
+  await pulumiState().withLocalStorage(async () => {
+    const invokes: ProgramResult["invokes"] = [];
+    // the shared stand-ins, plus what only a whole program needs: StackReference outputs and getDevice
+    const resources = await installMocks(pulumi, {
+      project: opts.entry?.project ?? PROJECT,
+      stack,
+      resource: (args) =>
+        args.type === "pulumi:pulumi:StackReference"
+          ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
+          : undefined,
+      call: (token, inputs) => {
+        invokes.push({ token, args: inputs });
+        if (token === "tailscale:index/getDevice:getDevice") {
+          return { ...inputs, addresses: opts.tailnetAddresses ?? ["fd7a:115c:a1e0::1234", "100.101.102.103"], id: "device-id" };
         }
-        await pulumi.runtime.disconnect();
-        result = { resources, outputs, secretOutputs, invokes };
-      } catch (e) {
-        failure = e;
-        result = { resources, outputs: {}, secretOutputs: [], invokes };
-      }
+        return inputs;
+      },
     });
-  });
+    pulumi.runtime.setAllConfig(config, secretKeys);
+    try {
+      const program = evaluateEntry(path.join(ROOT, opts.entry?.file ?? "index.ts"));
+      const outputs: Record<string, unknown> = {};
+      const secretOutputs: string[] = [];
+      for (const [k, v] of Object.entries(program)) {
+        if (pulumi.Output.isInstance(v)) {
+          if (await pulumi.isSecret(v)) secretOutputs.push(k);
+          // Output.promise() is internal but is what the engine's serializer awaits
+          outputs[k] = await (v as unknown as { promise(): Promise<unknown> }).promise();
+        } else outputs[k] = v;
+      }
+      await pulumi.runtime.disconnect();
+      result = { resources, outputs, secretOutputs, invokes };
+    } catch (e) {
+      failure = e;
+      result = { resources, outputs: {}, secretOutputs: [], invokes };
+    }
+  }).finally(restoreStacks);
   if (failure) throw Object.assign(failure as Error, { registered: result?.resources ?? [] });
   if (!result) throw new Error("program did not run");
   return result;
