@@ -43,8 +43,8 @@ export interface S3Endpoint {
   secretKey: string;
   /** PEM of the throwaway certificate, readable by the service user. */
   caFile: string;
-  /** Every request: method, url, status (for failure messages and assertions). */
-  requests: { method: string; url: string; status: number }[];
+  /** Every request: method, url, status, when it finished (Date.now()), for failure messages and assertions. */
+  requests: { method: string; url: string; status: number; at: number }[];
   /** Keys stored under a prefix (read from s3rver's store, not through the API). */
   listKeys(prefix: string): Promise<string[]>;
   /** Raw bytes of a stored object, as a client of the bucket would get them. */
@@ -79,7 +79,7 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
   const requests: S3Endpoint["requests"] = [];
   let refusing = false;
   const server = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(caFile) }, (req, res) => {
-    res.on("finish", () => requests.push({ method: req.method ?? "", url: req.url ?? "", status: res.statusCode }));
+    res.on("finish", () => requests.push({ method: req.method ?? "", url: req.url ?? "", status: res.statusCode, at: Date.now() }));
     const problem = refusing
       ? { code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records." }
       : sigV4Problem(req, { accessKey, secretKey, region });
