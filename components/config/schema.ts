@@ -6,12 +6,13 @@ import { z } from "zod";
 import { cronProblem } from "../lib/cron";
 import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
 import {
-  APP_NAME, APP_USER, BUCKET, CONF_KEY, DEVICE_NAME, DOCKER_HOST, EMAIL, REGION, TAILNET_TAG, sqlName, suggest,
+  APP_NAME, APP_USER, CONF_KEY, DEVICE_NAME, EMAIL, REGION, TAILNET_TAG, bucketNameProblem, sqlName, suggest,
 } from "../lib/names";
-import { bindAddressProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
+import { bindAddressProblem, dockerHostProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
+import { confValueProblem } from "../lib/quote";
 import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
-  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack,
+  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
 import { CatalogMajor, settingProblem } from "./pg-settings";
@@ -121,10 +122,18 @@ const app = section({
   rotation: str({ type: "string", default: "initial", numbers: true, doc: "change it to rotate this app's passwords (e.g. `\"2026-11\"`)" }),
 }).check(
   rule((v, report) => {
+    // every check below that does not need the name runs without it: a missing
+    // name must not hide the entry's other problems
+    const db = isStr(v.name) && APP_NAME.test(v.name) && !isReservedDatabase(sqlName(v.name)) ? sqlName(v.name) : undefined;
     if (v.name === undefined) report(["name"], "required");
     else if (isStr(v.name)) {
       if (!APP_NAME.test(v.name)) report(["name"], `${JSON.stringify(v.name)} must match ${APP_NAME} (lower-case letter first; letters, digits, _ and -)`);
-      else if (RESERVED_NAMES.has(sqlName(v.name)) || sqlName(v.name).startsWith("pg_")) report(["name"], `${JSON.stringify(v.name)} is reserved`);
+      else if (db === undefined) report(["name"], `${JSON.stringify(v.name)} is reserved`);
+    }
+    // the roles derived from the name must be creatable and must not pose as a built-in one
+    if (db !== undefined) {
+      const p = roleNameProblem(ownerRoleOf(db));
+      if (p) report(["name"], `gives the owner role ${ownerRoleOf(db)}, which ${p}; choose another app name`);
     }
     if (Array.isArray(v.extensions)) {
       v.extensions.forEach((e, j) => {
@@ -134,12 +143,24 @@ const app = section({
     }
     if (isStr(v.rotation) && (v.rotation.length === 0 || v.rotation.length > 64)) report(["rotation"], "expected a short string such as \"2026-11\"");
     if (Array.isArray(v.readonlyUsers)) {
-      v.readonlyUsers.forEach((u, j) => {
-        if (isStr(u) && (!APP_USER.test(u) || u === "owner")) report(["readonlyUsers", j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
+      const users: unknown[] = v.readonlyUsers;
+      users.forEach((u, j) => {
+        if (!isStr(u)) return;
+        if (!APP_USER.test(u) || u === "owner") report(["readonlyUsers", j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
+        else if (users.indexOf(u) !== j) report(["readonlyUsers", j], `lists ${JSON.stringify(u)} twice`);
+        else if (db !== undefined) {
+          const p = roleNameProblem(userRoleOf(db, u));
+          if (p) report(["readonlyUsers", j], `gives the role ${userRoleOf(db, u)}, which ${p}; choose another user name`);
+        }
       });
     }
   }),
 );
+
+/** Database names an app may not take (its roles are checked with roleNameProblem). */
+function isReservedDatabase(db: string): boolean {
+  return RESERVED_NAMES.has(db) || db.startsWith("pg_");
+}
 
 const apps = listOf(app, {
   what: "apps",
@@ -247,7 +268,10 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
   if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
   if (b.enabled !== true) return;
   if (b.bucket === "" || b.bucket === undefined) report(["backup", "bucket"], "required when backups are enabled");
-  else if (isStr(b.bucket) && !BUCKET.test(b.bucket)) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a valid S3 bucket name`);
+  else if (isStr(b.bucket)) {
+    const p = bucketNameProblem(b.bucket);
+    if (p) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a name S3 accepts: it ${p}`);
+  }
   if (isStr(b.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(b.region) && !REGION.test(b.region)) report(["backup", "region"], `${JSON.stringify(b.region)} is not a region name`);
   const endpoint = b.endpoint;
   if (isStr(endpoint)) {
@@ -264,6 +288,14 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
   if (isObj(b.endpointCredentials) && (!b.endpointCredentials.accessKeyId || !b.endpointCredentials.secretAccessKey)) {
     report(["backup", "endpointCredentials"], "needs accessKeyId and secretAccessKey (secret)");
   }
+  if (isObj(b.endpointCredentials)) {
+    // both land in pgbackrest.conf (repo1-s3-key, repo1-s3-key-secret)
+    for (const key of ["accessKeyId", "secretAccessKey"]) {
+      const value = b.endpointCredentials[key];
+      const p = isStr(value) && value !== "" ? confValueProblem(value) : undefined;
+      if (p) report(["backup", "endpointCredentials", key], `it ${p}`);
+    }
+  }
   if (isObj(b.schedule)) {
     for (const [job, expr] of Object.entries(b.schedule)) {
       const p = isStr(expr) ? cronProblem(expr) : undefined;
@@ -273,16 +305,21 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
   const pass = b.encryptionPassphrase;
   if (pass === undefined && isProd) {
     report(["backup", "encryptionPassphrase"], "required in prod: `pulumi config set --secret --path backup.encryptionPassphrase ...`");
-  } else if (isStr(pass) && pass.length < 20) {
+  } else if (isStr(pass) && [...pass].length < 20) {
     report(["backup", "encryptionPassphrase"], "must be at least 20 characters");
-  } else if (isStr(pass) && !/^[A-Za-z0-9+/=._~:@-]{20,1024}$/.test(pass)) {
-    // it lands in pgbackrest.conf, which has no quoting: e.g. `openssl rand -base64 33`
-    report(["backup", "encryptionPassphrase"], "may only use letters, digits and + / = . _ ~ : @ - (try `openssl rand -base64 33`)");
+  } else if (isStr(pass)) {
+    // any printable text: it lands in pgbackrest.conf, which keeps it literally but trims its ends
+    const p = confValueProblem(pass);
+    if (p) report(["backup", "encryptionPassphrase"], `it ${p}`);
   }
 }
 
-/** Names across apps: databases and roles must not clash after `-` folds to `_`. */
-function appNameRules(list: unknown[], maxConnections: unknown, report: Report): void {
+/**
+ * Rules across apps: connection limits against the server and the pooler, and
+ * databases and roles that must not clash after `-` folds to `_`. The limits do not
+ * need the app's name, so an entry without one still has them checked.
+ */
+function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<string, unknown>, report: Report): void {
   const claimed = new Map<string, string>();
   const claim = (name: string, where: string, path: PropertyKey[]) => {
     const prev = claimed.get(name);
@@ -291,17 +328,29 @@ function appNameRules(list: unknown[], maxConnections: unknown, report: Report):
   };
   list.forEach((a, i) => {
     if (!isObj(a)) return;
-    if (isNum(maxConnections) && isNum(a.connectionLimit) && a.connectionLimit > maxConnections) {
-      report(["apps", i, "connectionLimit"], `must be between 1 and ${maxConnections} (postgres.maxConnections), got ${a.connectionLimit}`);
+    const limit = a.connectionLimit;
+    if (isNum(pg.maxConnections) && isNum(limit) && limit > pg.maxConnections) {
+      report(["apps", i, "connectionLimit"], `must be between 1 and ${pg.maxConnections} (postgres.maxConnections), got ${limit}`);
+    }
+    // pgBouncer opens up to pool_size server connections per (database, user) as that
+    // user: a lower CONNECTION LIMIT makes the pool fail with "too many connections for role"
+    if (pb.enabled === true && isNum(pb.defaultPoolSize) && isNum(limit) && limit < pb.defaultPoolSize) {
+      report(
+        ["apps", i, "connectionLimit"],
+        `${limit} is below pgbouncer.defaultPoolSize ${pb.defaultPoolSize}: the pooler may open that many server connections as one role of this app; raise connectionLimit or lower defaultPoolSize`,
+      );
     }
     const name = a.name;
-    if (!isStr(name) || !APP_NAME.test(name) || RESERVED_NAMES.has(sqlName(name)) || sqlName(name).startsWith("pg_")) return;
+    if (!isStr(name) || !APP_NAME.test(name) || isReservedDatabase(sqlName(name))) return;
     const db = sqlName(name);
     claim(db, `the database of app ${name}`, ["apps", i, "name"]);
-    claim(`${db}_owner`, `owner role of ${name}`, ["apps", i, "name"]);
+    claim(ownerRoleOf(db), `owner role of ${name}`, ["apps", i, "name"]);
     if (Array.isArray(a.readonlyUsers)) {
-      a.readonlyUsers.forEach((u, j) => {
-        if (isStr(u) && APP_USER.test(u) && u !== "owner") claim(`${db}_${u}`, `read-only user ${u} of ${name}`, ["apps", i, "readonlyUsers", j]);
+      const users: unknown[] = a.readonlyUsers;
+      users.forEach((u, j) => {
+        if (isStr(u) && APP_USER.test(u) && u !== "owner" && users.indexOf(u) === j) {
+          claim(userRoleOf(db, u), `read-only user ${u} of ${name}`, ["apps", i, "readonlyUsers", j]);
+        }
       });
     }
   });
@@ -319,13 +368,12 @@ export function stackSchema(stack: string) {
       if (isProd && ts.ip === undefined && ts.device === undefined) {
         report(["tailscale"], "a prod stack must bind a tailnet address: set tailscale.ip or tailscale.device");
       }
-      if (isStr(v.dockerHost) && !DOCKER_HOST.test(v.dockerHost)) {
-        report(["dockerHost"], `expected unix://, ssh://, tcp:// or npipe:// URL, got ${describeValue(v.dockerHost)}`);
-      }
+      const dockerHostBad = isStr(v.dockerHost) ? dockerHostProblem(v.dockerHost) : undefined;
+      if (dockerHostBad) report(["dockerHost"], `${dockerHostBad}, got ${describeValue(v.dockerHost)}`);
       // a loopback bind on a remote docker host is unreachable for the postgresql provider,
       // which connects from the machine running `pulumi up` to <bind address>:<port>
       const bindsLoopback = ts.device === undefined && (ts.ip === undefined || (isStr(ts.ip) && isLoopbackIPv4(ts.ip)));
-      if (bindsLoopback && isStr(v.dockerHost) && DOCKER_HOST.test(v.dockerHost) && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
+      if (bindsLoopback && isStr(v.dockerHost) && !dockerHostBad && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
         report(["dockerHost"], `${v.dockerHost} is remote but the bind address is loopback: set tailscale.ip or tailscale.device so this machine can reach Postgres`);
       }
       // published ports share one bind address
@@ -340,7 +388,7 @@ export function stackSchema(stack: string) {
         }
       }
       const appList = Array.isArray(v.apps) ? v.apps : [];
-      appNameRules(appList, pg.maxConnections, report);
+      appListRules(appList, pg, pb, report);
       // every app's pool plus one for the auth lookup must fit what Postgres leaves after reserved slots
       if (pb.enabled === true && isNum(pg.maxConnections) && isNum(pb.defaultPoolSize)) {
         const budget = pg.maxConnections - SUPERUSER_RESERVED - DIRECT_HEADROOM;
