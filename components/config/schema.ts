@@ -48,7 +48,7 @@ const tailscale = section({
 const tls = section({
   enabled: bool({ default: false, doc: "`ssl = on`, `hostssl` rules, `sslmode=require` in URLs" }),
   certificate: str({ type: "PEM", doc: "server certificate; required when TLS is on" }),
-  privateKey: str({ type: "PEM", secret: true, doc: "required when TLS is on; uploaded 0600" }),
+  privateKey: str({ type: "PEM", secret: true, doc: "required when TLS is on; uploaded 0600; in prod only as a Pulumi secret" }),
 }).check(
   rule((v, report) => {
     if (v.enabled !== true) return;
@@ -115,10 +115,10 @@ const postgres = section({
 );
 
 const app = section({
-  name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved" }),
+  name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved; its roles (`<database>_owner`, `<database>_<user>`) may not fall in `pg_` or take a built-in or reserved role name (`current_user`, `pgbouncer_auth`, ...)" }),
   extensions: stringList({ type: "list", doc: "extensions created in the app's database, from a known list; typos are errors" }),
-  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "1–`maxConnections`", doc: "per role of the app" }),
-  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only" }),
+  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "`defaultPoolSize`–`maxConnections`", doc: "per role of the app; at least `pgbouncer.defaultPoolSize` when pgBouncer is on (the pool connects as the app's roles)" }),
+  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only; each user once" }),
   rotation: str({ type: "string", default: "initial", numbers: true, doc: "change it to rotate this app's passwords (e.g. `\"2026-11\"`)" }),
 }).check(
   rule((v, report) => {
@@ -203,7 +203,7 @@ const schedule = section(
 
 const backup = section({
   enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),
-  bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack" }),
+  bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack. S3's naming rules: 3–63 of `a-z 0-9 . -`, a letter or digit at both ends, no `..`, not an IP address, no `xn--`/`sthree-`/`amzn-s3-demo-` prefix, no `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix" }),
   region: str({
     type: "string", shown: "from `aws:region`, else `us-east-1`",
     doc: "the bucket's region; its aws provider also takes `aws:profile`, `aws:sharedCredentialsFiles`, `aws:sharedConfigFiles` and `aws:accessKey`/`secretKey`/`token` from the stack",
@@ -218,11 +218,11 @@ const backup = section({
   archiveTimeout: int({ min: 1, max: 60, default: 60, type: "1–60 s", doc: "`archive_timeout`: the recovery point objective" }),
   encryptionPassphrase: str({
     type: "≥ 20 chars", secret: true, shown: "generated in non-prod stacks",
-    doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**",
+    doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**, and there only as a Pulumi secret (`--secret`). Any printable characters (spaces, quotes, `$`, `#`...), one line, no blank at either end (pgBackRest trims its conf values)",
   }),
   endpointCredentials: z.preprocess((v) => (v === null ? undefined : v), section({
-    accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store" }),
-    secretAccessKey: str({ type: "string", secret: true, doc: "its secret key" }),
+    accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store; one line, no blank at either end" }),
+    secretAccessKey: str({ type: "string", secret: true, doc: "its secret key; same form; in prod only as a Pulumi secret" }),
   }).optional()),
 });
 
@@ -244,7 +244,7 @@ const shape = {
   tailscale,
   dockerHost: str({
     type: "`unix://`, `ssh://`, `tcp://`, `npipe://`", shown: "local socket",
-    doc: "Docker daemon; a remote one needs a tailnet bind (`tailscale.ip`/`device`), since the provider connects from your machine to the bind address",
+    doc: "Docker daemon: `unix:///abs/path.sock`, `ssh://[user@]host[:port][/socket]` (no password), `tcp://host[:port]`, `npipe:////./pipe/name`, with a real host name or IP; a remote one needs a tailnet bind (`tailscale.ip`/`device`), since the provider connects from your machine to the bind address",
   }),
   postgres,
   apps,
