@@ -266,9 +266,11 @@ type Output = z.output<z.ZodObject<typeof shape>>;
 
 function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report): void {
   if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
-  if (b.enabled !== true) return;
-  if (b.bucket === "" || b.bucket === undefined) report(["backup", "bucket"], "required when backups are enabled");
-  else if (isStr(b.bucket)) {
+  // what is required depends on `enabled`; a value that is given is checked either way,
+  // so a missing or false `enabled` hides none of the section's other problems
+  const on = b.enabled === true;
+  if (on && (b.bucket === "" || b.bucket === undefined)) report(["backup", "bucket"], "required when backups are enabled");
+  else if (isStr(b.bucket) && b.bucket !== "") {
     const p = bucketNameProblem(b.bucket);
     if (p) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a name S3 accepts: it ${p}`);
   }
@@ -281,7 +283,7 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
     } else if (!m || !isHostname(m[1])) {
       report(["backup", "endpoint"], "must be an https:// URL with host and optional port (pgBackRest's S3 client speaks HTTPS only)");
     }
-    if (b.endpointCredentials === undefined) {
+    if (on && b.endpointCredentials === undefined) {
       report(["backup", "endpointCredentials"], "required with an S3-compatible endpoint (no IAM is managed there): accessKeyId and secretAccessKey (secret)");
     }
   }
@@ -303,7 +305,7 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
     }
   }
   const pass = b.encryptionPassphrase;
-  if (pass === undefined && isProd) {
+  if (pass === undefined && isProd && on) {
     report(["backup", "encryptionPassphrase"], "required in prod: `pulumi config set --secret --path backup.encryptionPassphrase ...`");
   } else if (isStr(pass) && [...pass].length < 20) {
     report(["backup", "encryptionPassphrase"], "must be at least 20 characters");

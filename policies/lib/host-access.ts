@@ -26,6 +26,8 @@ const within = (p: string, dir: string) => p === dir || p.startsWith(dir === "/"
 
 /** Why mounting host path `p` opens the host, or undefined. */
 export function hostPathProblem(p: string, forbidden: readonly string[] = DEFAULT_FORBIDDEN_HOST_PATHS, allowed: readonly string[] = []): string | undefined {
+  // a Windows host's Docker engine pipe is its socket
+  if (/^[\\/]{2}\.[\\/]pipe[\\/]/i.test(p.trim())) return `mounts the named pipe ${p.trim()} (the Docker engine's pipe gives full control of the host)`;
   if (!p.trim().startsWith("/")) return undefined; // a volume name, not a path
   const n = normaliseHostPath(p);
   if (allowed.map(normaliseHostPath).includes(n)) return undefined;

@@ -57,7 +57,7 @@ export const containersNoHostAccessPolicy = resourceRule<ContainersNoHostAccessC
     items(read(props, "mounts")).forEach((m, i) => {
       const type = read(m, "type");
       // a bind's source is a host path; a volume's is a volume name (checked as a docker.Volume)
-      if (type === UNKNOWN || (typeof type === "string" && type.toLowerCase() === "bind")) hostPath(read(m, "source"), `mounts[${i}].source`);
+      if (type === UNKNOWN || (typeof type === "string" && ["bind", "npipe"].includes(type.toLowerCase()))) hostPath(read(m, "source"), `mounts[${i}].source`);
     });
     const adds = asStringArray(readPath(props, "capabilities", "adds"));
     const allowed = config.allowedCapabilities.map(normaliseCapability);

@@ -28,6 +28,8 @@ describe("credentials inside URLs", () => {
     `https://api.example.net/x?a=1&api_key=${PW}`,
     `https://api.example.net/x?access_token=${PW}`,
     `host=db user=app sslpassword=${PW}`,
+    `jdbc:postgresql://db:5432/app?user=app&password=${PW}`,
+    `POSTGRESQL://APP:${PW}@DB/APP`,
   ])("finds the credential in %s", (url) => {
     expect(containsInlineCredential(url)).toBe(true);
   });

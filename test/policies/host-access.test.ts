@@ -52,6 +52,11 @@ describe("rule 9: no container reaches its host", () => {
       expect(o.violations).toEqual([expect.stringMatching(/^mounts\[0\]\.source mounts/)]);
     });
 
+    it.each(["\\\\.\\pipe\\docker_engine", "//./pipe/docker_engine"])("refuses an npipe mount of the engine's pipe %j", async (source) => {
+      const o = await check({ mounts: [{ type: "npipe", source, target: "\\\\.\\pipe\\docker_engine" }] });
+      expect(o.violations).toEqual([expect.stringMatching(/^mounts\[0\]\.source mounts the named pipe/)]);
+    });
+
     it("refuses a docker.Volume that binds a host directory through the local driver", async () => {
       const o = await runResourceRule(rule, TYPES.volume, { name: "sneaky", driver: "local", driverOpts: { type: "none", o: "bind", device: "/var/run" } });
       expect(o.violations).toEqual([expect.stringMatching(/driverOpts\.device mounts \/var\/run/)]);

@@ -282,3 +282,18 @@ describe("passphrases of any printable character are accepted", () => {
     expect(problems("dev", { backup: { ...b, endpointCredentials: { accessKeyId: "k", secretAccessKey: "s3cr3t with # and $ and 'q'" } } })).toEqual([]);
   });
 });
+
+describe("a backup section without `enabled: true` still reports its other problems", () => {
+  it.each([[{}], [{ enabled: false }]])("with %j", (over) => {
+    const raw: RawConfig = {
+      backup: { ...over, bucket: "Bad_Bucket", encryptionPassphrase: "short", schedule: { full: "every day" }, endpoint: "http://minio:9000", region: "Not A Region" },
+    };
+    const paths = problems("dev", raw).map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      `${P}:backup.bucket`, `${P}:backup.encryptionPassphrase`, `${P}:backup.schedule.full`, `${P}:backup.endpoint`, `${P}:backup.region`,
+    ]));
+    // nothing is required of a disabled section
+    expect(paths).not.toContain(`${P}:backup.endpointCredentials`);
+    expect(problems("dev", { backup: { enabled: false } })).toEqual([]);
+  });
+});
