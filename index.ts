@@ -1,10 +1,10 @@
 // Thin entry point: read and validate config (all problems at once, before any
 // resource exists), build the platform, export the outputs app stacks read (README "Outputs").
 import * as pulumi from "@pulumi/pulumi";
-import { loadStackConfig } from "./components/config";
+import { loadStackConfig, runtimeIsConfigSecret } from "./components/config";
 import { PostgresPlatform } from "./components/platform";
 
-const config = loadStackConfig(pulumi.getStack(), pulumi.runtime.allConfig());
+const config = loadStackConfig(pulumi.getStack(), pulumi.runtime.allConfig(), runtimeIsConfigSecret(pulumi.runtime));
 const platform = new PostgresPlatform("homelab", { config });
 
 export const host = platform.host;

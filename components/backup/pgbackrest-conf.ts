@@ -8,6 +8,7 @@
 // and tests.
 import type { Compression } from "../config";
 import { STANZA, assertAbsPath } from "../lib/names";
+import { confValueProblem } from "../lib/quote";
 import { check, checkPort } from "./check";
 import { S3Location, s3Target } from "./s3";
 
@@ -57,13 +58,12 @@ export interface PgBackRestSecrets {
   s3KeySecret: string;
 }
 
-// pgBackRest takes the rest of the line literally (no quoting, no escapes): one line of a
-// conservative charset that still covers AWS secret keys (+ /) and base64 (=).
-const CONF_SECRET = /^[A-Za-z0-9+/=._~:@-]{1,1024}$/;
-
+// pgBackRest takes the rest of the line literally (no quoting, no escapes) and trims its
+// ends: any printable text survives but blanks at the ends and line breaks (confValueProblem).
 function confSecret(value: string, what: string): string {
+  const problem = confValueProblem(value);
   // never echo the value itself
-  if (!CONF_SECRET.test(value)) throw new Error(`invalid ${what} for pgbackrest.conf: one line of [A-Za-z0-9+/=._~:@-], 1-1024 characters`);
+  if (problem) throw new Error(`invalid ${what} for pgbackrest.conf: it ${problem}`);
   return value;
 }
 

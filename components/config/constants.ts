@@ -24,6 +24,36 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "root", "replication", "all", "sameuser", "samerole", "pgbackrest", "pgadmin", "pgbouncer_auth",
 ]);
 
+/** The bootstrap superuser: the program's and break-glass use only, never an app's. */
+export const SUPERUSER = "postgres";
+/** Roles the program creates for itself: pgBouncer's auth_user (components/pooler PGBOUNCER_AUTH_ROLE). */
+export const PROGRAM_ROLES: readonly string[] = ["pgbouncer_auth"];
+
+/**
+ * Role names no role derived from config may take, besides the whole `pg_`
+ * namespace (every predefined role of 15-17 lives there, and CREATE ROLE refuses
+ * it): the superuser, the program's roles, pgBouncer's admin-console user, names
+ * the grammar treats as role specifiers (`public`, `none`, `current_user`,
+ * `session_user`, `current_role`, `system_user` since 16, `user`) and pg_hba.conf's
+ * keywords (a role named `all` or `replication` would match every rule meant for them).
+ */
+export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set([
+  SUPERUSER, ...PROGRAM_ROLES, "pgbouncer", "public", "none", "current_user", "session_user", "current_role",
+  "system_user", "user", "all", "sameuser", "samerole", "replication",
+]);
+
+/** Why a role name derived from config cannot be created safely, or undefined. */
+export function roleNameProblem(role: string): string | undefined {
+  if (role.startsWith("pg_")) return `falls in PostgreSQL's reserved pg_ namespace (predefined roles such as pg_monitor, pg_read_all_data)`;
+  if (RESERVED_ROLE_NAMES.has(role)) return "is a built-in or reserved role name";
+  return undefined;
+}
+
+/** The owner role of an app's database. */
+export const ownerRoleOf = (database: string): string => `${database}_owner`;
+/** An extra user's role of an app's database. */
+export const userRoleOf = (database: string, user: string): string => `${database}_${user}`;
+
 /** Extensions an app may request: what contrib + the pgvector image provide. */
 export const KNOWN_EXTENSIONS: ReadonlySet<string> = new Set([
   "vector", "uuid-ossp", "pg_trgm", "pg_stat_statements", "pgcrypto", "citext", "hstore",

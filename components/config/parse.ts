@@ -6,9 +6,10 @@
 import { postgresMajorFromImage } from "../lib/image-ref";
 import { sqlName } from "../lib/names";
 import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
-import { isProdStack } from "./constants";
+import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
 import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
+import { plaintextSecretProblems } from "./secrets";
 
 type Parsed = ParsedConfig;
 
@@ -65,15 +66,29 @@ export interface StackConfig {
 /** Raw values of the project's config keys, without the `homelab-postgres:` prefix. */
 export type RawConfig = Record<string, unknown>;
 
+export interface ParseOptions {
+  /**
+   * Top-level keys (without the project prefix) Pulumi marks secret. Given, a prod
+   * stack's secret keys in plain text are problems; absent (a pure caller that
+   * cannot know), that check is skipped. loadStackConfig always gives it.
+   */
+  secretKeys?: readonly string[];
+}
+
 /**
  * Pure: raw config → typed config, or ConfigError with every problem. `aws` holds
  * the raw `aws:*` values (keys without the prefix).
  */
-export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}): StackConfig {
+export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, opts: ParseOptions = {}): StackConfig {
   const schema = stackSchema(stack);
   const result = schema.safeParse(raw);
   const awsParsed = parseAwsSettings(aws);
-  const problems: ConfigProblem[] = [...(result.success ? [] : issuesToProblems(schema, result.error.issues)), ...awsParsed.problems];
+  const plaintext = isProdStack(stack) && opts.secretKeys ? plaintextSecretProblems(raw, new Set(opts.secretKeys)) : [];
+  const problems: ConfigProblem[] = [
+    ...(result.success ? [] : issuesToProblems(schema, result.error.issues)),
+    ...plaintext,
+    ...awsParsed.problems,
+  ];
   if (!result.success || problems.length > 0) throw new ConfigError(stack, problems);
   const c = result.data;
   const creds = c.backup.endpointCredentials;
@@ -91,7 +106,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}):
     apps: c.apps.map((a) => {
       const name = a.name as string;
       const database = sqlName(name);
-      return { ...a, name, database, owner: `${database}_owner`, readonlyUsers: a.readonlyUsers.map((user) => ({ user, role: `${database}_${user}` })) };
+      return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: a.readonlyUsers.map((user) => ({ user, role: userRoleOf(database, user) })) };
     }),
     pgbouncer: c.pgbouncer,
     pgadmin: c.pgadmin,

@@ -34,10 +34,16 @@ function rows(prefix: string, schema: z.ZodType): Row[] {
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\\\\\|/g, "\\|");
 
-/** The markdown table, one row per documented key. */
-export function renderConfigReference(): string {
+/** Every documented key (`backup.retention.full`, `apps[].name`) with its doc, in the schema's order. */
+export function documentedKeys(): Row[] {
   const all: Row[] = [];
   for (const [key, schema] of Object.entries(SECTIONS)) all.push(...rows(key, schema as z.ZodType));
+  return all;
+}
+
+/** The markdown table, one row per documented key. */
+export function renderConfigReference(): string {
+  const all = documentedKeys();
   const lines = ["| key | type | default | meaning |", "|---|---|---|---|"];
   for (const r of all) {
     const type = r.doc.secret ? `${r.doc.type}, **secret**` : r.doc.type;

@@ -6,12 +6,13 @@ import { z } from "zod";
 import { cronProblem } from "../lib/cron";
 import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
 import {
-  APP_NAME, APP_USER, BUCKET, CONF_KEY, DEVICE_NAME, DOCKER_HOST, EMAIL, REGION, TAILNET_TAG, sqlName, suggest,
+  APP_NAME, APP_USER, CONF_KEY, DEVICE_NAME, EMAIL, REGION, TAILNET_TAG, bucketNameProblem, sqlName, suggest,
 } from "../lib/names";
-import { bindAddressProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
+import { bindAddressProblem, dockerHostProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
+import { confValueProblem } from "../lib/quote";
 import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
-  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack,
+  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
 import { CatalogMajor, settingProblem } from "./pg-settings";
@@ -47,7 +48,7 @@ const tailscale = section({
 const tls = section({
   enabled: bool({ default: false, doc: "`ssl = on`, `hostssl` rules, `sslmode=require` in URLs" }),
   certificate: str({ type: "PEM", doc: "server certificate; required when TLS is on" }),
-  privateKey: str({ type: "PEM", secret: true, doc: "required when TLS is on; uploaded 0600" }),
+  privateKey: str({ type: "PEM", secret: true, doc: "required when TLS is on; uploaded 0600; in prod only as a Pulumi secret" }),
 }).check(
   rule((v, report) => {
     if (v.enabled !== true) return;
@@ -114,17 +115,25 @@ const postgres = section({
 );
 
 const app = section({
-  name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved" }),
+  name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved; its roles (`<database>_owner`, `<database>_<user>`) may not fall in `pg_` or take a built-in or reserved role name (`current_user`, `pgbouncer_auth`, ...)" }),
   extensions: stringList({ type: "list", doc: "extensions created in the app's database, from a known list; typos are errors" }),
-  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "1–`maxConnections`", doc: "per role of the app" }),
-  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only" }),
+  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "`defaultPoolSize`–`maxConnections`", doc: "per role of the app; at least `pgbouncer.defaultPoolSize` when pgBouncer is on (the pool connects as the app's roles)" }),
+  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only; each user once" }),
   rotation: str({ type: "string", default: "initial", numbers: true, doc: "change it to rotate this app's passwords (e.g. `\"2026-11\"`)" }),
 }).check(
   rule((v, report) => {
+    // every check below that does not need the name runs without it: a missing
+    // name must not hide the entry's other problems
+    const db = isStr(v.name) && APP_NAME.test(v.name) && !isReservedDatabase(sqlName(v.name)) ? sqlName(v.name) : undefined;
     if (v.name === undefined) report(["name"], "required");
     else if (isStr(v.name)) {
       if (!APP_NAME.test(v.name)) report(["name"], `${JSON.stringify(v.name)} must match ${APP_NAME} (lower-case letter first; letters, digits, _ and -)`);
-      else if (RESERVED_NAMES.has(sqlName(v.name)) || sqlName(v.name).startsWith("pg_")) report(["name"], `${JSON.stringify(v.name)} is reserved`);
+      else if (db === undefined) report(["name"], `${JSON.stringify(v.name)} is reserved`);
+    }
+    // the roles derived from the name must be creatable and must not pose as a built-in one
+    if (db !== undefined) {
+      const p = roleNameProblem(ownerRoleOf(db));
+      if (p) report(["name"], `gives the owner role ${ownerRoleOf(db)}, which ${p}; choose another app name`);
     }
     if (Array.isArray(v.extensions)) {
       v.extensions.forEach((e, j) => {
@@ -134,12 +143,24 @@ const app = section({
     }
     if (isStr(v.rotation) && (v.rotation.length === 0 || v.rotation.length > 64)) report(["rotation"], "expected a short string such as \"2026-11\"");
     if (Array.isArray(v.readonlyUsers)) {
-      v.readonlyUsers.forEach((u, j) => {
-        if (isStr(u) && (!APP_USER.test(u) || u === "owner")) report(["readonlyUsers", j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
+      const users: unknown[] = v.readonlyUsers;
+      users.forEach((u, j) => {
+        if (!isStr(u)) return;
+        if (!APP_USER.test(u) || u === "owner") report(["readonlyUsers", j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
+        else if (users.indexOf(u) !== j) report(["readonlyUsers", j], `lists ${JSON.stringify(u)} twice`);
+        else if (db !== undefined) {
+          const p = roleNameProblem(userRoleOf(db, u));
+          if (p) report(["readonlyUsers", j], `gives the role ${userRoleOf(db, u)}, which ${p}; choose another user name`);
+        }
       });
     }
   }),
 );
+
+/** Database names an app may not take (its roles are checked with roleNameProblem). */
+function isReservedDatabase(db: string): boolean {
+  return RESERVED_NAMES.has(db) || db.startsWith("pg_");
+}
 
 const apps = listOf(app, {
   what: "apps",
@@ -182,7 +203,7 @@ const schedule = section(
 
 const backup = section({
   enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),
-  bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack" }),
+  bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack. S3's naming rules: 3–63 of `a-z 0-9 . -`, a letter or digit at both ends, no `..`, not an IP address, no `xn--`/`sthree-`/`amzn-s3-demo-` prefix, no `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix" }),
   region: str({
     type: "string", shown: "from `aws:region`, else `us-east-1`",
     doc: "the bucket's region; its aws provider also takes `aws:profile`, `aws:sharedCredentialsFiles`, `aws:sharedConfigFiles` and `aws:accessKey`/`secretKey`/`token` from the stack",
@@ -197,11 +218,11 @@ const backup = section({
   archiveTimeout: int({ min: 1, max: 60, default: 60, type: "1–60 s", doc: "`archive_timeout`: the recovery point objective" }),
   encryptionPassphrase: str({
     type: "≥ 20 chars", secret: true, shown: "generated in non-prod stacks",
-    doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**",
+    doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**, and there only as a Pulumi secret (`--secret`). Any printable characters (spaces, quotes, `$`, `#`...), one line, no blank at either end (pgBackRest trims its conf values)",
   }),
   endpointCredentials: z.preprocess((v) => (v === null ? undefined : v), section({
-    accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store" }),
-    secretAccessKey: str({ type: "string", secret: true, doc: "its secret key" }),
+    accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store; one line, no blank at either end" }),
+    secretAccessKey: str({ type: "string", secret: true, doc: "its secret key; same form; in prod only as a Pulumi secret" }),
   }).optional()),
 });
 
@@ -223,7 +244,7 @@ const shape = {
   tailscale,
   dockerHost: str({
     type: "`unix://`, `ssh://`, `tcp://`, `npipe://`", shown: "local socket",
-    doc: "Docker daemon; a remote one needs a tailnet bind (`tailscale.ip`/`device`), since the provider connects from your machine to the bind address",
+    doc: "Docker daemon: `unix:///abs/path.sock`, `ssh://[user@]host[:port][/socket]` (no password), `tcp://host[:port]`, `npipe:////./pipe/name`, with a real host name or IP; a remote one needs a tailnet bind (`tailscale.ip`/`device`), since the provider connects from your machine to the bind address",
   }),
   postgres,
   apps,
@@ -245,9 +266,14 @@ type Output = z.output<z.ZodObject<typeof shape>>;
 
 function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report): void {
   if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
-  if (b.enabled !== true) return;
-  if (b.bucket === "" || b.bucket === undefined) report(["backup", "bucket"], "required when backups are enabled");
-  else if (isStr(b.bucket) && !BUCKET.test(b.bucket)) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a valid S3 bucket name`);
+  // what is required depends on `enabled`; a value that is given is checked either way,
+  // so a missing or false `enabled` hides none of the section's other problems
+  const on = b.enabled === true;
+  if (on && (b.bucket === "" || b.bucket === undefined)) report(["backup", "bucket"], "required when backups are enabled");
+  else if (isStr(b.bucket) && b.bucket !== "") {
+    const p = bucketNameProblem(b.bucket);
+    if (p) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a name S3 accepts: it ${p}`);
+  }
   if (isStr(b.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(b.region) && !REGION.test(b.region)) report(["backup", "region"], `${JSON.stringify(b.region)} is not a region name`);
   const endpoint = b.endpoint;
   if (isStr(endpoint)) {
@@ -257,12 +283,20 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
     } else if (!m || !isHostname(m[1])) {
       report(["backup", "endpoint"], "must be an https:// URL with host and optional port (pgBackRest's S3 client speaks HTTPS only)");
     }
-    if (b.endpointCredentials === undefined) {
+    if (on && b.endpointCredentials === undefined) {
       report(["backup", "endpointCredentials"], "required with an S3-compatible endpoint (no IAM is managed there): accessKeyId and secretAccessKey (secret)");
     }
   }
   if (isObj(b.endpointCredentials) && (!b.endpointCredentials.accessKeyId || !b.endpointCredentials.secretAccessKey)) {
     report(["backup", "endpointCredentials"], "needs accessKeyId and secretAccessKey (secret)");
+  }
+  if (isObj(b.endpointCredentials)) {
+    // both land in pgbackrest.conf (repo1-s3-key, repo1-s3-key-secret)
+    for (const key of ["accessKeyId", "secretAccessKey"]) {
+      const value = b.endpointCredentials[key];
+      const p = isStr(value) && value !== "" ? confValueProblem(value) : undefined;
+      if (p) report(["backup", "endpointCredentials", key], `it ${p}`);
+    }
   }
   if (isObj(b.schedule)) {
     for (const [job, expr] of Object.entries(b.schedule)) {
@@ -271,18 +305,23 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
     }
   }
   const pass = b.encryptionPassphrase;
-  if (pass === undefined && isProd) {
+  if (pass === undefined && isProd && on) {
     report(["backup", "encryptionPassphrase"], "required in prod: `pulumi config set --secret --path backup.encryptionPassphrase ...`");
-  } else if (isStr(pass) && pass.length < 20) {
+  } else if (isStr(pass) && [...pass].length < 20) {
     report(["backup", "encryptionPassphrase"], "must be at least 20 characters");
-  } else if (isStr(pass) && !/^[A-Za-z0-9+/=._~:@-]{20,1024}$/.test(pass)) {
-    // it lands in pgbackrest.conf, which has no quoting: e.g. `openssl rand -base64 33`
-    report(["backup", "encryptionPassphrase"], "may only use letters, digits and + / = . _ ~ : @ - (try `openssl rand -base64 33`)");
+  } else if (isStr(pass)) {
+    // any printable text: it lands in pgbackrest.conf, which keeps it literally but trims its ends
+    const p = confValueProblem(pass);
+    if (p) report(["backup", "encryptionPassphrase"], `it ${p}`);
   }
 }
 
-/** Names across apps: databases and roles must not clash after `-` folds to `_`. */
-function appNameRules(list: unknown[], maxConnections: unknown, report: Report): void {
+/**
+ * Rules across apps: connection limits against the server and the pooler, and
+ * databases and roles that must not clash after `-` folds to `_`. The limits do not
+ * need the app's name, so an entry without one still has them checked.
+ */
+function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<string, unknown>, report: Report): void {
   const claimed = new Map<string, string>();
   const claim = (name: string, where: string, path: PropertyKey[]) => {
     const prev = claimed.get(name);
@@ -291,17 +330,29 @@ function appNameRules(list: unknown[], maxConnections: unknown, report: Report):
   };
   list.forEach((a, i) => {
     if (!isObj(a)) return;
-    if (isNum(maxConnections) && isNum(a.connectionLimit) && a.connectionLimit > maxConnections) {
-      report(["apps", i, "connectionLimit"], `must be between 1 and ${maxConnections} (postgres.maxConnections), got ${a.connectionLimit}`);
+    const limit = a.connectionLimit;
+    if (isNum(pg.maxConnections) && isNum(limit) && limit > pg.maxConnections) {
+      report(["apps", i, "connectionLimit"], `must be between 1 and ${pg.maxConnections} (postgres.maxConnections), got ${limit}`);
+    }
+    // pgBouncer opens up to pool_size server connections per (database, user) as that
+    // user: a lower CONNECTION LIMIT makes the pool fail with "too many connections for role"
+    if (pb.enabled === true && isNum(pb.defaultPoolSize) && isNum(limit) && limit < pb.defaultPoolSize) {
+      report(
+        ["apps", i, "connectionLimit"],
+        `${limit} is below pgbouncer.defaultPoolSize ${pb.defaultPoolSize}: the pooler may open that many server connections as one role of this app; raise connectionLimit or lower defaultPoolSize`,
+      );
     }
     const name = a.name;
-    if (!isStr(name) || !APP_NAME.test(name) || RESERVED_NAMES.has(sqlName(name)) || sqlName(name).startsWith("pg_")) return;
+    if (!isStr(name) || !APP_NAME.test(name) || isReservedDatabase(sqlName(name))) return;
     const db = sqlName(name);
     claim(db, `the database of app ${name}`, ["apps", i, "name"]);
-    claim(`${db}_owner`, `owner role of ${name}`, ["apps", i, "name"]);
+    claim(ownerRoleOf(db), `owner role of ${name}`, ["apps", i, "name"]);
     if (Array.isArray(a.readonlyUsers)) {
-      a.readonlyUsers.forEach((u, j) => {
-        if (isStr(u) && APP_USER.test(u) && u !== "owner") claim(`${db}_${u}`, `read-only user ${u} of ${name}`, ["apps", i, "readonlyUsers", j]);
+      const users: unknown[] = a.readonlyUsers;
+      users.forEach((u, j) => {
+        if (isStr(u) && APP_USER.test(u) && u !== "owner" && users.indexOf(u) === j) {
+          claim(userRoleOf(db, u), `read-only user ${u} of ${name}`, ["apps", i, "readonlyUsers", j]);
+        }
       });
     }
   });
@@ -319,13 +370,12 @@ export function stackSchema(stack: string) {
       if (isProd && ts.ip === undefined && ts.device === undefined) {
         report(["tailscale"], "a prod stack must bind a tailnet address: set tailscale.ip or tailscale.device");
       }
-      if (isStr(v.dockerHost) && !DOCKER_HOST.test(v.dockerHost)) {
-        report(["dockerHost"], `expected unix://, ssh://, tcp:// or npipe:// URL, got ${describeValue(v.dockerHost)}`);
-      }
+      const dockerHostBad = isStr(v.dockerHost) ? dockerHostProblem(v.dockerHost) : undefined;
+      if (dockerHostBad) report(["dockerHost"], `${dockerHostBad}, got ${describeValue(v.dockerHost)}`);
       // a loopback bind on a remote docker host is unreachable for the postgresql provider,
       // which connects from the machine running `pulumi up` to <bind address>:<port>
       const bindsLoopback = ts.device === undefined && (ts.ip === undefined || (isStr(ts.ip) && isLoopbackIPv4(ts.ip)));
-      if (bindsLoopback && isStr(v.dockerHost) && DOCKER_HOST.test(v.dockerHost) && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
+      if (bindsLoopback && isStr(v.dockerHost) && !dockerHostBad && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
         report(["dockerHost"], `${v.dockerHost} is remote but the bind address is loopback: set tailscale.ip or tailscale.device so this machine can reach Postgres`);
       }
       // published ports share one bind address
@@ -340,7 +390,7 @@ export function stackSchema(stack: string) {
         }
       }
       const appList = Array.isArray(v.apps) ? v.apps : [];
-      appNameRules(appList, pg.maxConnections, report);
+      appListRules(appList, pg, pb, report);
       // every app's pool plus one for the auth lookup must fit what Postgres leaves after reserved slots
       if (pb.enabled === true && isNum(pg.maxConnections) && isNum(pb.defaultPoolSize)) {
         const budget = pg.maxConnections - SUPERUSER_RESERVED - DIRECT_HEADROOM;

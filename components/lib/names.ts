@@ -14,8 +14,32 @@ export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 export const CONF_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 /** pgBackRest stanza: lower-case, [a-z0-9_-]. */
 export const STANZA = /^[a-z0-9][a-z0-9_-]{0,62}$/;
-/** S3 bucket names (3-63 characters, no `..`, no `xn--` prefix). */
-export const BUCKET = /^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/**
+ * S3 general-purpose bucket names, every rule of the AWS user guide's "General
+ * purpose bucket naming rules": 3-63 characters of [a-z0-9.-], a letter or digit
+ * at both ends, no `..`, not shaped like an IPv4 address, none of the reserved
+ * prefixes (xn--, sthree-, amzn-s3-demo-) or suffixes (-s3alias, --ol-s3, .mrap,
+ * --x-s3, --table-s3). bucketNameProblem says which rule a name breaks.
+ */
+export const BUCKET =
+  /^(?!xn--|sthree-|amzn-s3-demo-)(?!.*\.\.)(?!\d{1,3}(\.\d{1,3}){3}$)(?!.*(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+
+const BUCKET_PREFIXES = ["xn--", "sthree-", "amzn-s3-demo-"];
+const BUCKET_SUFFIXES = ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"];
+
+/** Which S3 naming rule a bucket name breaks (the first one), or undefined when S3 accepts it. */
+export function bucketNameProblem(name: string): string | undefined {
+  if (name.length < 3 || name.length > 63) return `must be 3-63 characters long, got ${name.length}`;
+  if (!/^[a-z0-9.-]+$/.test(name)) return "may only use lower-case letters, digits, '.' and '-'";
+  if (!/^[a-z0-9]/.test(name) || !/[a-z0-9]$/.test(name)) return "must begin and end with a letter or digit";
+  if (name.includes("..")) return "must not contain two adjacent dots";
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(name)) return "must not be formatted as an IP address";
+  const prefix = BUCKET_PREFIXES.find((p) => name.startsWith(p));
+  if (prefix) return `must not start with ${prefix} (reserved by S3)`;
+  const suffix = BUCKET_SUFFIXES.find((p) => name.endsWith(p));
+  if (suffix) return `must not end with ${suffix} (reserved by S3)`;
+  return BUCKET.test(name) ? undefined : "is not a valid S3 bucket name";
+}
 /** AWS-style region names (`eu-central-1`) or an S3-compatible store's (`garage`, `us-east-1`). */
 export const REGION = /^[a-z0-9-]{2,32}$/;
 /** Tailnet ACL tags: `tag:name`. */
@@ -23,8 +47,6 @@ export const TAILNET_TAG = /^tag:[a-z0-9][a-z0-9-]*$/;
 /** Tailscale device (machine) names: MagicDNS labels or a FQDN. */
 export const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 export const EMAIL = /^[^\s@'"\\]+@[^\s@'"\\]+\.[a-z]{2,}$/i;
-/** Docker daemon addresses the provider accepts. */
-export const DOCKER_HOST = /^(unix|ssh|tcp|npipe):\/\/\S+$/;
 /** An absolute path of plain characters (rendered into scripts and configs). */
 export const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
 

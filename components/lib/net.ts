@@ -94,3 +94,67 @@ export function isHostname(host: string): boolean {
 export function isPort(n: unknown): n is number {
   return typeof n === "number" && Number.isInteger(n) && n >= 1 && n <= 65535;
 }
+
+/**
+ * A host as a URL names it: an IPv4 address, a bracketed IPv6 address, or a DNS
+ * name whose last label is not all digits (so `1.2.3` and `300.1.1.1` are not hosts).
+ */
+export function isUrlHost(host: string): boolean {
+  if (host.startsWith("[") && host.endsWith("]")) return net.isIPv6(host.slice(1, -1));
+  if (net.isIPv4(host)) return true;
+  return isHostname(host) && !/^\d+$/.test(host.split(".").pop() ?? "");
+}
+
+/** `host[:port]` of a URL, or a reason it is not one. */
+function hostPortProblem(hostPort: string, scheme: string): string | undefined {
+  const m = /^(\[[^\]]*\]|[^:[\]]*)(?::(.*))?$/.exec(hostPort);
+  if (!m || m[1] === "") return `${scheme}:// needs a host name or address`;
+  if (!isUrlHost(m[1])) return `${JSON.stringify(m[1])} is not a host name or IP address`;
+  if (m[2] !== undefined && !(/^\d{1,5}$/.test(m[2]) && isPort(Number(m[2])))) return `port ${JSON.stringify(m[2])} is not a number between 1 and 65535`;
+  return undefined;
+}
+
+/**
+ * Why `url` is not a Docker daemon address the docker provider can connect to, or
+ * undefined. The provider hands `host` to the Docker client (ssh:// through
+ * docker/cli's connection helper, which needs a host and refuses a password:
+ * kreuzwerker/terraform-provider-docker internal/provider/config.go). Stricter than
+ * the client where that costs nothing: plain paths, no query or fragment.
+ */
+export function dockerHostProblem(url: string): string | undefined {
+  const m = /^([a-z]+):\/\/(.*)$/s.exec(url);
+  if (!m) return "expected a unix://, ssh://, tcp:// or npipe:// URL";
+  const [, scheme, rest] = m;
+  if (/[\s?#]/.test(rest)) return "must not contain spaces, a query (?) or a fragment (#)";
+  switch (scheme) {
+    case "unix":
+      return /^\/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$/.test(rest) && !rest.split("/").includes("..")
+        ? undefined
+        : "unix:// needs an absolute socket path, e.g. unix:///var/run/docker.sock";
+    case "npipe":
+      return /^\/\/\.\/pipe\/[A-Za-z0-9._-]+$/.test(rest) ? undefined : "npipe:// needs a pipe path, e.g. npipe:////./pipe/docker_engine";
+    case "tcp": {
+      const authority = rest.replace(/\/$/, "");
+      if (authority.includes("@")) return "tcp:// takes no user name or password";
+      if (authority.includes("/")) return "tcp:// takes host[:port] only, no path";
+      return hostPortProblem(authority, scheme);
+    }
+    case "ssh": {
+      const slash = rest.indexOf("/");
+      const authority = slash < 0 ? rest : rest.slice(0, slash);
+      const path = slash < 0 ? "" : rest.slice(slash);
+      const at = authority.lastIndexOf("@");
+      if (at >= 0) {
+        const user = authority.slice(0, at);
+        if (user.includes(":")) return "ssh:// must not carry a password (the Docker client refuses it): use a key or ssh-agent";
+        if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/.test(user)) return `${JSON.stringify(user)} is not a user name`;
+      }
+      if (path !== "" && path !== "/" && !(/^\/[A-Za-z0-9._/-]+$/.test(path) && !path.split("/").includes(".."))) {
+        return "the path after the host must be an absolute socket path of plain characters";
+      }
+      return hostPortProblem(authority.slice(at + 1), scheme);
+    }
+    default:
+      return `unknown scheme ${JSON.stringify(scheme)}: expected unix://, ssh://, tcp:// or npipe://`;
+  }
+}

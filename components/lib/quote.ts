@@ -32,3 +32,19 @@ export function shellQuote(value: string): string {
   if (/[\0\r\n]/.test(value)) throw new Error(`refusing to shell-quote a value with a newline or NUL: ${JSON.stringify(value)}`);
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
+
+/**
+ * Why a value cannot be written as a pgbackrest.conf value, or undefined. pgBackRest
+ * has no quoting: it takes the rest of the line after the first `=` literally
+ * (quotes, `$`, backticks, `=`, `#`, `;`, backslashes all stay) but trims blanks
+ * at both ends, so only one line without blanks at its ends survives unchanged
+ * (test/integration/backup/passphrase.test.ts proves both on the real binary).
+ * Never names the value: it may be a secret.
+ */
+export function confValueProblem(value: string): string | undefined {
+  if (value.length === 0) return "is empty";
+  if (value.length > 1024) return "is longer than 1024 characters";
+  if (/\p{Cc}/u.test(value)) return "contains a control character (newline, tab, NUL...)";
+  if (/^\s|\s$/u.test(value)) return "begins or ends with a space (pgBackRest trims the ends of pgbackrest.conf values, so it would read a different secret)";
+  return undefined;
+}

@@ -2,17 +2,26 @@
 // files. A rule cannot tell a Pulumi secret from plaintext (see docs/policies.md),
 // so these look at names and shapes, and never return the value they found.
 
-// Env/key names that hold a credential...
-const SENSITIVE_NAME_RE = /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|PRIVATE_?KEY|API_?KEY|AUTH_?KEY|(^|_)PASS($|_))/;
+// Env/key names that hold a credential: the words, and the abbreviations people use
+// as a suffix (DB_PWD, SMTP_PASS, DB_PW, GITHUB_CREDENTIALS, BASIC_AUTH). Not bare
+// PWD/OLDPWD, the shell's working directories.
+const SENSITIVE_NAME_RE =
+  /(PASSWORD|PASSWD|PASSPHRASE|SECRET|TOKEN|CREDENTIAL|PRIVATE_?KEY|API_?KEY|AUTH_?KEY|(^|_)PASS($|_)|_PWD($|_)|_PW$|_AUTH$)/;
 // ...unless the name says it is about one (a path to it, a setting for it):
 // POSTGRES_PASSWORD_FILE, password_encryption, MASTER_PASSWORD_REQUIRED, auth_type.
 const NOT_A_CREDENTIAL_RE = /(FILE|_PATH|_DIR|_ENCRYPTION|_REQUIRED|_TYPE|_METHOD|_LENGTH|_POLICY|_ENABLED|_MODE)$/;
 // Values that are clearly a switch, not a password (e.g. PGADMIN_CONFIG_MASTER_PASSWORD_REQUIRED=False).
 const SWITCH_VALUE_RE = /^(true|false|yes|no|on|off|0|1)$/i;
-// scheme://user:password@host — an empty password (user:@) does not count.
-const URL_WITH_PASSWORD_RE = /[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:[^\s/@]+@/i;
-// libpq conninfo: host=... password=...
-const CONNINFO_PASSWORD_RE = /(^|[\s;])password\s*=\s*(?!['"]?\s*(?:$|[\s;]))/i;
+// scheme://user:password@host, any scheme, the user possibly empty (`://:pw@`), the
+// password anything up to the last `@` of the authority ('/' included: clients that
+// split at the last '@' take it). An empty password (user:@) does not count, nor
+// `host:port/path@x` (a port, then a path that happens to hold an '@').
+const URL_WITH_PASSWORD_RE = /[a-z][a-z0-9+.-]*:\/\/[^\s:@/?#]*:(?!\d{1,5}(?:[/?#]|$))[^\s@]+@/i;
+// a credential as a URL query parameter: ?password=, &sslpassword=, ;token=...
+const URL_QUERY_CREDENTIAL_RE =
+  /[?&;](?:ssl)?(?:password|passwd|passphrase|pass|pwd|secret|token|access_?token|api_?key|client_?secret)=(?![&;#\s]|$)/i;
+// libpq conninfo: host=... password=... (and sslpassword=, the client key's passphrase)
+const CONNINFO_PASSWORD_RE = /(^|[\s;])(?:ssl)?password\s*=\s*(?!['"]?\s*(?:$|[\s;]))/i;
 
 // SNAKE_CASE for env names, ini keys (repo1-cipher-pass) and camelCase inputs (superuserPassword) alike
 function normaliseName(name: string): string {
@@ -31,9 +40,9 @@ export function isSensitiveName(name: string): boolean {
 // Tailscale auth/API keys have a recognisable shape.
 const TAILSCALE_KEY_RE = /\btskey-[a-z]+-[A-Za-z0-9]{8,}/;
 
-/** Whether free text embeds a credential: a URL with a password, a conninfo `password=`, a Tailscale key. */
+/** Whether free text embeds a credential: a URL with a password (userinfo or query), a conninfo `password=`, a Tailscale key. */
 export function containsInlineCredential(text: string): boolean {
-  return URL_WITH_PASSWORD_RE.test(text) || CONNINFO_PASSWORD_RE.test(text) || TAILSCALE_KEY_RE.test(text);
+  return URL_WITH_PASSWORD_RE.test(text) || URL_QUERY_CREDENTIAL_RE.test(text) || CONNINFO_PASSWORD_RE.test(text) || TAILSCALE_KEY_RE.test(text);
 }
 
 /**

@@ -10,6 +10,9 @@ export const POLICY_NAMES = {
   bucketHardened: "backup-bucket-hardened",
   prodHasBackup: "prod-stack-has-backup",
   noPasswordsInContainerConfig: "no-passwords-in-container-config",
+  containersNoHostAccess: "docker-containers-no-host-access",
+  roleMembershipSafe: "postgresql-role-membership-safe",
+  builtImagesFromStack: "docker-built-images-from-stack",
 } as const;
 
 export const TYPES = {
@@ -18,6 +21,8 @@ export const TYPES = {
   /** An image the program builds on the docker host (never pulled). */
   builtImage: "docker:index/image:Image",
   role: "postgresql:index/role:Role",
+  grantRole: "postgresql:index/grantRole:GrantRole",
+  volume: "docker:index/volume:Volume",
   randomPassword: "random:index/randomPassword:RandomPassword",
   // aws v7: `Bucket` is the current resource; `BucketV2` and the `*V2` companions
   // are deprecated aliases of the same things and are accepted too.

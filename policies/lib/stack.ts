@@ -26,3 +26,20 @@ export function currentStackName(urns: string[], env: NodeJS.ProcessEnv = proces
 export function ofType(resources: PolicyResource[], types: readonly string[]): PolicyResource[] {
   return resources.filter((r) => types.includes(r.type));
 }
+
+/**
+ * Stacks the program treats as prod (components/config/constants.ts isProdStack:
+ * `prod` and `prod-*`), as the patterns the pack's stack lists default to.
+ */
+export const PROD_STACK_PATTERNS: readonly string[] = ["prod", "prod-*"];
+
+/**
+ * Whether `stack` matches one of `patterns`: exact names, or `*` for any run of
+ * characters (`prod-*`). Nothing else is special, so a name with dots matches itself.
+ */
+export function stackMatches(stack: string, patterns: readonly string[]): boolean {
+  return patterns.some((p) => {
+    const re = new RegExp(`^${p.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+    return re.test(stack);
+  });
+}

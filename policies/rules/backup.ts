@@ -11,9 +11,11 @@ import {
   lifecycleEnabled,
   ofType,
   POLICY_NAMES,
+  PROD_STACK_PATTERNS,
   publicAccessMissingFlags,
   readPath,
   ROLE_LABEL,
+  stackMatches,
   stackRule,
   TYPES,
   UNKNOWN,
@@ -84,20 +86,20 @@ export interface ProdHasBackupConfig {
 
 export const prodHasBackupPolicy = stackRule<ProdHasBackupConfig>({
   name: POLICY_NAMES.prodHasBackup,
-  description: `A stack listed in 'stacks' (default: prod) runs a backup sidecar (a container labelled ${ROLE_LABEL}=backup) and manages its S3 bucket.`,
+  description: `A stack 'stacks' matches (default: prod and prod-*, the stacks the program treats as prod) runs a backup sidecar (a container labelled ${ROLE_LABEL}=backup) and manages its S3 bucket.`,
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps: "Enable homelab-postgres:backup (enabled: true, bucket, region) in the stack's config.",
   options: {
-    stacks: stringListOption("Stacks that must have backups."),
+    stacks: stringListOption("Stacks that must have backups: names, or patterns with * (prod-*)."),
     requireBucket: {
       type: "boolean",
       description: "Also require an aws.s3.Bucket resource (false when the bucket is managed elsewhere).",
     },
   },
-  defaults: { stacks: ["prod"], requireBucket: true },
+  defaults: { stacks: [...PROD_STACK_PATTERNS], requireBucket: true },
   check: (args, { config, stack }, reportViolation) => {
-    if (!config.stacks.includes(stack)) args.notApplicable(`stack "${stack}" is not one of ${config.stacks.join(", ")}`);
+    if (!stackMatches(stack, config.stacks)) args.notApplicable(`stack "${stack}" matches none of ${config.stacks.join(", ")}`);
     const sidecars = ofType(args.resources, [TYPES.container]).filter((c) => containerRole(c.props) === "backup");
     if (sidecars.length === 0) {
       reportViolation(`stack ${stack} has no backup sidecar (no container labelled ${ROLE_LABEL}=backup)`);

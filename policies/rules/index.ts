@@ -17,9 +17,12 @@
 // CLI output and in the pull-request comment.
 import { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { bucketHardenedPolicy, prodHasBackupPolicy } from "./backup";
+import { builtImagesFromStackPolicy } from "./built-images";
 import { containersHardenedPolicy } from "./containers";
 import { noPasswordsInContainerConfigPolicy } from "./credentials";
+import { containersNoHostAccessPolicy } from "./host-access";
 import { imagesPinnedPolicy } from "./images";
+import { roleMembershipSafePolicy } from "./membership";
 import { portBindingPolicy } from "./network";
 import { passwordLengthPolicy, rolesLeastPrivilegePolicy } from "./roles";
 
@@ -32,13 +35,19 @@ export const policies: (ResourceValidationPolicy | StackValidationPolicy)[] = [
   bucketHardenedPolicy,
   prodHasBackupPolicy,
   noPasswordsInContainerConfigPolicy,
+  containersNoHostAccessPolicy,
+  roleMembershipSafePolicy,
+  builtImagesFromStackPolicy,
 ];
 
 // Every rule and helper, from the one module tests (and anything else) import.
 export * from "./backup";
+export * from "./built-images";
 export * from "./containers";
 export * from "./credentials";
+export * from "./host-access";
 export * from "./images";
+export * from "./membership";
 export * from "./network";
 export * from "./roles";
 export * from "../lib";

@@ -32,7 +32,7 @@ const ROWS: Row[] = [
   { change: "add an app", overrides: { apps: [...apps, { name: "outline", extensions: ["pg_trgm"] }] }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
   { change: "remove an app", overrides: { apps: apps.slice(0, -1) }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
   { change: "rotate an app (`rotation`)", overrides: { apps: apps.map((a, i) => (i === 0 ? { ...a, rotation: "2026-12" } : a)) }, expect: { ...none } },
-  { change: "`pgbouncer.defaultPoolSize`", overrides: { pgbouncer: { ...pgbouncer, defaultPoolSize: 25 } }, expect: { ...none, carriers: "replaced: prod-pgbouncer-config" } },
+  { change: "`pgbouncer.defaultPoolSize`", overrides: { pgbouncer: { ...pgbouncer, defaultPoolSize: 15 } }, expect: { ...none, carriers: "replaced: prod-pgbouncer-config" } },
   { change: "pgAdmin off", overrides: { pgadmin: { enabled: false } }, expect: { ...none, pgadmin: "deleted" } },
   { change: "backup retention", overrides: { backup: { ...backup, retention: { ...(backup.retention as Raw), full: 6 } } }, expect: { ...none, carriers: "replaced: prod-pgbackrest-config" } },
   { change: "backup schedule", overrides: { backup: { ...backup, schedule: { ...(backup.schedule as Raw), diff: "15 3 * * 1-6" } } }, expect: { ...none, carriers: "replaced: prod-backup-config" } },

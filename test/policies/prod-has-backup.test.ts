@@ -54,7 +54,7 @@ describe("rule 7: a prod stack has a backup sidecar and a bucket", () => {
 
   it("is not applicable to dev", async () => {
     const o = await runStackRule(rule, [container("postgres")], { stack: "dev" });
-    expect(o.notApplicable).toBe('stack "dev" is not one of prod');
+    expect(o.notApplicable).toBe('stack "dev" matches none of prod, prod-*');
     expect(o.violations).toEqual([]);
   });
 

@@ -9,7 +9,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import type { BackupSchedule } from "../../../components/config";
 import {
-  BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarRuntimeInput, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings,
+  AGE_RECIPIENT, BACKUP_JOBS, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarRuntimeInput, SidecarScriptInput, ageKeyFromPassphrase, archiveSettings,
   bech32Encode, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, repoPath, runbook, s3Target, renderSidecarSecretsEnv,
   stanzaName,
 } from "../../../components/backup";
@@ -17,6 +17,7 @@ import { cronMatches, maxCronGapMinutes } from "../../../components/lib/cron";
 import { shellQuote } from "../../../components/lib/quote";
 import { renderPostgresqlConf } from "../../../components/server/postgresql-conf";
 import { parseIni } from "../../helpers/ini";
+import { NASTY_SECRETS } from "../../helpers/nasty";
 
 
 const base = {
@@ -115,10 +116,12 @@ describe("pgbackrest.conf", () => {
 
   it.each([
     ["a newline", { cipherPass: "pass\nrepo1-cipher-type=none" }],
-    ["a space", { cipherPass: "pass word with spaces" }],
-    ["a hash", { s3KeySecret: "abc#def" }],
+    ["a carriage return", { cipherPass: "pass\rrepo1-cipher-type=none" }],
+    ["a tab", { s3KeySecret: "abc\tdef" }],
+    ["a NUL", { s3KeySecret: "abc\0def" }],
+    ["a leading space (pgBackRest would trim it)", { cipherPass: " pass word with spaces" }],
+    ["a trailing space (pgBackRest would trim it)", { cipherPass: "pass word with spaces " }],
     ["an empty value", { s3Key: "" }],
-    ["a quote", { s3KeySecret: "abc'def" }],
   ])("rejects a secret with %s, without echoing it", (_what, over) => {
     const secrets = { ...SECRETS, ...over };
     let message = "";
@@ -129,6 +132,24 @@ describe("pgbackrest.conf", () => {
     }
     expect(message).toMatch(/invalid/);
     for (const v of Object.values(over)) if (v !== "") expect(message).not.toContain(v);
+  });
+
+  // passphrases of any printable character (config accepts them): pgBackRest takes the
+  // rest of the line literally, so each must come back byte for byte and add no line
+  it.each(NASTY_SECRETS)("writes the secret %j as one line that reads back unchanged", (nasty) => {
+    const secrets = { cipherPass: nasty, s3Key: SECRETS.s3Key, s3KeySecret: `${nasty}/K7MD` };
+    const text = renderPgBackRestConf(base, secrets);
+    expect(text.split("\n")).toHaveLength(renderPgBackRestConf(base, SECRETS).split("\n").length);
+    const line = text.split("\n").find((l) => l.startsWith("repo1-cipher-pass="));
+    expect(line).toBe(`repo1-cipher-pass=${nasty}`);
+    // what pgBackRest's ini reader does: split at the first '=', trim the ends
+    const read = (key: string) => {
+      const l = text.split("\n").find((x) => x.startsWith(`${key}=`)) as string;
+      return l.slice(l.indexOf("=") + 1).trim();
+    };
+    expect(read("repo1-cipher-pass")).toBe(nasty);
+    expect(read("repo1-s3-key-secret")).toBe(secrets.s3KeySecret);
+    expect(parseIni(text).global["repo1-cipher-type"]).toBe("aes-256-cbc");
   });
 
   it.each([
@@ -384,6 +405,26 @@ describe("the sidecar script and its runtime file", () => {
     expect(() => renderSidecarSecretsEnv({ ...secrets, s3Key: "" })).toThrow(/empty/);
     // the script text has no secret and no env-secret name of pgBackRest (curl uses HLPG_S3_KEY*)
     expect(renderSidecarScript(scriptInput())).not.toMatch(/PGBACKREST_REPO1_S3_KEY/);
+  });
+
+  it.each([...NASTY_SECRETS, "  spaces at both ends  "])("writes the S3 secret %j into the secrets file so that bash sources it back unchanged", (nasty) => {
+    const secrets = { s3Key: nasty, s3KeySecret: `${nasty}=`, ageIdentity: ageKeyFromPassphrase(nasty.padEnd(20, "x")).identity };
+    const file = write(renderSidecarSecretsEnv(secrets), 0o600);
+    const names = [SIDECAR_SECRET_VARS.s3Key, SIDECAR_SECRET_VARS.s3KeySecret, SIDECAR_SECRET_VARS.ageIdentity];
+    const out = execFileSync("bash", ["-c", `set -eu; source "$1"; for v in ${names.join(" ")}; do printf '%s\\0' "\${!v}"; done`, "bash", file], { encoding: "utf8" });
+    expect(out.split("\0").slice(0, 3)).toEqual([secrets.s3Key, secrets.s3KeySecret, secrets.ageIdentity]);
+  });
+
+  it("derives one age key per passphrase, for any printable passphrase", () => {
+    const keys = NASTY_SECRETS.map((p) => ageKeyFromPassphrase(p));
+    for (const k of keys) {
+      expect(k.recipient).toMatch(AGE_RECIPIENT);
+      expect(k.identity).toMatch(/^AGE-SECRET-KEY-1[0-9A-Z]{58}$/);
+    }
+    expect(new Set(keys.map((k) => k.recipient)).size).toBe(NASTY_SECRETS.length);
+    // the same passphrase gives the same key; one character more (a space at the end) another
+    expect(ageKeyFromPassphrase(NASTY_SECRETS[0]).identity).toBe(keys[0].identity);
+    expect(ageKeyFromPassphrase(`${NASTY_SECRETS[0]} `).identity).not.toBe(keys[0].identity);
   });
 
   it("shell-quotes any value into the same string bash reads back", () => {

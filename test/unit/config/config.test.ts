@@ -222,7 +222,7 @@ describe("parseConfig", () => {
     });
 
     it("rejects pools that cannot fit max_connections", () => {
-      const apps = [{ name: "a" }, { name: "b" }, { name: "c" }];
+      const apps = [{ name: "a", connectionLimit: 30 }, { name: "b", connectionLimit: 30 }, { name: "c", connectionLimit: 30 }];
       // 3 × 30 + 1 = 91 > 100 - 3 - 10
       expectProblem("dev", { postgres: { maxConnections: 100 }, apps, pgbouncer: { defaultPoolSize: 30 } }, "homelab-postgres:pgbouncer.defaultPoolSize", /leaves only 87/);
       expect(() => parseConfig("dev", { postgres: { maxConnections: 100 }, apps, pgbouncer: { defaultPoolSize: 28 } })).not.toThrow();
@@ -243,7 +243,7 @@ describe("parseConfig", () => {
 
     it("requires a bucket when enabled", () => {
       expectProblem("dev", { backup: { enabled: true } }, "homelab-postgres:backup.bucket", /required/);
-      expectProblem("dev", { backup: { enabled: true, bucket: "Bad_Bucket" } }, "homelab-postgres:backup.bucket", /not a valid S3 bucket/);
+      expectProblem("dev", { backup: { enabled: true, bucket: "Bad_Bucket" } }, "homelab-postgres:backup.bucket", /not a name S3 accepts/);
     });
 
     it("rejects a retention of zero", () => {
@@ -262,7 +262,7 @@ describe("parseConfig", () => {
 
     it("refuses passphrases pgbackrest.conf could not carry", () => {
       const b = { enabled: true, bucket: "b-1" };
-      expectProblem("dev", { backup: { ...b, encryptionPassphrase: "has spaces and # a comment 123" } }, "homelab-postgres:backup.encryptionPassphrase", /may only use/);
+      expectProblem("dev", { backup: { ...b, encryptionPassphrase: "has spaces and # a comment 123\n" } }, "homelab-postgres:backup.encryptionPassphrase", /control character/);
       expectProblem("dev", { backup: { ...b, encryptionPassphrase: "short" } }, "homelab-postgres:backup.encryptionPassphrase", /at least 20/);
       expect(() => parseConfig("dev", { backup: { ...b, encryptionPassphrase: "Zm9vYmFyYmF6cXV4+/==0123456789ab" } })).not.toThrow();
     });

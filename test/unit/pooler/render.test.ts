@@ -76,7 +76,7 @@ describe("pgbouncer.ini", () => {
     for (const c of cases) {
       const cfg = parseConfig("dev", {
         postgres: { maxConnections: c.maxConnections },
-        apps: Array.from({ length: c.apps }, (_, i) => ({ name: `app${i}` })),
+        apps: Array.from({ length: c.apps }, (_, i) => ({ name: `app${i}`, connectionLimit: c.pool })),
         pgbouncer: { defaultPoolSize: c.pool },
       });
       const ini = parseIni(
