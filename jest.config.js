@@ -1,6 +1,8 @@
 // Four layers, selectable with --selectProjects; `npm test` runs all of them.
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }];
-const base = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, moduleFileExtensions: ["ts", "js", "json"] };
+const base = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, moduleFileExtensions: ["ts", "js", "json"],
+  // a whole program under mocks takes ~1 s of CPU; a loaded CI machine can stretch that past jest's 5 s
+  testTimeout: 60_000 };
 
 module.exports = {
   projects: [
