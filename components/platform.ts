@@ -211,9 +211,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           bindAddress,
           postgres: this.server.internal,
           login: this.admin,
+          loginReady: [adminRole, adminReady],
           tls: tls.enabled,
         },
-        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container, adminReady] },
+        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
       );
       this.pgadminUrl = this.pgadmin.url;
     }

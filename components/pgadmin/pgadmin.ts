@@ -42,6 +42,8 @@ export interface PgAdminArgs {
    * container, never into env or servers.json.
    */
   login: { user: string; password: pulumi.Input<string> };
+  /** What the login needs in Postgres (its role, its CONNECT grant): the container starts after them. */
+  loginReady?: pulumi.Resource[];
   /** Postgres TLS on: the connection uses sslmode=require (pg_hba has hostssl for the network). */
   tls: boolean;
 }
@@ -147,6 +149,7 @@ export class PgAdmin extends pulumi.ComponentResource {
         additionalSecretOutputs: ["uploads"],
         // the published host port cannot be held by two containers at once
         deleteBeforeReplace: true,
+        dependsOn: args.loginReady ?? [],
       },
     );
 
