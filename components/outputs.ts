@@ -16,4 +16,6 @@ export interface DatabaseEntry extends RoleCredentials {
   database: string;
   /** Read-only login roles of this app, by the name given in config. */
   readonlyUsers: Record<string, RoleCredentials>;
+  /** Read-write (DML, no DDL) login roles of this app, by the name given in config. */
+  readwriteUsers: Record<string, RoleCredentials>;
 }

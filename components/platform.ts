@@ -3,6 +3,8 @@
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { adminModel } from "./apps/admin";
 import { AppDatabase, Credentials } from "./apps/app-database";
 import { BackupBucket, BackupRepository, BackupSidecar } from "./backup";
 import { CiAccess } from "./ci/ci-access";
@@ -34,6 +36,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly pgadminUrl?: pulumi.Output<string>;
   readonly backupBucket?: pulumi.Output<string>;
   readonly backupSidecar?: BackupSidecar;
+  /** The admin role for people (pgAdmin, admin shells); its password is secret. */
+  readonly admin: { user: string; password: pulumi.Output<string> };
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -146,6 +150,28 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         ),
     );
 
+    // The admin role for people: member of every app owner, so it waits for them; its
+    // memberships live in Role.roles only (the provider revokes any it did not list,
+    // resource_postgresql_role.go revokeRoles, so no GrantRole may add one beside it).
+    const admin = adminModel(cfg.postgres.majorVersion, cfg.apps);
+    const adminPw = new random.RandomPassword(`${name}-admin-password`, { length: 40, special: false }, child);
+    const adminPassword = pulumi.secret(adminPw.result);
+    const adminRole = new postgresql.Role(
+      `${name}-admin`,
+      { name: admin.name, ...admin.attributes, connectionLimit: admin.connectionLimit, roles: admin.memberOf, password: adminPassword },
+      { parent: this, provider: pgProvider, additionalSecretOutputs: ["password"], dependsOn: this.apps.map((a) => a.ownerRole) },
+    );
+    let adminReady: pulumi.Resource = adminRole;
+    for (const g of admin.grants) {
+      // after the cluster revokes: one pg_database row, and parallel grants on it fail
+      adminReady = new postgresql.Grant(
+        `${name}-admin-${g.objectType}-${g.database}`,
+        { database: g.database, role: g.role, objectType: g.objectType, privileges: g.privileges },
+        { parent: this, provider: pgProvider, dependsOn: [adminReady, ...(previous ? [previous] : [])] },
+      );
+    }
+    this.admin = { user: admin.name, password: adminPassword };
+
     const tls = cfg.postgres.tls;
     if (cfg.pgbouncer.enabled) {
       this.pooler = new PgBouncer(
@@ -184,7 +210,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           network: this.server.network.name,
           bindAddress,
           postgres: this.server.internal,
-          superuserPassword: this.server.superuserPassword,
+          login: this.admin,
+          loginReady: [adminRole, adminReady],
           tls: tls.enabled,
         },
         { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
@@ -210,6 +237,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       poolerPort: this.poolerPort,
       network: this.network,
       databases: this.databases,
+      adminUser: this.admin.user,
+      adminPassword: this.admin.password,
       pgadminUrl: this.pgadminUrl,
       backupBucket: this.backupBucket,
       ciTailnetAuthKey: this.ciTailnetAuthKey,
@@ -226,5 +255,6 @@ function databaseOutput(a: AppDatabase) {
     database: a.owner.database,
     ...credentialOutput(a.owner),
     readonlyUsers: Object.fromEntries(Object.entries(a.readonlyUsers).map(([k, c]) => [k, credentialOutput(c)])),
+    readwriteUsers: Object.fromEntries(Object.entries(a.readwriteUsers).map(([k, c]) => [k, credentialOutput(c)])),
   };
 }

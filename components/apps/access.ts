@@ -6,10 +6,21 @@ import type { AppConfig } from "../config";
 import { EXTENSION_NAME } from "../lib/names";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
-export type RoleKind = "owner" | "readonly";
+export type RoleKind = "owner" | "readonly" | "readwrite";
+
+/** A role's attributes, as postgresql.Role takes them and CREATE ROLE renders them. */
+export interface RoleAttributes {
+  readonly login: boolean;
+  readonly superuser: false;
+  readonly createDatabase: boolean;
+  readonly createRole: boolean;
+  readonly replication: false;
+  readonly bypassRowLevelSecurity: false;
+  readonly inherit: boolean;
+}
 
 /** Role attributes every app role gets: login, and none of the powers that escape the sandbox. */
-export const APP_ROLE_ATTRIBUTES = {
+export const APP_ROLE_ATTRIBUTES: RoleAttributes = {
   login: true,
   superuser: false,
   createDatabase: false,
@@ -17,14 +28,18 @@ export const APP_ROLE_ATTRIBUTES = {
   replication: false,
   bypassRowLevelSecurity: false,
   inherit: true,
-} as const;
+};
 
-export type RoleAttributes = typeof APP_ROLE_ATTRIBUTES;
+/** Privileges of each kind of extra user, per schema of the app. DML only: no TRUNCATE, REFERENCES or TRIGGER. */
+export const USER_PRIVILEGES = {
+  readonly: { table: ["SELECT"], sequence: [] as string[] },
+  readwrite: { table: ["SELECT", "INSERT", "UPDATE", "DELETE"], sequence: ["USAGE", "SELECT"] },
+} as const;
 
 export interface RoleSpec {
   name: string;
   kind: RoleKind;
-  /** For read-only roles: the user name as written in config (`analytics`). */
+  /** For extra users: the user name as written in config (`analytics`). */
   user?: string;
   connectionLimit: number;
   attributes: RoleAttributes;
@@ -36,6 +51,15 @@ export interface DatabaseSpec {
   /** template0: a clean database, whatever someone put into template1. */
   template: "template0";
   encoding: "UTF8";
+  /** CONNECTION LIMIT of the database; -1: none. */
+  connectionLimit: number;
+}
+
+/** An extra schema of an app, owned by its owner. */
+export interface SchemaSpec {
+  database: string;
+  name: string;
+  owner: string;
 }
 
 export interface ExtensionSpec {
@@ -48,7 +72,7 @@ export interface GrantSpec {
   database: string;
   /** Grantee; "public" means PUBLIC. */
   role: string;
-  objectType: "database" | "schema" | "table";
+  objectType: "database" | "schema" | "table" | "sequence";
   /** Schema for schema/table grants. */
   schema?: string;
   /** Empty: revoke all privileges of this object class from `role`. */
@@ -61,7 +85,7 @@ export interface DefaultPrivilegeSpec {
   owner: string;
   role: string;
   schema: string;
-  objectType: "table";
+  objectType: "table" | "sequence";
   privileges: string[];
 }
 
@@ -70,6 +94,8 @@ export interface AppAccess {
   database: DatabaseSpec;
   roles: RoleSpec[];
   extensions: ExtensionSpec[];
+  /** Extra schemas (public is not listed: every database has it). */
+  schemas: SchemaSpec[];
   /** In order: the component chains them per database (parallel grants on one catalog row fail). */
   grants: GrantSpec[];
   defaultPrivileges: DefaultPrivilegeSpec[];
@@ -86,41 +112,55 @@ export function clusterGrants(): GrantSpec[] {
   return MAINTENANCE_DATABASES.map((database) => ({ database, role: "public", objectType: "database" as const, privileges: [] }));
 }
 
-/** Pure: the app list → roles, databases, extensions, grants and default privileges. */
+/** Pure: the app list → roles, databases, extensions, schemas, grants and default privileges. */
 export function accessModel(apps: AppConfig[]): AppAccess[] {
   return apps.map((app) => {
     const db = assertIdent(app.database, "database name");
     const owner = assertIdent(app.owner, "role name");
+    const user = (kind: "readonly" | "readwrite") => (u: { user: string; role: string }): RoleSpec => ({
+      name: assertIdent(u.role, "role name"),
+      kind,
+      user: u.user,
+      connectionLimit: app.connectionLimit,
+      attributes: APP_ROLE_ATTRIBUTES,
+    });
     const roles: RoleSpec[] = [
       { name: owner, kind: "owner", connectionLimit: app.connectionLimit, attributes: APP_ROLE_ATTRIBUTES },
-      ...app.readonlyUsers.map((u) => ({
-        name: assertIdent(u.role, "role name"),
-        kind: "readonly" as const,
-        user: u.user,
-        connectionLimit: app.connectionLimit,
-        attributes: APP_ROLE_ATTRIBUTES,
-      })),
+      ...app.readonlyUsers.map(user("readonly")),
+      ...app.readwriteUsers.map(user("readwrite")),
     ];
+    const schemas = app.schemas.map((name) => ({ database: db, name: assertIdent(name, "schema name"), owner }));
     const grants: GrantSpec[] = [
       // Nobody but the owner (implicitly) and the roles below may connect.
       { database: db, role: "public", objectType: "database", privileges: [] },
       // Owner owns schema public through pg_database_owner (PG15+); PUBLIC gets nothing there.
+      // A schema the owner creates gives PUBLIC nothing to begin with.
       { database: db, role: "public", objectType: "schema", schema: "public", privileges: [] },
     ];
     const defaultPrivileges: DefaultPrivilegeSpec[] = [];
-    for (const ro of roles.filter((r) => r.kind === "readonly")) {
-      grants.push(
-        { database: db, role: ro.name, objectType: "database", privileges: ["CONNECT"] },
-        { database: db, role: ro.name, objectType: "schema", schema: "public", privileges: ["USAGE"] },
-        { database: db, role: ro.name, objectType: "table", schema: "public", privileges: ["SELECT"] },
-      );
-      defaultPrivileges.push({ database: db, owner, role: ro.name, schema: "public", objectType: "table", privileges: ["SELECT"] });
+    // public first, in the order the read-only grants always had (their resource names are state)
+    const inSchemas = ["public", ...schemas.map((s) => s.name)];
+    for (const r of roles) {
+      if (r.kind === "owner") continue;
+      const p = USER_PRIVILEGES[r.kind];
+      grants.push({ database: db, role: r.name, objectType: "database", privileges: ["CONNECT"] });
+      for (const schema of inSchemas) {
+        grants.push(
+          { database: db, role: r.name, objectType: "schema", schema, privileges: ["USAGE"] },
+          { database: db, role: r.name, objectType: "table", schema, privileges: [...p.table] },
+        );
+        if (p.sequence.length > 0) grants.push({ database: db, role: r.name, objectType: "sequence", schema, privileges: [...p.sequence] });
+        // tables (and sequences) the owner creates later get the same privileges
+        defaultPrivileges.push({ database: db, owner, role: r.name, schema, objectType: "table", privileges: [...p.table] });
+        if (p.sequence.length > 0) defaultPrivileges.push({ database: db, owner, role: r.name, schema, objectType: "sequence", privileges: [...p.sequence] });
+      }
     }
     return {
       app: app.name,
-      database: { name: db, owner, template: "template0", encoding: "UTF8" },
+      database: { name: db, owner, template: "template0", encoding: "UTF8", connectionLimit: app.databaseConnectionLimit ?? -1 },
       roles,
       extensions: app.extensions.map((name) => ({ database: db, name })),
+      schemas,
       grants,
       defaultPrivileges,
     };
@@ -145,7 +185,7 @@ function quoteExtension(name: string): string {
 }
 
 /** CREATE ROLE options from the same attributes the provider resource gets. */
-function roleOptions(a: RoleAttributes): string {
+export function roleOptions(a: RoleAttributes): string {
   const flag = (on: boolean, name: string) => (on ? name : `NO${name}`);
   return [
     flag(a.login, "LOGIN"), flag(a.superuser, "SUPERUSER"), flag(a.createDatabase, "CREATEDB"), flag(a.createRole, "CREATEROLE"),
@@ -157,7 +197,8 @@ function grantSql(g: GrantSpec): string {
   const target =
     g.objectType === "database" ? `DATABASE ${quoteIdent(g.database)}`
     : g.objectType === "schema" ? `SCHEMA ${quoteIdent(g.schema ?? "public")}`
-    : `ALL TABLES IN SCHEMA ${quoteIdent(g.schema ?? "public")}`;
+    : g.objectType === "table" ? `ALL TABLES IN SCHEMA ${quoteIdent(g.schema ?? "public")}`
+    : `ALL SEQUENCES IN SCHEMA ${quoteIdent(g.schema ?? "public")}`;
   return g.privileges.length === 0
     ? `REVOKE ALL ON ${target} FROM ${grantee(g.role)}`
     : `GRANT ${privList(g.privileges)} ON ${target} TO ${grantee(g.role)}`;
@@ -181,14 +222,17 @@ export function renderAccessSql(model: AppAccess[], passwords: Record<string, st
       clusterSql.push(`CREATE ROLE ${quoteIdent(r.name)} ${roleOptions(r.attributes)} CONNECTION LIMIT ${Math.trunc(r.connectionLimit)} PASSWORD ${quoteLiteral(pw)}`);
     }
     const db = a.database;
-    clusterSql.push(`CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(db.owner)} TEMPLATE ${quoteIdent(db.template)} ENCODING ${quoteLiteral(db.encoding)}`);
+    clusterSql.push(
+      `CREATE DATABASE ${quoteIdent(db.name)} OWNER ${quoteIdent(db.owner)} TEMPLATE ${quoteIdent(db.template)} ENCODING ${quoteLiteral(db.encoding)} CONNECTION LIMIT ${Math.trunc(db.connectionLimit)}`,
+    );
     const stmts: string[] = [];
     for (const e of a.extensions) stmts.push(`CREATE EXTENSION IF NOT EXISTS ${quoteExtension(e.name)}`);
+    for (const sc of a.schemas) stmts.push(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(sc.name)} AUTHORIZATION ${quoteIdent(sc.owner)}`);
     // database-level grants run from the maintenance database, the rest inside the app's
     for (const g of a.grants) (g.objectType === "database" ? clusterSql : stmts).push(grantSql(g));
     for (const d of a.defaultPrivileges) {
       stmts.push(
-        `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(d.owner)} IN SCHEMA ${quoteIdent(d.schema)} GRANT ${privList(d.privileges)} ON TABLES TO ${grantee(d.role)}`,
+        `ALTER DEFAULT PRIVILEGES FOR ROLE ${quoteIdent(d.owner)} IN SCHEMA ${quoteIdent(d.schema)} GRANT ${privList(d.privileges)} ON ${d.objectType === "table" ? "TABLES" : "SEQUENCES"} TO ${grantee(d.role)}`,
       );
     }
     perDatabase[db.name] = stmts;

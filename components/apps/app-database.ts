@@ -37,6 +37,10 @@ export class AppDatabase extends pulumi.ComponentResource {
   readonly database: postgresql.Database;
   readonly owner: Credentials;
   readonly readonlyUsers: Record<string, Credentials> = {};
+  /** Read-write (DML) users, by the name given in config. */
+  readonly readwriteUsers: Record<string, Credentials> = {};
+  /** The owner's Role: the admin role's membership in it waits for it. */
+  readonly ownerRole: postgresql.Role;
   /** The last resource of this database's serialized chain; the pooler hangs its objects after it. */
   readonly ready: pulumi.Resource;
 
@@ -54,7 +58,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       const password = pulumi.secret(pw.result);
       // The owner owns the database and every table in it: the provider could not drop
       // it without dropping or reassigning the app's data, so it is retained with the
-      // database. Read-only roles own nothing; their grants go first, then they are dropped.
+      // database. Extra users own nothing; their grants go first, then they are dropped.
       const role = new postgresql.Role(
         `${name}-${suffix}`,
         { name: spec.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password },
@@ -79,7 +83,13 @@ export class AppDatabase extends pulumi.ComponentResource {
     // retainOnDelete: removing an app from config forgets the database, never drops its data
     this.database = new postgresql.Database(
       `${name}-database`,
-      { name: access.database.name, owner: access.database.owner, template: access.database.template, encoding: access.database.encoding },
+      {
+        name: access.database.name,
+        owner: access.database.owner,
+        template: access.database.template,
+        encoding: access.database.encoding,
+        connectionLimit: access.database.connectionLimit,
+      },
       { ...child, dependsOn: [...roles.values()], retainOnDelete: true },
     );
 
@@ -93,17 +103,23 @@ export class AppDatabase extends pulumi.ComponentResource {
     for (const ext of access.extensions) {
       last = new postgresql.Extension(`${name}-ext-${ext.name}`, { name: ext.name, database: ext.database }, after([], true));
     }
+    // owned by the app's owner, kept with the database: its tables are the app's data
+    for (const sc of access.schemas) {
+      last = new postgresql.Schema(`${name}-schema-${sc.name}`, { name: sc.name, database: sc.database, owner: sc.owner }, after([], true));
+    }
+    // names in public keep the form they always had (state); other schemas add theirs
+    const inSchema = (schema?: string) => (schema === undefined || schema === "public" ? "" : `-${schema}`);
     for (const g of access.grants) {
       const grantee = roles.get(g.role);
       last = new postgresql.Grant(
-        `${name}-${g.role}-${g.objectType}`,
+        `${name}-${g.role}-${g.objectType}${g.objectType === "database" ? "" : inSchema(g.schema)}`,
         { database: g.database, role: g.role, objectType: g.objectType, schema: g.schema, privileges: g.privileges },
         after(grantee ? [grantee] : [], g.role === "public"),
       );
     }
     for (const d of access.defaultPrivileges) {
       last = new postgresql.DefaultPrivileges(
-        `${name}-${d.role}-default-${d.objectType}`,
+        `${name}-${d.role}-default-${d.objectType}${inSchema(d.schema)}`,
         { database: d.database, owner: d.owner, role: d.role, schema: d.schema, objectType: d.objectType, privileges: d.privileges },
         after(),
       );
@@ -113,7 +129,11 @@ export class AppDatabase extends pulumi.ComponentResource {
     const ownerName = access.roles.find((r) => r.kind === "owner")?.name;
     if (!ownerName) throw new Error(`access model for ${app.name} has no owner role`);
     this.owner = credentials.get(ownerName) as Credentials;
-    for (const spec of access.roles) if (spec.user) this.readonlyUsers[spec.user] = credentials.get(spec.name) as Credentials;
+    this.ownerRole = roles.get(ownerName) as postgresql.Role;
+    for (const spec of access.roles) {
+      if (spec.user && spec.kind === "readonly") this.readonlyUsers[spec.user] = credentials.get(spec.name) as Credentials;
+      if (spec.user && spec.kind === "readwrite") this.readwriteUsers[spec.user] = credentials.get(spec.name) as Credentials;
+    }
 
     this.registerOutputs({ database: this.database.name, user: this.owner.user, url: this.owner.url });
   }

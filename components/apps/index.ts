@@ -1,4 +1,5 @@
 // Per-app databases: the access model (roles, grants, default privileges) and the
 // AppDatabase component that turns it into provider resources.
 export * from "./access";
+export * from "./admin";
 export * from "./app-database";

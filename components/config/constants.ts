@@ -26,8 +26,22 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
 
 /** The bootstrap superuser: the program's and break-glass use only, never an app's. */
 export const SUPERUSER = "postgres";
-/** Roles the program creates for itself: pgBouncer's auth_user (components/pooler PGBOUNCER_AUTH_ROLE). */
-export const PROGRAM_ROLES: readonly string[] = ["pgbouncer_auth"];
+/**
+ * The administrative role for people (pgAdmin, admin shells): CREATEDB, CREATEROLE
+ * on 16+ only, member of every app owner and of pg_monitor; never a superuser.
+ */
+export const ADMIN_ROLE = "db_admin";
+/** Connections the admin role may hold at once: the direct headroom it shares with migrations and backups. */
+export const ADMIN_CONNECTION_LIMIT = DIRECT_HEADROOM;
+/**
+ * The first major whose CREATEROLE is bounded: from 16 a CREATEROLE role administers
+ * only the roles it created or holds ADMIN OPTION on. Before it (15), CREATEROLE may
+ * grant itself any non-superuser role, pg_execute_server_program included, which is
+ * superuser in all but name: the admin role gets no CREATEROLE there.
+ */
+export const BOUNDED_CREATEROLE_MAJOR = 16;
+/** Roles the program creates for itself: pgBouncer's auth_user (components/pooler PGBOUNCER_AUTH_ROLE) and the admin role. */
+export const PROGRAM_ROLES: readonly string[] = ["pgbouncer_auth", ADMIN_ROLE];
 
 /**
  * Role names no role derived from config may take, besides the whole `pg_`
@@ -51,7 +65,7 @@ export function roleNameProblem(role: string): string | undefined {
 
 /** The owner role of an app's database. */
 export const ownerRoleOf = (database: string): string => `${database}_owner`;
-/** An extra user's role of an app's database. */
+/** An extra (read-only or read-write) user's role of an app's database. */
 export const userRoleOf = (database: string, user: string): string => `${database}_${user}`;
 
 /** Extensions an app may request: what contrib + the pgvector image provide. */

@@ -30,7 +30,7 @@ export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" 
   settings: Record<string, ConfValue>;
 }
 
-export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readonlyUsers"> {
+export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readonlyUsers" | "readwriteUsers"> {
   /** Name as written in config (may contain '-'). */
   name: string;
   /** Database name: `name` with '-' folded to '_'. */
@@ -39,6 +39,8 @@ export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readon
   owner: string;
   /** Read-only login roles, expanded to `<database>_<user>`. */
   readonlyUsers: { user: string; role: string }[];
+  /** Read-write (DML, no DDL) login roles, expanded to `<database>_<user>`. */
+  readwriteUsers: { user: string; role: string }[];
 }
 
 export interface BackupConfig extends Omit<Parsed["backup"], "endpointCredentials" | "region"> {
@@ -106,7 +108,8 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
     apps: c.apps.map((a) => {
       const name = a.name as string;
       const database = sqlName(name);
-      return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: a.readonlyUsers.map((user) => ({ user, role: userRoleOf(database, user) })) };
+      const users = (list: string[]) => list.map((user) => ({ user, role: userRoleOf(database, user) }));
+      return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: users(a.readonlyUsers), readwriteUsers: users(a.readwriteUsers) };
     }),
     pgbouncer: c.pgbouncer,
     pgadmin: c.pgadmin,

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { cronProblem } from "../lib/cron";
 import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
 import {
-  APP_NAME, APP_USER, CONF_KEY, DEVICE_NAME, EMAIL, REGION, TAILNET_TAG, bucketNameProblem, sqlName, suggest,
+  APP_NAME, APP_USER, CONF_KEY, SCHEMA_NAME, DEVICE_NAME, EMAIL, REGION, TAILNET_TAG, bucketNameProblem, sqlName, suggest,
 } from "../lib/names";
 import { bindAddressProblem, dockerHostProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
 import { confValueProblem } from "../lib/quote";
@@ -118,7 +118,19 @@ const app = section({
   name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved; its roles (`<database>_owner`, `<database>_<user>`) may not fall in `pg_` or take a built-in or reserved role name (`current_user`, `pgbouncer_auth`, ...)" }),
   extensions: stringList({ type: "list", doc: "extensions created in the app's database, from a known list; typos are errors" }),
   connectionLimit: int({ min: 1, max: 10000, default: 20, type: "`defaultPoolSize`–`maxConnections`", doc: "per role of the app; at least `pgbouncer.defaultPoolSize` when pgBouncer is on (the pool connects as the app's roles)" }),
-  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only; each user once" }),
+  databaseConnectionLimit: int({
+    min: 1, max: 10000, type: "`connectionLimit`–`maxConnections`", shown: "none",
+    doc: "`CONNECTION LIMIT` of the app's database: all its roles together (superusers are exempt); at least `connectionLimit`, so every role can reach its own limit and the pooler its pool",
+  }),
+  readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only (every schema of the app, tables created later included); each user once" }),
+  readwriteUsers: stringList({
+    type: "list",
+    doc: "extra login roles `<database>_<user>` with SELECT, INSERT, UPDATE, DELETE on the app's tables and USAGE, SELECT on its sequences (created later included), and no DDL; URLs in `databases.<app>.readwriteUsers`; a user in one list only",
+  }),
+  schemas: stringList({
+    type: "list",
+    doc: "extra schemas created in the app's database, owned by its owner; read-only and read-write users get the same grants there as in `public`. `^[a-z][a-z0-9_]{0,62}$`, not `public`, `information_schema` or `pg_*`",
+  }),
   rotation: str({ type: "string", default: "initial", numbers: true, doc: "change it to rotate this app's passwords (e.g. `\"2026-11\"`)" }),
 }).check(
   rule((v, report) => {
@@ -142,17 +154,32 @@ const app = section({
       if (new Set(v.extensions).size !== v.extensions.length) report(["extensions"], "lists an extension twice");
     }
     if (isStr(v.rotation) && (v.rotation.length === 0 || v.rotation.length > 64)) report(["rotation"], "expected a short string such as \"2026-11\"");
-    if (Array.isArray(v.readonlyUsers)) {
-      const users: unknown[] = v.readonlyUsers;
+    // read-only and read-write users share the `<database>_<user>` namespace
+    const seen = new Map<string, string>();
+    for (const list of ["readonlyUsers", "readwriteUsers"] as const) {
+      const users: unknown[] = Array.isArray(v[list]) ? (v[list] as unknown[]) : [];
       users.forEach((u, j) => {
         if (!isStr(u)) return;
-        if (!APP_USER.test(u) || u === "owner") report(["readonlyUsers", j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
-        else if (users.indexOf(u) !== j) report(["readonlyUsers", j], `lists ${JSON.stringify(u)} twice`);
-        else if (db !== undefined) {
-          const p = roleNameProblem(userRoleOf(db, u));
-          if (p) report(["readonlyUsers", j], `gives the role ${userRoleOf(db, u)}, which ${p}; choose another user name`);
+        if (!APP_USER.test(u) || u === "owner") report([list, j], `${JSON.stringify(u)} must match ${APP_USER} and not be 'owner'`);
+        else if (seen.has(u)) report([list, j], `lists ${JSON.stringify(u)} ${seen.get(u) === list ? "twice" : `in ${seen.get(u)} too: a user is read-only or read-write`}`);
+        else {
+          seen.set(u, list);
+          const p = db === undefined ? undefined : roleNameProblem(userRoleOf(db, u));
+          if (p && db !== undefined) report([list, j], `gives the role ${userRoleOf(db, u)}, which ${p}; choose another user name`);
         }
       });
+    }
+    if (Array.isArray(v.schemas)) {
+      const schemas: unknown[] = v.schemas;
+      schemas.forEach((s, j) => {
+        if (!isStr(s)) return;
+        if (!SCHEMA_NAME.test(s)) report(["schemas", j], `${JSON.stringify(s)} must match ${SCHEMA_NAME}`);
+        else if (s === "public" || s === "information_schema" || s.startsWith("pg_")) report(["schemas", j], `${JSON.stringify(s)} is a built-in or reserved schema name`);
+        else if (schemas.indexOf(s) !== j) report(["schemas", j], `lists ${JSON.stringify(s)} twice`);
+      });
+    }
+    if (isNum(v.databaseConnectionLimit) && isNum(v.connectionLimit) && v.databaseConnectionLimit < v.connectionLimit) {
+      report(["databaseConnectionLimit"], `${v.databaseConnectionLimit} is below connectionLimit ${v.connectionLimit}: one role of the app could not reach its own limit; raise databaseConnectionLimit or lower connectionLimit`);
     }
   }),
 );
@@ -334,6 +361,9 @@ function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<s
     if (isNum(pg.maxConnections) && isNum(limit) && limit > pg.maxConnections) {
       report(["apps", i, "connectionLimit"], `must be between 1 and ${pg.maxConnections} (postgres.maxConnections), got ${limit}`);
     }
+    if (isNum(pg.maxConnections) && isNum(a.databaseConnectionLimit) && a.databaseConnectionLimit > pg.maxConnections) {
+      report(["apps", i, "databaseConnectionLimit"], `must be between connectionLimit and ${pg.maxConnections} (postgres.maxConnections), got ${a.databaseConnectionLimit}`);
+    }
     // pgBouncer opens up to pool_size server connections per (database, user) as that
     // user: a lower CONNECTION LIMIT makes the pool fail with "too many connections for role"
     if (pb.enabled === true && isNum(pb.defaultPoolSize) && isNum(limit) && limit < pb.defaultPoolSize) {
@@ -347,11 +377,14 @@ function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<s
     const db = sqlName(name);
     claim(db, `the database of app ${name}`, ["apps", i, "name"]);
     claim(ownerRoleOf(db), `owner role of ${name}`, ["apps", i, "name"]);
-    if (Array.isArray(a.readonlyUsers)) {
-      const users: unknown[] = a.readonlyUsers;
+    const inApp = new Set<string>();
+    for (const [list, kind] of [["readonlyUsers", "read-only"], ["readwriteUsers", "read-write"]] as const) {
+      const users: unknown[] = Array.isArray(a[list]) ? (a[list] as unknown[]) : [];
       users.forEach((u, j) => {
-        if (isStr(u) && APP_USER.test(u) && u !== "owner" && users.indexOf(u) === j) {
-          claim(userRoleOf(db, u), `read-only user ${u} of ${name}`, ["apps", i, "readonlyUsers", j]);
+        // a name twice within the app is reported by the app's own rule
+        if (isStr(u) && APP_USER.test(u) && u !== "owner" && !inApp.has(u)) {
+          inApp.add(u);
+          claim(userRoleOf(db, u), `${kind} user ${u} of ${name}`, ["apps", i, list, j]);
         }
       });
     }

@@ -6,6 +6,8 @@
 export const APP_NAME = /^[a-z][a-z0-9_-]{0,47}$/;
 /** Extra user names of an app (the suffix of `<database>_<user>`). */
 export const APP_USER = /^[a-z][a-z0-9_]{0,13}$/;
+/** An extra schema of an app (not `public`, not `pg_*`, not `information_schema`: checked in config). */
+export const SCHEMA_NAME = /^[a-z][a-z0-9_]{0,62}$/;
 /** Identifiers we create in SQL: lower-case, fit in NAMEDATALEN-1. */
 export const SAFE_IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 /** Extension names (may contain '-', as uuid-ossp does). */

@@ -36,8 +36,14 @@ export interface PgAdminArgs {
   bindAddress: pulumi.Input<string>;
   /** Postgres as seen from the docker network (PostgresServer.internal). */
   postgres: { host: string; port: number };
-  /** The superuser's password; goes into a pgpass file inside the container, never into env or servers.json. */
-  superuserPassword: pulumi.Input<string>;
+  /**
+   * The role pgAdmin logs in as: the admin role, never the superuser (which stays for
+   * the program and break-glass use). The password goes into a pgpass file inside the
+   * container, never into env or servers.json.
+   */
+  login: { user: string; password: pulumi.Input<string> };
+  /** What the login needs in Postgres (its role, its CONNECT grant): the container starts after them. */
+  loginReady?: pulumi.Resource[];
   /** Postgres TLS on: the connection uses sslmode=require (pg_hba has hostssl for the network). */
   tls: boolean;
 }
@@ -61,7 +67,7 @@ export class PgAdmin extends pulumi.ComponentResource {
     const dir = PGADMIN_CONTAINER.provisionDir;
     const pgHost = args.postgres.host;
     const pgPort = args.postgres.port;
-    const superuser = "postgres";
+    const user = args.login.user;
     this.email = config.email;
 
     const pw = new random.RandomPassword(`${name}-password`, { length: 32, special: false }, child);
@@ -82,12 +88,12 @@ export class PgAdmin extends pulumi.ComponentResource {
         host: pgHost,
         port: pgPort,
         maintenanceDb: "postgres",
-        username: superuser,
+        username: user,
         sslmode: args.tls ? "require" : "prefer",
       },
     ]);
     const pgpass = pulumi.secret(
-      pulumi.output(args.superuserPassword).apply((p) => renderPgpass([{ host: pgHost, port: pgPort, database: "*", user: superuser, password: p }])),
+      pulumi.output(args.login.password).apply((p) => renderPgpass([{ host: pgHost, port: pgPort, database: "*", user, password: p }])),
     );
     const mine = { owner: PGADMIN_UID, group: PGADMIN_UID };
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
@@ -143,6 +149,7 @@ export class PgAdmin extends pulumi.ComponentResource {
         additionalSecretOutputs: ["uploads"],
         // the published host port cannot be held by two containers at once
         deleteBeforeReplace: true,
+        dependsOn: args.loginReady ?? [],
       },
     );
 

@@ -200,4 +200,5 @@ export const T = {
   grant: "postgresql:index/grant:Grant",
   defaultPrivileges: "postgresql:index/defaultPrivileges:DefaultPrivileges",
   extension: "postgresql:index/extension:Extension",
+  schema: "postgresql:index/schema:Schema",
 } as const;

@@ -31,6 +31,11 @@ const ROWS: Row[] = [
   { change: "`postgres.memoryMb`", overrides: { postgres: { ...postgres, memoryMb: 16384 } }, expect: { ...none, postgres: "updated in place", server: "restart" } },
   { change: "add an app", overrides: { apps: [...apps, { name: "outline", extensions: ["pg_trgm"] }] }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
   { change: "remove an app", overrides: { apps: apps.slice(0, -1) }, expect: { ...none, carriers: "replaced: prod-backup-config, prod-pgbouncer-config" } },
+  {
+    change: "read-write users, schemas, a database limit for an app",
+    overrides: { apps: apps.map((a, i) => (i === 0 ? { ...a, readwriteUsers: ["worker"], schemas: ["audit"], databaseConnectionLimit: Number(a.connectionLimit ?? 20) } : a)) },
+    expect: { ...none },
+  },
   { change: "rotate an app (`rotation`)", overrides: { apps: apps.map((a, i) => (i === 0 ? { ...a, rotation: "2026-12" } : a)) }, expect: { ...none } },
   { change: "`pgbouncer.defaultPoolSize`", overrides: { pgbouncer: { ...pgbouncer, defaultPoolSize: 15 } }, expect: { ...none, carriers: "replaced: prod-pgbouncer-config" } },
   { change: "pgAdmin off", overrides: { pgadmin: { enabled: false } }, expect: { ...none, pgadmin: "deleted" } },

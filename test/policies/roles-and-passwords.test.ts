@@ -15,13 +15,14 @@ describe("rule 4: postgresql roles are least-privilege", () => {
     expect((await runResourceRule(rule, TYPES.role, explicit)).violations).toEqual([]);
   });
 
-  it("checks exactly the four attributes", () => {
-    expect(ROLE_FORBIDDEN_ATTRIBUTES.map((a) => a.sql)).toEqual(["SUPERUSER", "CREATEROLE", "REPLICATION", "BYPASSRLS"]);
+  it("checks exactly the five attributes", () => {
+    expect(ROLE_FORBIDDEN_ATTRIBUTES.map((a) => a.sql)).toEqual(["SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS"]);
   });
 
   it.each([
     ["superuser", "role has SUPERUSER (superuser: true)"],
-    ["createRole", "role has CREATEROLE (createRole: true)"],
+    ["createRole", "role has CREATEROLE (createRole: true); only the admin roles (db_admin) may"],
+    ["createDatabase", "role has CREATEDB (createDatabase: true); only the admin roles (db_admin) may"],
     ["replication", "role has REPLICATION (replication: true)"],
     ["bypassRowLevelSecurity", "role has BYPASSRLS (bypassRowLevelSecurity: true)"],
   ])("refuses %s", async (prop, message) => {
@@ -29,15 +30,53 @@ describe("rule 4: postgresql roles are least-privilege", () => {
     expect(o.violations).toEqual([message]);
   });
 
-  it("reports all four at once", async () => {
+  it("reports all five at once", async () => {
     const o = await runResourceRule(rule, TYPES.role, {
       ...goodRole,
       superuser: true,
       createRole: true,
+      createDatabase: true,
       replication: true,
       bypassRowLevelSecurity: true,
     });
-    expect(o.violations).toHaveLength(4);
+    expect(o.violations).toHaveLength(5);
+  });
+
+  describe("the admin role exception", () => {
+    const admin = { name: "db_admin", login: true, createRole: true, createDatabase: true, roles: ["pg_monitor", "shop_owner"] };
+
+    it("lets the role named db_admin (the default) have CREATEROLE and CREATEDB", async () => {
+      expect((await runResourceRule(rule, TYPES.role, admin)).violations).toEqual([]);
+    });
+
+    it.each([
+      ["superuser", "role has SUPERUSER (superuser: true)"],
+      ["replication", "role has REPLICATION (replication: true)"],
+      ["bypassRowLevelSecurity", "role has BYPASSRLS (bypassRowLevelSecurity: true)"],
+    ])("still refuses %s on the admin role", async (prop, message) => {
+      expect((await runResourceRule(rule, TYPES.role, { ...admin, [prop]: true })).violations).toEqual([message]);
+    });
+
+    it.each([["DB_ADMIN"], ["db_admin2"], ["db_admin "], ["shop_owner"]])("is exact: a role named %j gets no exception", async (name) => {
+      const o = await runResourceRule(rule, TYPES.role, { ...admin, name });
+      expect(o.violations).toHaveLength(2);
+    });
+
+    it("goes by the role's SQL name, not the resource's logical name", async () => {
+      const o = await runResourceRule(rule, TYPES.role, { ...admin, name: "shop_owner" }, { name: "db_admin" });
+      expect(o.violations).toHaveLength(2);
+    });
+
+    it("follows adminRoles: another name allowed, the default no longer", async () => {
+      const config = { adminRoles: ["ops_admin"] };
+      expect((await runResourceRule(rule, TYPES.role, { ...admin, name: "ops_admin" }, { config })).violations).toEqual([]);
+      expect((await runResourceRule(rule, TYPES.role, admin, { config })).violations).toEqual([
+        "role has CREATEROLE (createRole: true); only the admin roles (ops_admin) may",
+        "role has CREATEDB (createDatabase: true); only the admin roles (ops_admin) may",
+      ]);
+      const none = { adminRoles: [] };
+      expect((await runResourceRule(rule, TYPES.role, admin, { config: none })).violations).toHaveLength(2);
+    });
   });
 
   it("is not applicable to a container", async () => {

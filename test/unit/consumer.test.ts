@@ -21,7 +21,7 @@ describe("appDatabase / examples/app-stack", () => {
   });
 
   it("names the apps that exist when asked for one that does not", () => {
-    expect(() => pickApp({ a: { database: "a", user: "a_owner", password: "x", url: "u", readonlyUsers: {} } }, "b", "org/homelab-postgres/prod")).toThrow(
+    expect(() => pickApp({ a: { database: "a", user: "a_owner", password: "x", url: "u", readonlyUsers: {}, readwriteUsers: {} } }, "b", "org/homelab-postgres/prod")).toThrow(
       /app "b" is not in the 'databases' output of org\/homelab-postgres\/prod \(apps: a\)/,
     );
   });

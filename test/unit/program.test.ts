@@ -271,7 +271,8 @@ describe("pgBouncer under app and pool changes", () => {
     const three = await runProgram("dev", { overrides: { apps } });
     expect(reveal(byName(three, "homelab-pgbouncer-container").inputs)).toEqual(reveal(byName(dev, "homelab-pgbouncer-container").inputs));
     const { added, changed } = changes(dev, three);
-    expect(changed).toEqual(["homelab-pgbouncer-runtime-container"]);
+    // and the admin role, which joins the new app's owner
+    expect(changed).toEqual(["homelab-admin", "homelab-pgbouncer-runtime-container"]);
     expect(added.filter((n) => !n.startsWith("homelab-app-grafana"))).toEqual(["homelab-pgbouncer-auth-grafana"]);
   });
 

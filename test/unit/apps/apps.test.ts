@@ -4,7 +4,8 @@ import { accessModel, renderConnectionUrl } from "../../../components/apps/acces
 import { parseConfig } from "../../../components/config";
 import { isSecretValue, ofType, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../../helpers/program";
 
-type Db = { database: string; user: string; password: string; url: string; pooledUrl?: string; readonlyUsers: Record<string, { user: string; password: string; url: string }> };
+type Creds = { user: string; password: string; url: string; pooledUrl?: string };
+type Db = Creds & { database: string; readonlyUsers: Record<string, Creds>; readwriteUsers: Record<string, Creds> };
 
 const APPS = [
   { name: "langfuse", extensions: ["vector", "uuid-ossp", "pg_stat_statements"], connectionLimit: 30 },
@@ -36,8 +37,8 @@ describe("apps", () => {
   });
 
   it("gives app roles login and none of the escalating attributes", () => {
-    for (const r of ofType(base, T.role)) {
-      // every role, app or pooler auth: login only
+    for (const r of ofType(base, T.role).filter((x) => x.name !== "homelab-admin")) {
+      // every role, app or pooler auth: login only (the admin role for people is tested below)
       expect(r.inputs).toMatchObject({ login: true, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false });
     }
     expect(byName(base, T.role, "homelab-app-langfuse-owner").inputs.connectionLimit).toBe(30);
@@ -78,7 +79,7 @@ describe("apps", () => {
   });
 
   it("revokes PUBLIC's CONNECT and TEMPORARY on postgres and template1, cluster-wide", () => {
-    const cluster = ofType(base, T.grant).filter((g) => !g.parent.includes("AppDatabase")).map((g) => reveal(g.inputs));
+    const cluster = ofType(base, T.grant).filter((g) => !g.parent.includes("AppDatabase") && reveal(g.inputs.role) === "public").map((g) => reveal(g.inputs));
     expect(cluster).toEqual([
       { database: "postgres", role: "public", objectType: "database", privileges: [] },
       { database: "template1", role: "public", objectType: "database", privileges: [] },
@@ -155,9 +156,114 @@ describe("apps", () => {
     const after = snapshot(more);
     for (const [urn, inputs] of before) {
       expect(after.has(urn)).toBe(true);
+      // the admin role alone changes: it joins the new app's owner
+      if (urn.endsWith("::homelab-admin")) continue;
       if (urn.includes("postgresql") || urn.includes("RandomPassword")) expect({ urn, inputs: after.get(urn) }).toEqual({ urn, inputs });
     }
     expect(ofType(more, T.database).map((d) => reveal(d.inputs.name))).toContain("aaa_first");
+  });
+});
+
+describe("read-write users, extra schemas, database connection limit", () => {
+  let r: ProgramResult;
+  const CRM = { name: "crm", readonlyUsers: ["viewer"], readwriteUsers: ["worker"], schemas: ["audit"], databaseConnectionLimit: 40 };
+  beforeAll(async () => {
+    r = await runProgram("dev", { overrides: { apps: [...APPS, CRM] } });
+  });
+  const grantsOf = (role: string) =>
+    ofType(r, T.grant).filter((g) => reveal(g.inputs.role) === role).map((g) => [g.name, reveal(g.inputs.objectType), reveal(g.inputs.schema) ?? null, reveal(g.inputs.privileges)]);
+
+  it("gives the read-write user DML and sequences in every schema, nothing more; read-only gets SELECT there too", () => {
+    expect(grantsOf("crm_worker")).toEqual([
+      ["homelab-app-crm-crm_worker-database", "database", null, ["CONNECT"]],
+      ["homelab-app-crm-crm_worker-schema", "schema", "public", ["USAGE"]],
+      ["homelab-app-crm-crm_worker-table", "table", "public", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
+      ["homelab-app-crm-crm_worker-sequence", "sequence", "public", ["USAGE", "SELECT"]],
+      ["homelab-app-crm-crm_worker-schema-audit", "schema", "audit", ["USAGE"]],
+      ["homelab-app-crm-crm_worker-table-audit", "table", "audit", ["SELECT", "INSERT", "UPDATE", "DELETE"]],
+      ["homelab-app-crm-crm_worker-sequence-audit", "sequence", "audit", ["USAGE", "SELECT"]],
+    ]);
+    expect(grantsOf("crm_viewer").map((g) => g.slice(1))).toEqual([
+      ["database", null, ["CONNECT"]], ["schema", "public", ["USAGE"]], ["table", "public", ["SELECT"]], ["schema", "audit", ["USAGE"]], ["table", "audit", ["SELECT"]],
+    ]);
+    const dp = ofType(r, T.defaultPrivileges).filter((d) => reveal(d.inputs.database) === "crm").map((d) => [reveal(d.inputs.role), reveal(d.inputs.schema), reveal(d.inputs.objectType), reveal(d.inputs.owner)]);
+    expect(dp).toEqual([
+      ["crm_viewer", "public", "table", "crm_owner"], ["crm_viewer", "audit", "table", "crm_owner"],
+      ["crm_worker", "public", "table", "crm_owner"], ["crm_worker", "public", "sequence", "crm_owner"],
+      ["crm_worker", "audit", "table", "crm_owner"], ["crm_worker", "audit", "sequence", "crm_owner"],
+    ]);
+  });
+
+  it("creates the extra schema owned by the app's owner, kept with the database", () => {
+    const schemas = ofType(r, T.schema);
+    expect(schemas.map((x) => [x.name, reveal(x.inputs.name), reveal(x.inputs.database), reveal(x.inputs.owner), x.retainOnDelete])).toEqual([
+      ["homelab-app-crm-schema-audit", "audit", "crm", "crm_owner", true],
+    ]);
+  });
+
+  it("sets the database's connection limit when given, and none (-1) otherwise", () => {
+    expect(reveal(byName(r, T.database, "homelab-app-crm-database").inputs.connectionLimit)).toBe(40);
+    expect(reveal(byName(r, T.database, "homelab-app-langfuse-database").inputs.connectionLimit)).toBe(-1);
+  });
+
+  it("outputs the read-write user's URLs, direct and pooled, in the secret databases output", () => {
+    expect(r.secretOutputs).toContain("databases");
+    const crm = (r.outputs.databases as Record<string, Db>).crm;
+    expect(Object.keys(crm.readwriteUsers)).toEqual(["worker"]);
+    expect(Object.keys(crm.readonlyUsers)).toEqual(["viewer"]);
+    const w = crm.readwriteUsers.worker;
+    expect(parse(w.url)).toMatchObject({ user: "crm_worker", password: w.password, database: "crm", port: "5432" });
+    expect(parse(w.pooledUrl ?? "")).toMatchObject({ user: "crm_worker", password: w.password, database: "crm", port: "6432" });
+    const role = byName(r, T.role, "homelab-app-crm-worker");
+    expect(isSecretValue(role.inputs.password)).toBe(true);
+    expect(role.additionalSecretOutputs).toContain("password");
+    expect(role.retainOnDelete).toBeFalsy();
+    expect((r.outputs.databases as Record<string, Db>).langfuse.readwriteUsers).toEqual({});
+  });
+});
+
+describe("the admin role", () => {
+  it.each([
+    [17, true],
+    [16, true],
+    [15, false],
+  ])("on %d: CREATEDB, CREATEROLE %s, member of pg_monitor and every app owner, its own 40-char secret password", async (major, createRole) => {
+    const r = await runProgram("dev", { overrides: { apps: APPS, postgres: { image: `pgvector/pgvector:0.8.0-pg${major}` } } });
+    const role = byName(r, T.role, "homelab-admin");
+    expect(reveal(role.inputs)).toMatchObject({
+      name: "db_admin", login: true, superuser: false, createDatabase: true, createRole, replication: false, bypassRowLevelSecurity: false, inherit: true,
+      connectionLimit: 10,
+    });
+    expect((reveal(role.inputs.roles) as string[]).sort()).toEqual(["langfuse_owner", "n8n_main_owner", "pg_monitor"]);
+    expect(isSecretValue(role.inputs.password)).toBe(true);
+    expect(role.additionalSecretOutputs).toContain("password");
+    expect(byName(r, T.password, "homelab-admin-password").inputs.length).toBeGreaterThanOrEqual(32);
+    // it waits for the owners it joins
+    for (const owner of ["homelab-app-langfuse-owner", "homelab-app-n8n-main-owner"]) expect(role.dependencies).toContain(byName(r, T.role, owner).urn);
+    // and reaches the maintenance database pgAdmin opens
+    expect(ofType(r, T.grant).filter((g) => reveal(g.inputs.role) === "db_admin").map((g) => reveal(g.inputs))).toEqual([
+      { database: "postgres", role: "db_admin", objectType: "database", privileges: ["CONNECT"] },
+    ]);
+    expect(r.outputs.adminUser).toBe("db_admin");
+    expect(r.secretOutputs).toContain("adminPassword");
+  });
+
+  it("is what pgAdmin logs in as: the superuser's password goes nowhere near pgAdmin", async () => {
+    const r = await runProgram("dev", { overrides: { apps: APPS, pgadmin: { enabled: true, email: "ops@example.com" } } });
+    const uploads = reveal(byName(r, T.container, "homelab-pgadmin-container").inputs.uploads) as { file: string; content: string }[];
+    const servers = JSON.parse(uploads.find((u) => u.file.endsWith("servers.json"))?.content ?? "{}") as { Servers: Record<string, { Username: string }> };
+    expect(Object.values(servers.Servers).map((s) => s.Username)).toEqual(["db_admin"]);
+    const adminPassword = String(r.outputs.adminPassword);
+    expect(uploads.find((u) => u.file.endsWith("/pgpass"))?.content).toMatch(new RegExp(`:db_admin:${adminPassword}\n$`));
+    // the superuser's password as the postgres container receives it
+    const pg = byName(r, T.container, "homelab-postgres-container");
+    const file = (reveal(pg.inputs.envs) as string[]).find((e) => e.startsWith("POSTGRES_PASSWORD_FILE="))?.split("=")[1];
+    const superPassword = (reveal(pg.inputs.uploads) as { file: string; content: string }[]).find((u) => u.file === file)?.content ?? "";
+    expect(superPassword.length).toBeGreaterThanOrEqual(32);
+    for (const u of uploads) expect(u.content).not.toContain(superPassword);
+    // the container waits for the role and its CONNECT grant
+    const deps = byName(r, T.container, "homelab-pgadmin-container").dependencies;
+    expect(deps).toContain(ofType(r, T.grant).find((g) => reveal(g.inputs.role) === "db_admin")?.urn);
   });
 });
 

@@ -1,6 +1,6 @@
 // The classes of config mistakes (issue 14) that used to pass: each class with
 // several variants that must fail, and the look-alikes that must still pass.
-import { ConfigError, PROGRAM_ROLES, RawConfig, SUPERUSER, loadStackConfig, parseConfig } from "../../../components/config";
+import { ADMIN_ROLE, ConfigError, PROGRAM_ROLES, RawConfig, SUPERUSER, loadStackConfig, parseConfig } from "../../../components/config";
 import { PGBOUNCER_AUTH_ROLE, ADMIN_CONSOLE_USER } from "../../../components/pooler/render";
 import { bucketNameProblem } from "../../../components/lib/names";
 import { dockerHostProblem } from "../../../components/lib/net";
@@ -294,5 +294,63 @@ describe("a backup section without `enabled: true` still reports its other probl
     // nothing is required of a disabled section
     expect(paths).not.toContain(`${P}:backup.endpointCredentials`);
     expect(problems("dev", { backup: { enabled: false } })).toEqual([]);
+  });
+});
+
+describe("the admin role's name", () => {
+  it("is a program role no app or user name can derive", () => {
+    expect(PROGRAM_ROLES).toContain(ADMIN_ROLE);
+    // app db + user admin -> db_admin, from either list
+    expect(problemAt("dev", { apps: [{ name: "db", readonlyUsers: ["admin"] }] }, "apps[0].readonlyUsers[0]")).toMatch(/gives the role db_admin, which is a built-in or reserved role name/);
+    expect(problemAt("dev", { apps: [{ name: "db", readwriteUsers: ["admin"] }] }, "apps[0].readwriteUsers[0]")).toMatch(/gives the role db_admin, which is a built-in or reserved role name/);
+    // app "db-admin" keeps its own roles (db_admin_owner); its database is not a role
+    expect(parseConfig("dev", { apps: [{ name: "db-admin" }] }).apps[0].owner).toBe("db_admin_owner");
+  });
+});
+
+describe("read-write users, extra schemas, database connection limit", () => {
+  it("expands read-write users to <database>_<user> roles", () => {
+    const c = parseConfig("dev", { apps: [{ name: "n8n-main", readwriteUsers: ["worker"], readonlyUsers: ["bi"] }] });
+    expect(c.apps[0].readwriteUsers).toEqual([{ user: "worker", role: "n8n_main_worker" }]);
+    expect(c.apps[0].readonlyUsers).toEqual([{ user: "bi", role: "n8n_main_bi" }]);
+    expect(c.apps[0].schemas).toEqual([]);
+    expect(c.apps[0].databaseConnectionLimit).toBeUndefined();
+  });
+
+  it.each([
+    [{ readwriteUsers: ['x"; drop'] }, "apps[0].readwriteUsers[0]", /must match/],
+    [{ readwriteUsers: ["owner"] }, "apps[0].readwriteUsers[0]", /not be 'owner'/],
+    [{ readwriteUsers: ["w", "w"] }, "apps[0].readwriteUsers[1]", /lists "w" twice/],
+    [{ readonlyUsers: ["u"], readwriteUsers: ["u"] }, "apps[0].readwriteUsers[0]", /lists "u" in readonlyUsers too: a user is read-only or read-write/],
+    [{ readwriteUsers: "w" }, "apps[0].readwriteUsers", /expected/],
+    [{ schemas: ["Audit"] }, "apps[0].schemas[0]", /must match/],
+    [{ schemas: ["public"] }, "apps[0].schemas[0]", /built-in or reserved schema name/],
+    [{ schemas: ["information_schema"] }, "apps[0].schemas[0]", /built-in or reserved schema name/],
+    [{ schemas: ["pg_temp"] }, "apps[0].schemas[0]", /built-in or reserved schema name/],
+    [{ schemas: ["audit", "audit"] }, "apps[0].schemas[1]", /lists "audit" twice/],
+    [{ schemas: ["a".repeat(64)] }, "apps[0].schemas[0]", /must match/],
+    [{ databaseConnectionLimit: 0 }, "apps[0].databaseConnectionLimit", /./],
+    [{ databaseConnectionLimit: "many" }, "apps[0].databaseConnectionLimit", /./],
+    [{ connectionLimit: 30, databaseConnectionLimit: 20 }, "apps[0].databaseConnectionLimit", /20 is below connectionLimit 30/],
+    [{ databaseConnectionLimit: 150 }, "apps[0].databaseConnectionLimit", /between connectionLimit and 100 \(postgres.maxConnections\), got 150/],
+  ])("refuses %j, naming the key", (extra, path, message) => {
+    expect(problemAt("dev", { apps: [{ name: "shop", ...extra }] }, path)).toMatch(message);
+  });
+
+  it("checks an entry's users, schemas and limits when its name is missing", () => {
+    const paths = problems("dev", { apps: [{ readwriteUsers: ["w", "w"], schemas: ["public"], connectionLimit: 30, databaseConnectionLimit: 20 }] }).map((p) => p.path);
+    expect(paths).toEqual(
+      expect.arrayContaining([`${P}:apps[0].name`, `${P}:apps[0].readwriteUsers[1]`, `${P}:apps[0].schemas[0]`, `${P}:apps[0].databaseConnectionLimit`]),
+    );
+  });
+
+  it("refuses a read-write user whose role clashes with another app's owner", () => {
+    // app "a" + read-write "b_owner" → role a_b_owner, the owner role of app "a-b"
+    expect(problemAt("dev", { apps: [{ name: "a", readwriteUsers: ["b_owner"] }, { name: "a-b" }] }, "apps[1].name")).toMatch(/clashes with read-write user b_owner of a/);
+  });
+
+  it("accepts a database limit between connectionLimit and maxConnections", () => {
+    const c = parseConfig("dev", { apps: [{ name: "shop", connectionLimit: 20, databaseConnectionLimit: 20 }, { name: "blog", databaseConnectionLimit: 100 }] });
+    expect(c.apps.map((a) => a.databaseConnectionLimit)).toEqual([20, 100]);
   });
 });

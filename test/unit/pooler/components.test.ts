@@ -33,6 +33,7 @@ class Ready extends pulumi.CustomResource {
 }
 
 const SUPER_PW = "super-secret-pw-0123456789abcdefghij";
+const ADMIN_PW = "admin-secret-pw-0123456789abcdefghij";
 let pooler: PgBouncer;
 let pooler2: PgBouncer;
 let admin: PgAdmin;
@@ -94,7 +95,7 @@ beforeAll(async () => {
     network: "dev-pg",
     bindAddress: "127.0.0.1",
     postgres: { host: "postgres", port: 5432 },
-    superuserPassword: pulumi.secret(SUPER_PW),
+    login: { user: "db_admin", password: pulumi.secret(ADMIN_PW) },
     tls: false,
   });
   await Promise.all([
@@ -256,7 +257,7 @@ describe("PgAdmin", () => {
     expect(await value(admin.url)).toBe(`http://127.0.0.1:${cfg.pgadmin.port}`);
   });
 
-  it("keeps its password and the superuser's secret, out of env and out of servers.json", async () => {
+  it("keeps its password and the admin role's secret, out of env and out of servers.json", async () => {
     expect(await pulumi.isSecret(admin.password)).toBe(true);
     expect(await pulumi.isSecret(admin.container.uploads)).toBe(true);
     const c = byName("pgadmin-container");
@@ -264,12 +265,12 @@ describe("PgAdmin", () => {
     const envs = reveal(c.inputs.envs) as string[];
     expect(envs).toContain("PGADMIN_DEFAULT_EMAIL=ops@example.com");
     expect(envs.join("\n")).not.toContain(pw);
-    expect(envs.join("\n")).not.toContain(SUPER_PW);
+    expect(envs.join("\n")).not.toContain(ADMIN_PW);
     const ups = reveal(c.inputs.uploads) as Upload[];
     const servers = ups.find((u) => u.file.endsWith("servers.json"));
-    expect(servers?.content).not.toContain(SUPER_PW);
+    expect(servers?.content).not.toContain(ADMIN_PW);
     // each secret is in exactly one upload, readable by the pgadmin user only
-    for (const secret of [pw, SUPER_PW]) {
+    for (const secret of [pw, ADMIN_PW]) {
       const holders = ups.filter((u) => u.content.includes(secret));
       expect(holders).toHaveLength(1);
       expect(holders[0].permissions).toMatch(/^0?[46]00$/);
@@ -291,7 +292,9 @@ describe("PgAdmin", () => {
     expect(script?.content).toMatch(/exec '\/entrypoint\.sh' "\$@"/);
     const serversFile = envs.find((e) => e.startsWith("PGADMIN_SERVER_JSON_FILE="))?.split("=")[1];
     const servers = JSON.parse(ups.find((u) => u.file === serversFile)?.content ?? "{}") as { Servers: Record<string, { Host: string; Port: number }> };
-    expect(Object.values(servers.Servers)).toEqual([expect.objectContaining({ Host: "postgres", Port: 5432 })]);
+    expect(Object.values(servers.Servers)).toEqual([expect.objectContaining({ Host: "postgres", Port: 5432, Username: "db_admin" })]);
+    // the pgpass answers for the admin role, the one servers.json names
+    expect(ups.find((u) => u.file.endsWith("/pgpass"))?.content).toBe(`postgres:5432:*:db_admin:${ADMIN_PW}\n`);
   });
 
   it("keeps its data volume when removed", () => {
