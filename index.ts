@@ -15,4 +15,6 @@ export const databases = platform.databases;
 export const pgadminUrl = platform.pgadminUrl;
 export const pgadminPassword = platform.pgadmin?.password;
 export const backupBucket = platform.backupBucket;
+export const scrapeTargets = platform.scrapeTargets;
+export const prometheusScrapeConfig = platform.prometheusScrapeConfig;
 export const ciTailnetAuthKey = platform.ciTailnetAuthKey;

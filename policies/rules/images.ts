@@ -35,7 +35,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
     requireDigestInStacks: ["prod"],
     forbiddenTags: ["latest"],
     digestExemptImages: [],
-    builtImageRepositories: ["homelab-postgres/postgres"],
+    builtImageRepositories: ["homelab-postgres/postgres", "homelab-postgres/exporters"],
   },
   check: (props, { args, config, stack }, report) => {
     const pinOpts = (r: string) => ({
