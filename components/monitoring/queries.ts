@@ -73,7 +73,7 @@ export const REPLICATION_QUERY: Query = {
 /** The backup sidecar's job table (hlpg-backup/observe.sh). */
 export const BACKUP_JOB_QUERY: Query = {
   namespace: "hlpg_backup_job",
-  sql: `SELECT j.job, j.job_group AS "group",
+  sql: `SELECT j.job AS backup_job, j.job_group AS "group",
   COALESCE(EXTRACT(EPOCH FROM j.last_success), 0) AS last_success_timestamp_seconds,
   COALESCE(EXTRACT(EPOCH FROM j.last_failure), 0) AS last_failure_timestamp_seconds,
   COALESCE(EXTRACT(EPOCH FROM j.last_start), 0) AS last_start_timestamp_seconds,
@@ -83,7 +83,8 @@ export const BACKUP_JOB_QUERY: Query = {
   CASE WHEN j.last_failure IS NOT NULL AND (j.last_success IS NULL OR j.last_failure > j.last_success) THEN 1 ELSE 0 END AS failed
 FROM hlpg.backup_job j`,
   columns: {
-    job: label("backup job (backup.schedule key, or init)"),
+    // not `job`: Prometheus would rename it to exported_job (the scrape job owns that label)
+    backup_job: label("backup job (backup.schedule key, or init)"),
     group: label("health group"),
     last_success_timestamp_seconds: gauge("end of the last successful run (Unix time; 0: never)"),
     last_failure_timestamp_seconds: gauge("end of the last failed run (Unix time; 0: never)"),
