@@ -275,7 +275,7 @@ const ci = section({
 );
 
 const monitoring = section({
-  enabled: optBool({ shown: "`true` in prod, else `false`", doc: "postgres_exporter and a pgBouncer exporter beside Postgres (outputs `scrapeTargets`, `prometheusScrapeConfig`)" }),
+  enabled: optBool({ shown: "prod: `true`, else `false`", doc: "postgres_exporter and a pgBouncer exporter beside Postgres (outputs `scrapeTargets`, `prometheusScrapeConfig`)" }),
   postgresExporterPort: int({ min: 1024, max: 65535, default: 9187, doc: "published port of postgres_exporter" }),
   pgbouncerExporterPort: int({ min: 1024, max: 65535, default: 9127, doc: "published port of the pgBouncer exporter (when pgBouncer is enabled)" }),
   scrapeInterval: int({ min: 5, max: 300, default: 30, type: "5–300 s", doc: "`scrape_interval` of the rendered Prometheus snippet" }),
