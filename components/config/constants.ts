@@ -66,4 +66,4 @@ export const AUDIT_CLASSES = ["read", "write", "function", "role", "ddl", "misc"
 export const NOTIFY_EVENTS = ["start", "success", "failure"] as const;
 
 /** An http(s) URL of plain characters: it is rendered into a shell-sourced file and handed to curl. */
-export const NOTIFY_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%\/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%\/?-]*)?$/;
+export const NOTIFY_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;

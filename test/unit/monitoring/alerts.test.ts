@@ -4,6 +4,7 @@
 // section in docs/monitoring.md. Fails, never skips, when promtool is missing.
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as yaml from "js-yaml";
 import * as path from "path";
 
@@ -31,7 +32,7 @@ describe("alert rules", () => {
   });
 
   it("the unit tests can fail: a rule with a changed threshold breaks them (the check is live)", () => {
-    const tmp = fs.mkdtempSync(path.join(require("os").tmpdir(), "hlpg-rules-"));
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hlpg-rules-"));
     try {
       fs.writeFileSync(path.join(tmp, "alerts.rules.yml"), fs.readFileSync(path.join(DIR, "alerts.rules.yml"), "utf8").replace("> 0.8", "> 0.95"));
       fs.copyFileSync(path.join(DIR, "alerts.test.yml"), path.join(tmp, "alerts.test.yml"));
