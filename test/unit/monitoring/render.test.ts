@@ -2,10 +2,11 @@
 import * as yaml from "js-yaml";
 import { ConfigError, parseConfig } from "../../../components/config";
 import { renderNotifyLines, renderSidecarSecretsEnv } from "../../../components/backup/sidecar-secrets";
-import {
-  customMetricNames, exportersImageRef, pgbouncerExporterProcess, postgresExporterProcess, renderExporterQueries, renderMonitorRoleSql,
-  renderPgpassLine, renderScrapeConfig,
-} from "../../../components/monitoring";
+// the pure modules, not the area's index: that would load the providers for nothing
+import { pgbouncerExporterProcess, postgresExporterProcess, renderMonitorRoleSql, renderPgpassLine } from "../../../components/monitoring/exporters";
+import { exportersImageRef } from "../../../components/monitoring/image";
+import { customMetricNames, renderExporterQueries } from "../../../components/monitoring/queries";
+import { renderScrapeConfig } from "../../../components/monitoring/scrape";
 import { liveSettings, renderStaticConf, slowStatementSetting, type PostgresConfInput } from "../../../components/server/postgresql-conf";
 import { renderAuthFile, renderPgBouncerIni } from "../../../components/pooler/render";
 
