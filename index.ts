@@ -17,4 +17,6 @@ export const adminPassword = platform.admin.password;
 export const pgadminUrl = platform.pgadminUrl;
 export const pgadminPassword = platform.pgadmin?.password;
 export const backupBucket = platform.backupBucket;
+export const scrapeTargets = platform.scrapeTargets;
+export const prometheusScrapeConfig = platform.prometheusScrapeConfig;
 export const ciTailnetAuthKey = platform.ciTailnetAuthKey;

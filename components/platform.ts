@@ -8,6 +8,8 @@ import { adminModel } from "./apps/admin";
 import { AppDatabase, Credentials } from "./apps/app-database";
 import { BackupBucket, BackupRepository, BackupSidecar } from "./backup";
 import { CiAccess } from "./ci/ci-access";
+import { Monitoring } from "./monitoring";
+import type { ScrapeTargets } from "./monitoring";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
 import type { StackConfig } from "./config";
@@ -38,6 +40,11 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly backupSidecar?: BackupSidecar;
   /** The admin role for people (pgAdmin, admin shells); its password is secret. */
   readonly admin: { user: string; password: pulumi.Output<string> };
+  readonly monitoring?: Monitoring;
+  /** `host:port` of each exporter, when monitoring is on. */
+  readonly scrapeTargets?: pulumi.Output<ScrapeTargets>;
+  /** Ready-to-paste Prometheus `scrape_configs` entries, when monitoring is on. */
+  readonly prometheusScrapeConfig?: pulumi.Output<string>;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -51,10 +58,13 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     // With backups, Postgres runs an image built on the configured one that adds
     // pgBackRest (archive-push runs inside Postgres); the sidecar runs the same image.
+    // pgAudit comes from the same build, so audit alone builds it too.
     let image: PostgresImage | undefined;
     let repo: BackupRepository | undefined;
-    if (cfg.backup.enabled) {
+    if (cfg.backup.enabled || cfg.postgres.audit.enabled) {
       image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
+    }
+    if (image && cfg.backup.enabled) {
       const creds = cfg.backup.endpointCredentials;
       const bucket = new BackupBucket(
         `${name}-backup-bucket`,
@@ -195,6 +205,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           databasesReady: Object.fromEntries(cfg.apps.map((app, i) => [app.database, this.apps[i].ready])),
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [this.server.container.id],
+          statsUser: cfg.monitoring.enabled,
         },
         { parent: this, providers: [dockerProvider, pgProvider] },
       );
@@ -219,6 +230,32 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       this.pgadminUrl = this.pgadmin.url;
     }
 
+    if (cfg.monitoring.enabled) {
+      const stats = this.pooler?.statsUser;
+      this.monitoring = new Monitoring(
+        `${name}-monitoring`,
+        {
+          stack: cfg.stack,
+          config: cfg.monitoring,
+          baseImage: cfg.postgres.image,
+          platform: cfg.postgres.platform,
+          network: this.server.network.name,
+          bindAddress,
+          postgres: this.server.internal,
+          tls: tls.enabled,
+          backup: cfg.backup.enabled,
+          pgbouncer: this.pooler && stats
+            ? { host: this.pooler.internalHost, port: this.pooler.internalPort, user: stats.name, password: stats.password }
+            : undefined,
+          postgresReady: [this.server.container, this.server.settings.applied],
+          pgbouncerReady: this.pooler ? [this.pooler.container] : undefined,
+        },
+        { parent: this, providers: [dockerProvider, pgProvider] },
+      );
+      this.scrapeTargets = this.monitoring.scrapeTargets;
+      this.prometheusScrapeConfig = this.monitoring.prometheusScrapeConfig;
+    }
+
     this.host = bindAddress;
     this.port = cfg.postgres.port;
     this.network = this.server.network.name;
@@ -241,6 +278,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       adminPassword: this.admin.password,
       pgadminUrl: this.pgadminUrl,
       backupBucket: this.backupBucket,
+      scrapeTargets: this.scrapeTargets,
+      prometheusScrapeConfig: this.prometheusScrapeConfig,
       ciTailnetAuthKey: this.ciTailnetAuthKey,
     });
   }

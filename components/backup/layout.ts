@@ -51,3 +51,14 @@ export const SIDECAR_SECRET_VARS = {
 
 /** Env variable naming the secrets file; the script sources it with the runtime file when set (also under `docker exec`). */
 export const SECRETS_FILE_ENV = "HLPG_SECRETS_FILE";
+
+/**
+ * Notification settings in the sidecar's secrets file (the URLs are credentials:
+ * a healthchecks.io ping key, an ntfy topic). HLPG_NOTIFY_URL_<job> is one job's own URL.
+ */
+export const NOTIFY_VARS = {
+  url: "HLPG_NOTIFY_URL",
+  jobUrlPrefix: "HLPG_NOTIFY_URL_",
+  style: "HLPG_NOTIFY_STYLE",
+  events: "HLPG_NOTIFY_EVENTS",
+} as const;

@@ -107,7 +107,7 @@ export class BackupRepository extends pulumi.ComponentResource {
     );
     this.sidecarSecretsEnv = pulumi.secret(
       pulumi.all([args.bucket.accessKeyId, args.bucket.secretAccessKey, this.ageIdentity]).apply(([s3Key, s3KeySecret, ageIdentity]) =>
-        renderSidecarSecretsEnv({ s3Key, s3KeySecret, ageIdentity })),
+        renderSidecarSecretsEnv({ s3Key, s3KeySecret, ageIdentity, notify: args.backup.notify })),
     );
     // Not an upload of the Postgres container, where any change would replace it (uploads
     // are ForceNew): a carrier running as postgres writes it 0600 into a volume.

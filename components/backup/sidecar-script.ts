@@ -124,7 +124,7 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
 // environment at run time.
 const SCRIPT_DIR = path.join(__dirname, "hlpg-backup");
 /** The parts in the order they are concatenated: later parts use what earlier ones define. */
-export const SCRIPT_PARTS = ["core.sh", "runtime.sh", "s3.sh", "repository.sh", "jobs.sh", "schedule.sh", "commands.sh"] as const;
+export const SCRIPT_PARTS = ["core.sh", "runtime.sh", "s3.sh", "repository.sh", "jobs.sh", "schedule.sh", "observe.sh", "commands.sh"] as const;
 let scriptBody: string | undefined;
 
 /** The static body of the script (the parts of hlpg-backup/, in order), read once. */

@@ -22,6 +22,8 @@ export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   "postgres", "template0", "template1", "public", "pgbouncer", "pg_monitor", "pg_signal_backend",
   "pg_read_all_data", "pg_write_all_data", "pg_database_owner", "information_schema", "admin",
   "root", "replication", "all", "sameuser", "samerole", "pgbackrest", "pgadmin", "pgbouncer_auth",
+  // the program's monitoring roles are hlpg_*: an app "hlpg" could shadow them with hlpg_<user>
+  "hlpg",
 ]);
 
 /** The bootstrap superuser: the program's and break-glass use only, never an app's. */
@@ -95,3 +97,17 @@ export function isManagedSetting(key: string): boolean {
 export function isProdStack(stack: string): boolean {
   return stack === "prod" || stack.startsWith("prod-");
 }
+
+/** Login role postgres_exporter uses: a member of pg_monitor, nothing else (components/monitoring). */
+export const MONITOR_ROLE = "hlpg_monitor";
+/** pgBouncer-only user (auth_file + stats_users) the pgBouncer exporter reads SHOW POOLS/STATS/LISTS as; no Postgres role. */
+export const PGBOUNCER_STATS_USER = "hlpg_stats";
+
+/** pgAudit session classes (`pgaudit.log`), as the extension spells them. */
+export const AUDIT_CLASSES = ["read", "write", "function", "role", "ddl", "misc", "misc_set", "all"] as const;
+
+/** Events a backup job can notify on (`backup.notify.events`). */
+export const NOTIFY_EVENTS = ["start", "success", "failure"] as const;
+
+/** An http(s) URL of plain characters: it is rendered into a shell-sourced file and handed to curl. */
+export const NOTIFY_URL = /^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?(\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*)?(\?[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*)?$/;

@@ -72,6 +72,18 @@ export function bool(o: { default: boolean; doc: string }): Field<boolean> {
   );
 }
 
+/** true/false (or the strings) with no fixed default: absent stays undefined, the parser decides (e.g. per stack). */
+export function optBool(o: { shown: string; doc: string }): Field<boolean | undefined> {
+  const coerce = (v: unknown) => {
+    const a = absent(v);
+    return a === "true" ? true : a === "false" ? false : a;
+  };
+  return documented(
+    z.preprocess(coerce, z.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }).optional()),
+    { type: "bool", shown: o.shown, doc: o.doc },
+  );
+}
+
 const stringType = () => z.string({ error: (iss) => `expected a string, got ${describeValue(iss.input)}` });
 
 /**

@@ -22,6 +22,14 @@ export type BackupRetention = Parsed["backup"]["retention"];
 export type PgBouncerConfig = Parsed["pgbouncer"];
 export type PgAdminConfig = Parsed["pgadmin"];
 export type CiConfig = Parsed["ci"];
+export type PostgresLogging = Parsed["postgres"]["logging"];
+export type AuditConfig = Parsed["postgres"]["audit"];
+export type NotifyConfig = Parsed["backup"]["notify"];
+
+export interface MonitoringConfig extends Omit<Parsed["monitoring"], "enabled"> {
+  /** `monitoring.enabled`, else true in a prod stack. */
+  enabled: boolean;
+}
 
 export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings"> {
   /** Major version the conf files are rendered for (from the image tag unless set). */
@@ -60,6 +68,7 @@ export interface StackConfig {
   pgbouncer: PgBouncerConfig;
   pgadmin: PgAdminConfig;
   backup: BackupConfig;
+  monitoring: MonitoringConfig;
   ci: CiConfig;
   /** The stack's `aws:*` provider settings (profile, credentials files, region, keys). */
   aws: AwsProviderSettings;
@@ -118,6 +127,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       region: backupRegion(c.backup.region, awsParsed.settings),
       endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
     },
+    monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? isProdStack(stack) },
     ci: c.ci,
     aws: awsParsed.settings,
   };

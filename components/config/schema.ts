@@ -13,10 +13,11 @@ import { confValueProblem } from "../lib/quote";
 import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
   RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
+  AUDIT_CLASSES, NOTIFY_EVENTS, NOTIFY_URL,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
 import { CatalogMajor, settingProblem } from "./pg-settings";
-import { type Field, bool, describeValue, int, keyDocs, listOf, oneOf, section, str, stringList } from "./fields";
+import { type Field, bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { BACKUP_JOBS, type BackupJobName } from "./backup-jobs";
 
@@ -84,6 +85,25 @@ const postgres = section({
   memoryMb: int({ min: 256, max: 1024 * 1024, default: 1024, type: "≥ 256", doc: "container memory limit; tuning derives from it" }),
   settings,
   tls,
+  logging: section({
+    connections: bool({ default: true, doc: "`log_connections` and `log_disconnections`: who connected from where, and for how long" }),
+    slowStatementMs: int({
+      min: -1, max: 3_600_000, default: 1000, type: "-1–3600000 ms",
+      doc: "`log_min_duration_statement`: statements slower than this are logged with their text; `0` logs every statement, `-1` none",
+    }),
+  }),
+  audit: section({
+    enabled: bool({ default: false, doc: "pgAudit, installed in the built image and preloaded (a change replaces the Postgres container)" }),
+    classes: stringList({ type: "list", default: ["ddl", "role"], doc: `\`pgaudit.log\` classes: ${AUDIT_CLASSES.map((c) => `\`${c}\``).join(", ")}` }),
+  }).check(
+    rule((v, report) => {
+      if (!Array.isArray(v.classes)) return;
+      v.classes.forEach((c, i) => {
+        if (isStr(c) && !(AUDIT_CLASSES as readonly string[]).includes(c)) report(["classes", i], `unknown pgAudit class ${JSON.stringify(c)}${suggest(c, new Set(AUDIT_CLASSES))}`);
+      });
+      if (v.enabled === true && v.classes.length === 0) report(["classes"], "audit is enabled: name at least one class");
+    }),
+  ),
 }).check(
   rule((v, report) => {
     imageRule("image")(v, report);
@@ -228,6 +248,40 @@ const schedule = section(
   >,
 );
 
+// per-job ping URLs: one optional key per row of the jobs table
+const notifyJobUrls = section(
+  Object.fromEntries(BACKUP_JOBS.map((j) => [j.name, str({ type: "URL", secret: true, doc: `ping URL of the \`${j.name}\` job (instead of \`url\`/${j.name})` })])) as Record<
+    BackupJobName,
+    Field<string | undefined>
+  >,
+);
+
+const notify = section({
+  url: str({
+    type: "URL", secret: true, shown: "–",
+    doc: "where jobs report: a healthchecks.io ping-key URL (`…/<ping-key>`; the job name is appended) or an ntfy topic URL. Off when unset",
+  }),
+  jobUrls: notifyJobUrls,
+  style: oneOf(["healthchecks", "ntfy"] as const, {
+    default: "healthchecks",
+    doc: "`healthchecks`: GET-style pings `<url>/start`, `<url>`, `<url>/fail` with the message as body; `ntfy`: one POST per event with Title, Priority and Tags headers",
+  }),
+  events: stringList({ type: "list", default: [...NOTIFY_EVENTS], doc: "which events are sent: `start`, `success`, `failure`" }),
+}).check(
+  rule((v, report) => {
+    const urlOk = (u: unknown, path: PropertyKey[]) => {
+      if (isStr(u) && !NOTIFY_URL.test(u)) report(path, "must be an http(s) URL without spaces or quotes");
+    };
+    urlOk(v.url, ["url"]);
+    if (isObj(v.jobUrls)) for (const [job, u] of Object.entries(v.jobUrls)) urlOk(u, ["jobUrls", job]);
+    if (Array.isArray(v.events)) {
+      v.events.forEach((e, i) => {
+        if (isStr(e) && !(NOTIFY_EVENTS as readonly string[]).includes(e)) report(["events", i], `unknown event ${JSON.stringify(e)}: start, success or failure`);
+      });
+    }
+  }),
+);
+
 const backup = section({
   enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),
   bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack. S3's naming rules: 3–63 of `a-z 0-9 . -`, a letter or digit at both ends, no `..`, not an IP address, no `xn--`/`sthree-`/`amzn-s3-demo-` prefix, no `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix" }),
@@ -247,6 +301,7 @@ const backup = section({
     type: "≥ 20 chars", secret: true, shown: "generated in non-prod stacks",
     doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**, and there only as a Pulumi secret (`--secret`). Any printable characters (spaces, quotes, `$`, `#`...), one line, no blank at either end (pgBackRest trims its conf values)",
   }),
+  notify,
   endpointCredentials: z.preprocess((v) => (v === null ? undefined : v), section({
     accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store; one line, no blank at either end" }),
     secretAccessKey: str({ type: "string", secret: true, doc: "its secret key; same form; in prod only as a Pulumi secret" }),
@@ -267,6 +322,13 @@ const ci = section({
   }),
 );
 
+const monitoring = section({
+  enabled: optBool({ shown: "prod: `true`, else `false`", doc: "postgres_exporter and a pgBouncer exporter beside Postgres (outputs `scrapeTargets`, `prometheusScrapeConfig`)" }),
+  postgresExporterPort: int({ min: 1024, max: 65535, default: 9187, doc: "published port of postgres_exporter" }),
+  pgbouncerExporterPort: int({ min: 1024, max: 65535, default: 9127, doc: "published port of the pgBouncer exporter (when pgBouncer is enabled)" }),
+  scrapeInterval: int({ min: 5, max: 300, default: 30, type: "5–300 s", doc: "`scrape_interval` of the rendered Prometheus snippet" }),
+});
+
 const shape = {
   tailscale,
   dockerHost: str({
@@ -278,6 +340,7 @@ const shape = {
   pgbouncer,
   pgadmin,
   backup,
+  monitoring,
   ci,
 };
 
@@ -400,6 +463,7 @@ export function stackSchema(stack: string) {
       const pg = isObj(v.postgres) ? v.postgres : {};
       const pb = isObj(v.pgbouncer) ? v.pgbouncer : {};
       const pa = isObj(v.pgadmin) ? v.pgadmin : {};
+      const mo = isObj(v.monitoring) ? v.monitoring : {};
       if (isProd && ts.ip === undefined && ts.device === undefined) {
         report(["tailscale"], "a prod stack must bind a tailnet address: set tailscale.ip or tailscale.device");
       }
@@ -412,13 +476,17 @@ export function stackSchema(stack: string) {
         report(["dockerHost"], `${v.dockerHost} is remote but the bind address is loopback: set tailscale.ip or tailscale.device so this machine can reach Postgres`);
       }
       // published ports share one bind address
-      const ports: [string, unknown][] = [["postgres", pg.port]];
-      if (pb.enabled === true) ports.push(["pgbouncer", pb.port]);
-      if (pa.enabled === true) ports.push(["pgadmin", pa.port]);
+      const ports: [string, string, unknown][] = [["postgres", "port", pg.port]];
+      if (pb.enabled === true) ports.push(["pgbouncer", "port", pb.port]);
+      if (pa.enabled === true) ports.push(["pgadmin", "port", pa.port]);
+      if (mo.enabled === true || (mo.enabled === undefined && isProd)) {
+        ports.push(["monitoring", "postgresExporterPort", mo.postgresExporterPort]);
+        if (pb.enabled === true) ports.push(["monitoring", "pgbouncerExporterPort", mo.pgbouncerExporterPort]);
+      }
       for (let i = 0; i < ports.length; i++) {
         for (let j = i + 1; j < ports.length; j++) {
-          if (isNum(ports[j][1]) && ports[i][1] === ports[j][1]) {
-            report([ports[j][0], "port"], `port ${ports[j][1]} is already used by ${P}:${ports[i][0]}.port`);
+          if (isNum(ports[j][2]) && ports[i][2] === ports[j][2]) {
+            report([ports[j][0], ports[j][1]], `port ${ports[j][2]} is already used by ${P}:${ports[i][0]}.${ports[i][1]}`);
           }
         }
       }

@@ -5,7 +5,7 @@
 export const STACK_LABEL = "homelab.postgres/stack";
 export const ROLE_LABEL = "homelab.postgres/role";
 
-export type ContainerRole = "postgres" | "pgbouncer" | "pgadmin" | "backup" | "config";
+export type ContainerRole = "postgres" | "pgbouncer" | "pgadmin" | "backup" | "config" | "exporter";
 
 /** `[{label, value}]` as docker.Container and docker.Volume take them. */
 export function labels(stack: string, role?: ContainerRole): { label: string; value: string }[] {

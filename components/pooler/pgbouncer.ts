@@ -15,7 +15,7 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { AppConfig, PgBouncerConfig } from "../config";
+import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { RuntimeFiles } from "../runtime";
 import {
@@ -109,6 +109,12 @@ export interface PgBouncerArgs {
   databasesReady?: Record<string, pulumi.Input<pulumi.Resource>>;
   /** Values whose change re-installs every lookup: the Postgres container id (a new cluster). */
   rerunOn?: pulumi.Input<string>[];
+  /**
+   * A stats-console user for the monitoring exporter (PGBOUNCER_STATS_USER, random
+   * password, in the auth file; no Postgres role). Turning it on or off changes the
+   * auth file, an upload: the container is replaced.
+   */
+  statsUser?: boolean;
 }
 
 export class PgBouncer extends pulumi.ComponentResource {
@@ -132,6 +138,8 @@ export class PgBouncer extends pulumi.ComponentResource {
   readonly container: docker.Container;
   /** The rendered pgbouncer.ini (no secrets in it). */
   readonly ini: string;
+  /** The stats user for the exporter, when `statsUser`; its password is secret. */
+  readonly statsUser?: { name: string; password: pulumi.Output<string> };
 
   constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
     // inputs deliberately not passed to super: they would be stored in state as the component's inputs
@@ -213,6 +221,12 @@ export class PgBouncer extends pulumi.ComponentResource {
       );
     }
 
+    if (args.statsUser) {
+      const statsPw = new random.RandomPassword(`${name}-stats-password`, { length: 40, special: false }, child);
+      this.statsUser = { name: PGBOUNCER_STATS_USER, password: pulumi.secret(statsPw.result) };
+    }
+    const statsUser = this.statsUser;
+
     const confDir = PGBOUNCER_CONTAINER.confDir;
     const tlsFiles = args.tls ? { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` } : undefined;
     this.ini = renderPgBouncerIni({
@@ -227,6 +241,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       pool: { mode: config.poolMode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
       authFile: `${confDir}/userlist.txt`,
       authRole: this.authRoleName,
+      statsUsers: statsUser ? [statsUser.name] : [],
       clientTls: tlsFiles,
       version: pgbouncerVersionFromImage(config.image),
     });
@@ -248,7 +263,10 @@ export class PgBouncer extends pulumi.ComponentResource {
       { file: wrapperFile, content: renderPgBouncerWrapper(), permissions: "0755", ...owner },
       {
         file: `${confDir}/userlist.txt`,
-        content: pulumi.secret(this.authPassword.apply((p) => renderAuthFile(this.authRoleName, p))),
+        content: pulumi.secret(
+          pulumi.all([this.authPassword, statsUser?.password ?? ""]).apply(([p, sp]) =>
+            renderAuthFile(this.authRoleName, p, statsUser ? [{ user: statsUser.name, password: sp }] : [])),
+        ),
         permissions: AUTH_FILE_PERMISSIONS,
         ...owner,
       },

@@ -77,6 +77,11 @@ export interface PgBouncerIniInput {
   authFile: string;
   /** Defaults to PGBOUNCER_AUTH_ROLE. */
   authRole?: string;
+  /**
+   * Users of the stats console (SHOW POOLS/STATS/LISTS, read-only): the monitoring
+   * exporter's own user, listed in the auth file. Default none.
+   */
+  statsUsers?: string[];
   /** TLS for clients (same certificate as the server). Absent: clients connect in plain text. */
   clientTls?: { certFile: string; keyFile: string };
   /** pgBouncer version, to gate settings newer than 1.18 (absent: emit only 1.18-compatible keys). */
@@ -135,10 +140,14 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
     ["auth_file", iniValue(input.authFile, "auth_file")],
     ["auth_user", authRole],
     ["auth_query", AUTH_QUERY],
-    // nobody gets the admin or stats console over TCP: the auth role's password
-    // must not double as a key to SHOW CLIENTS (user names, client addresses)
+    // nobody gets the admin console over TCP: the auth role's password must not
+    // double as a key to SHOW CLIENTS (user names, client addresses). The stats
+    // console only for the exporter's own user (monitoring), which has its own password.
     ["admin_users", ""],
-    ["stats_users", ""],
+    ["stats_users", (input.statsUsers ?? []).map((u) => {
+      if (assertIdent(u, "stats user") === authRole) throw new Error("the auth role must not be a stats user");
+      return u;
+    }).join(",")],
     ["pool_mode", mode],
     ["default_pool_size", defaultPoolSize],
     ["min_pool_size", 0],
@@ -175,11 +184,16 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
   return lines.join("\n") + "\n";
 }
 
-/** auth_file text: one line, the auth role only. Double quotes inside a field are doubled. */
-export function renderAuthFile(role: string, password: string): string {
-  assertIdent(role, "auth role");
-  if (/[\r\n\0]/.test(password) || password.length === 0) throw new Error("auth password must be one non-empty line");
-  return `"${role}" "${password.replace(/"/g, '""')}"\n`;
+/**
+ * auth_file text: the auth role, then any extra users (the stats user of the
+ * monitoring exporter). Double quotes inside a field are doubled.
+ */
+export function renderAuthFile(role: string, password: string, extra: { user: string; password: string }[] = []): string {
+  return [{ user: role, password }, ...extra].map((e) => {
+    assertIdent(e.user, "auth file user");
+    if (/[\r\n\0]/.test(e.password) || e.password.length === 0) throw new Error(`password of ${e.user} must be one non-empty line`);
+    return `"${e.user}" "${e.password.replace(/"/g, '""')}"\n`;
+  }).join("");
 }
 
 /** CREATE ROLE for the auth role, for the integration test and operators (the component uses postgresql.Role). */

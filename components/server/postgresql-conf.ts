@@ -43,6 +43,39 @@ export interface PostgresConfInput {
   archive?: { command: string; timeoutSeconds: number };
   /** Operator settings from config; they win over tuning, never over managed keys. */
   settings: Record<string, ConfValue>;
+  /** Connection and slow-statement logging (`postgres.logging`); absent: the config's defaults. */
+  logging?: { connections: boolean; slowStatementMs: number };
+  /** pgAudit (`postgres.audit`), when enabled: preloaded, and these session classes logged. */
+  audit?: { classes: string[] };
+}
+
+/** The config's logging defaults (postgres.logging). */
+export const DEFAULT_LOGGING = { connections: true, slowStatementMs: 1000 } as const;
+
+/** Libraries the server preloads: pg_stat_statements always, pgaudit when audit is on. */
+export function preloadLibraries(input: Pick<PostgresConfInput, "audit">): string {
+  return ["pg_stat_statements", ...(input.audit ? ["pgaudit"] : [])].join(",");
+}
+
+/** log_min_duration_statement as PostgreSQL prints it back: `-1`, `0`, whole seconds as `Ns`, else `Nms`. */
+export function slowStatementSetting(ms: number): string | number {
+  if (!Number.isInteger(ms) || ms < -1) throw new Error(`slowStatementMs must be an integer >= -1, got ${ms}`);
+  if (ms <= 0) return ms;
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** The pgAudit settings for these classes (validated words only). */
+export function auditSettings(classes: string[]): Record<string, ConfValue> {
+  for (const c of classes) if (!/^[a-z_]+$/.test(c)) throw new Error(`invalid pgAudit class ${JSON.stringify(c)}`);
+  if (classes.length === 0) throw new Error("pgAudit needs at least one class");
+  return {
+    "pgaudit.log": classes.join(","),
+    // the catalog queries every client library sends would drown the log
+    "pgaudit.log_catalog": "off",
+    // one line per statement, with the statement; parameters may hold secrets
+    "pgaudit.log_parameter": "off",
+    "pgaudit.log_relation": "off",
+  };
 }
 
 
@@ -70,7 +103,7 @@ export function staticSettings(input: PostgresConfInput): [string, ConfValue][] 
           ["ssl_min_protocol_version", "TLSv1.2"],
         ] as [string, ConfValue][])
       : []),
-    ["shared_preload_libraries", "pg_stat_statements"],
+    ["shared_preload_libraries", preloadLibraries(input)],
     ["wal_level", "replica"],
     ["archive_mode", input.archive ? "on" : "off"],
     ...(input.archive ? ([["archive_command", input.archive.command]] as [string, ConfValue][]) : []),
@@ -100,11 +133,14 @@ export function liveSettings(input: PostgresConfInput): Record<string, ConfValue
     random_page_cost: 1.1,
     effective_io_concurrency: 200,
     default_statistics_target: 100,
-    log_min_duration_statement: "1s",
+    log_min_duration_statement: slowStatementSetting((input.logging ?? DEFAULT_LOGGING).slowStatementMs),
+    log_connections: (input.logging ?? DEFAULT_LOGGING).connections ? "on" : "off",
+    log_disconnections: (input.logging ?? DEFAULT_LOGGING).connections ? "on" : "off",
     log_line_prefix: "%m [%p] %q%u@%d ",
     log_lock_waits: "on",
     log_temp_files: 0,
     "pg_stat_statements.track": "all",
+    ...(input.audit ? auditSettings(input.audit.classes) : {}),
     ...input.settings,
   };
 }

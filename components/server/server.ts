@@ -116,6 +116,8 @@ export class PostgresServer extends pulumi.ComponentResource {
       tls,
       archive: args.backup ? { command: args.backup.archiveCommand, timeoutSeconds: args.backup.archiveTimeoutSeconds } : undefined,
       settings: config.settings,
+      logging: config.logging,
+      audit: config.audit.enabled ? { classes: config.audit.classes } : undefined,
     };
     this.postgresqlConf = renderPostgresqlConf(confInput);
     this.staticConf = renderStaticConf(confInput);

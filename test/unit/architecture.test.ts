@@ -19,6 +19,7 @@ const LAYER: Record<string, number> = {
   pooler: 3, // reach Postgres at the server's internal endpoint
   pgadmin: 3,
   backup: 3, // shares the server's volumes and container layout
+  monitoring: 3, // exporters beside the server and pooler; reaches them by what the platform hands in
   platform: 4,
 };
 

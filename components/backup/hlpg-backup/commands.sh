@@ -11,6 +11,8 @@ reload_runtime() {
   if load_runtime; then
     LAST_RUNTIME_ERROR=''
     if (( RUNTIME_CHANGED )); then log "scheduler: runtime file changed; apps: $(printf '%s ' "${APPS[@]%%:*}")schedule: ${SCHEDULE[*]}"; fi
+    # the groups' age limits in hlpg.backup_group follow the file (observe.sh)
+    if (( RUNTIME_CHANGED )); then capture obs_sync; fi
   elif [[ $RUNTIME_ERROR != "$LAST_RUNTIME_ERROR" ]]; then
     LAST_RUNTIME_ERROR=$RUNTIME_ERROR
     log "scheduler: ERROR: $RUNTIME_ERROR; keeping the last good values"

@@ -48,15 +48,19 @@ run_job() {
   fi
   started=$(date +%s)
   log "$fn: begin"
+  job_event start "$group" "$fn" "$started" # metrics row and notification (observe.sh); never fails
   capture "$fn"
-  if (( CAPTURED_RC == 0 )); then
+  local rc=$CAPTURED_RC
+  if (( rc == 0 )); then
     date +%s >"$STATE_DIR/$group.ok"
     rm -f "$STATE_DIR/$group.failed"
     log "$fn: ok ($(( $(date +%s) - started ))s)"
+    job_event success "$group" "$fn" "$started"
   else
-    printf '%s exit=%s job=%s\n' "$(date +%s)" "$CAPTURED_RC" "$fn" >"$STATE_DIR/$group.failed"
-    log "$fn: FAILED with exit $CAPTURED_RC after $(( $(date +%s) - started ))s"
+    printf '%s exit=%s job=%s\n' "$(date +%s)" "$rc" "$fn" >"$STATE_DIR/$group.failed"
+    log "$fn: FAILED with exit $rc after $(( $(date +%s) - started ))s"
+    job_event failure "$group" "$fn" "$started" "$rc"
   fi
   exec {lock}>&-
-  return "$CAPTURED_RC"
+  return "$rc"
 }

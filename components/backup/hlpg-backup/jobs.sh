@@ -74,6 +74,7 @@ dump_app() { # dump_app <name> <database>
     | age --encrypt --recipient "$AGE_RECIPIENT" --output "$staging"
   s3_put "$staging" "$key"
   log "logical: $name -> $key ($(stat -c %s "$staging") bytes)"
+  obs_add_size "$(stat -c %s "$staging")"
   rm -f "$staging"
 }
 

@@ -11,6 +11,7 @@ import {
   AgeKey, BackupApp, DEFAULT_BACKUP_SCHEDULE, JobSchedule, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS, SidecarRuntimeInput, ageKeyFromPassphrase,
   archiveSettings, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, renderSidecarSecretsEnv,
 } from "../../../components/backup";
+import type { PostgresConfInput } from "../../../components/server/postgresql-conf";
 import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 
@@ -81,6 +82,8 @@ export interface FixtureOptions {
   retentionFull?: number;
   /** Seconds init retries stanza-create and check. Default 20. */
   repoRetrySeconds?: number;
+  /** More of the server's render input (logging, audit...); archive and memory stay the fixture's. */
+  conf?: Partial<PostgresConfInput>;
 }
 
 /** Writes a file the way RuntimeFiles' carrier does: a temp file beside it, then rename. */
@@ -151,7 +154,7 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const superPassword = `super-${randomBytes(12).toString("hex")}`;
   // A restored cluster carries the source's pg_authid: same superuser password.
   const start = (existingDataDir?: string) =>
-    withEnv(env, () => startPostgres({ conf: { archive, memoryMb: opts.memoryMb ?? 1024 }, existingDataDir, superPassword }));
+    withEnv(env, () => startPostgres({ conf: { ...opts.conf, archive, memoryMb: opts.memoryMb ?? 1024 }, existingDataDir, superPassword }));
   const pg = await start();
   const s3loc = { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint };
   const writeConf = (compression: Compression) => {

@@ -56,6 +56,8 @@ export interface S3Endpoint {
    * yet (403 InvalidAccessKeyId), however well it is signed.
    */
   refuseKey(on: boolean): void;
+  /** While on, every new connection is dropped at once (reset), as when the store cannot be reached. */
+  unreachable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +105,11 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     }
     handler(req, res);
   });
+  let dropping = false;
+  // before TLS: the client sees a reset connection, not an answer
+  server.on("connection", (socket: import("net").Socket) => {
+    if (dropping) socket.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -120,6 +127,9 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     },
     refuseKey(on) {
       refusing = on;
+    },
+    unreachable(on) {
+      dropping = on;
     },
     async close() {
       server.closeAllConnections();

@@ -147,6 +147,9 @@ export class WrappedPooler {
   wrapper?: ServerProcess;
   carrier?: ServerProcess;
 
+  /** The stats-console user (monitoring's exporter), when started with one. */
+  statsUser?: { user: string; password: string };
+
   private constructor(
     readonly pg: PgInstance,
     readonly port: number,
@@ -163,9 +166,10 @@ export class WrappedPooler {
   }
 
   /** Delivers the first ini, then starts the wrapper and waits for the admin console. */
-  static async start(pg: PgInstance, authPassword: string, config: PoolerConfig): Promise<WrappedPooler> {
+  static async start(pg: PgInstance, authPassword: string, config: PoolerConfig, opts: { statsUser?: { user: string; password: string } } = {}): Promise<WrappedPooler> {
     const p = new WrappedPooler(pg, await freePort());
-    writeFile(p.authFile, renderAuthFile(PGBOUNCER_AUTH_ROLE, authPassword), 0o600);
+    p.statsUser = opts.statsUser;
+    writeFile(p.authFile, renderAuthFile(PGBOUNCER_AUTH_ROLE, authPassword, opts.statsUser ? [opts.statsUser] : []), 0o600);
     const wrapperFile = path.join(p.dir, "hlpg-pgbouncer.sh");
     writeFile(wrapperFile, renderPgBouncerWrapper({ pgbouncer: PGBOUNCER }), 0o755);
     await p.deliver(config);
@@ -182,6 +186,7 @@ export class WrappedPooler {
       listen: { addr: "127.0.0.1", port: this.port, unixSocketDir: this.dir },
       pool: { mode: config.mode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
       authFile: this.authFile,
+      statsUsers: this.statsUser ? [this.statsUser.user] : [],
       version: { major: 1, minor: 18, patch: 0 },
     });
   }
