@@ -5,6 +5,9 @@ import { POLICY_NAMES, read, resourceRule, TYPES, UNKNOWN } from "../lib";
 export const ROLE_FORBIDDEN_ATTRIBUTES = [
   { prop: "superuser", sql: "SUPERUSER" },
   { prop: "createRole", sql: "CREATEROLE" },
+  // the access model never grants it (APP_ROLE_ATTRIBUTES): a role that can create
+  // databases owns them outside the stack's config and the backup's app list
+  { prop: "createDatabase", sql: "CREATEDB" },
   { prop: "replication", sql: "REPLICATION" },
   { prop: "bypassRowLevelSecurity", sql: "BYPASSRLS" },
 ] as const;
@@ -12,7 +15,7 @@ export const ROLE_FORBIDDEN_ATTRIBUTES = [
 export const rolesLeastPrivilegePolicy = resourceRule({
   name: POLICY_NAMES.rolesLeastPrivilege,
   description:
-    "PostgreSQL roles managed by the stack (app owners, read-only users, the pgBouncer auth role) never get SUPERUSER, CREATEROLE, REPLICATION or BYPASSRLS.",
+    "PostgreSQL roles managed by the stack (app owners, read-only users, the pgBouncer auth role) never get SUPERUSER, CREATEROLE, CREATEDB, REPLICATION or BYPASSRLS.",
   enforcementLevel: "mandatory",
   severity: "critical",
   remediationSteps:

@@ -11,17 +11,19 @@ describe("rule 4: postgresql roles are least-privilege", () => {
 
   it("accepts an app owner and a read-only role, with the attributes off or absent", async () => {
     expect((await runResourceRule(rule, TYPES.role, goodRole)).violations).toEqual([]);
-    const explicit = { ...goodRole, superuser: false, createRole: false, replication: false, bypassRowLevelSecurity: false };
+    const explicit = { ...goodRole, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false };
     expect((await runResourceRule(rule, TYPES.role, explicit)).violations).toEqual([]);
   });
 
-  it("checks exactly the four attributes", () => {
-    expect(ROLE_FORBIDDEN_ATTRIBUTES.map((a) => a.sql)).toEqual(["SUPERUSER", "CREATEROLE", "REPLICATION", "BYPASSRLS"]);
+  it("checks exactly the five attributes", () => {
+    expect(ROLE_FORBIDDEN_ATTRIBUTES.map((a) => a.sql)).toEqual(["SUPERUSER", "CREATEROLE", "CREATEDB", "REPLICATION", "BYPASSRLS"]);
   });
 
   it.each([
     ["superuser", "role has SUPERUSER (superuser: true)"],
     ["createRole", "role has CREATEROLE (createRole: true)"],
+    // @pulumi/postgresql role.d.ts: `createDatabase` is the Role's CREATEDB attribute
+    ["createDatabase", "role has CREATEDB (createDatabase: true)"],
     ["replication", "role has REPLICATION (replication: true)"],
     ["bypassRowLevelSecurity", "role has BYPASSRLS (bypassRowLevelSecurity: true)"],
   ])("refuses %s", async (prop, message) => {
@@ -29,15 +31,16 @@ describe("rule 4: postgresql roles are least-privilege", () => {
     expect(o.violations).toEqual([message]);
   });
 
-  it("reports all four at once", async () => {
+  it("reports all five at once", async () => {
     const o = await runResourceRule(rule, TYPES.role, {
       ...goodRole,
       superuser: true,
       createRole: true,
+      createDatabase: true,
       replication: true,
       bypassRowLevelSecurity: true,
     });
-    expect(o.violations).toHaveLength(4);
+    expect(o.violations).toHaveLength(5);
   });
 
   it("is not applicable to a container", async () => {
