@@ -90,6 +90,16 @@ describe("rule 1: docker ports bind only the tailnet or loopback", () => {
     expect(lo.violations).toEqual([expect.stringMatching(/published on 127\.0\.0\.1; allowed: 100\.64\.0\.0\/10, fd7a:115c:a1e0::\/48$/)]);
   });
 
+  // a permissive allowedCidrs holds the wildcard addresses too: the guard must refuse them before the ranges are consulted
+  it.each(["::", "[::]", "0:0:0:0:0:0:0:0", "0.0.0.0", "::ffff:0.0.0.0"])("refuses the wildcard %s even when allowedCidrs holds it", async (ip) => {
+    const cfg = { allowedCidrs: ["0.0.0.0/0", "::/0"] };
+    const wildcard = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip }]), { config: cfg });
+    expect(wildcard.violations).toEqual([`port 1->1 is published on ${ip}; allowed: 0.0.0.0/0, ::/0`]);
+    // ...while an ordinary address in those ranges passes: the refusal is the guard's, not the ranges'
+    const v6 = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip: "2001:db8::1" }]), { config: cfg });
+    expect(v6.violations).toEqual([]);
+  });
+
   it("skips a resource named in exemptResources, and only that one", async () => {
     const bad = withPorts([{ internal: 1, external: 1, ip: "0.0.0.0" }]);
     const cfg = { exemptResources: ["legacy-exporter"] };
