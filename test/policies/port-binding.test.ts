@@ -1,3 +1,4 @@
+import { DEFAULT_ALLOWED_BIND_CIDRS, isAllowedBindIp } from "../../policies/lib";
 import { POLICY_NAMES, TYPES } from "../../policies/rules";
 import { resourcePolicy, runResourceRule, UNKNOWN_STRING } from "./helpers";
 import { copy, goodContainer, Props } from "./fixtures";
@@ -98,6 +99,14 @@ describe("rule 1: docker ports bind only the tailnet or loopback", () => {
     // ...while an ordinary address in those ranges passes: the refusal is the guard's, not the ranges'
     const v6 = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip: "2001:db8::1" }]), { config: cfg });
     expect(v6.violations).toEqual([]);
+  });
+
+  it("isAllowedBindIp: missing or blank is docker's 0.0.0.0, and the defaults are the tailnet and loopback", () => {
+    expect(isAllowedBindIp(undefined, ["0.0.0.0/0"])).toBe(false);
+    expect(isAllowedBindIp("", ["0.0.0.0/0"])).toBe(false);
+    expect(isAllowedBindIp("   ", ["0.0.0.0/0"])).toBe(false);
+    expect(DEFAULT_ALLOWED_BIND_CIDRS).toEqual(["100.64.0.0/10", "127.0.0.0/8", "::1/128"]);
+    expect(["100.64.0.1", "127.0.0.1", "::1", "100.128.0.1", "192.168.1.1"].map((ip) => isAllowedBindIp(ip))).toEqual([true, true, true, false, false]);
   });
 
   it("skips a resource named in exemptResources, and only that one", async () => {

@@ -1,6 +1,6 @@
 // Edges a reviewer's seeded bugs slipped past: each case sits exactly on a
 // boundary, so moving the boundary by one (or forgetting a term) fails here.
-import { ConfigError, isProdStack, parseConfig, RawConfig } from "../../../components/config";
+import { ConfigError, isManagedSetting, isProdStack, parseConfig, RawConfig } from "../../../components/config";
 
 const PASS = "a-long-enough-backup-passphrase";
 const goodProd: RawConfig = {
@@ -80,5 +80,16 @@ describe("prod-* stacks are prod", () => {
     expect(isProdStack(stack)).toBe(false);
     expect(problems(stack, {})).toEqual([]);
     expect(parseConfig(stack, {}).isProd).toBe(false);
+  });
+});
+
+describe("managed postgresql.conf keys are matched by prefix, not anywhere in the name", () => {
+  it.each(["ssl", "ssl_ciphers", "archive_command", "archive_library", "include_dir", "shared_preload_libraries", "session_preload_libraries"])("%s is managed", (key) => {
+    expect(isManagedSetting(key)).toBe(true);
+  });
+
+  // extension parameters may well contain the words: only the prefixes are the server's
+  it.each(["myext.ssl_mode", "myext.archive_dir", "myext.include_paths", "work_mem", "log_min_duration_statement"])("%s is not", (key) => {
+    expect(isManagedSetting(key)).toBe(false);
   });
 });
