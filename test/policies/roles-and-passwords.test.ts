@@ -70,6 +70,10 @@ describe("rule 5: random passwords are long enough", () => {
     ]);
   });
 
+  it("declares minLength in its config schema, an integer defaulting to 32 (the engine fills defaults from it)", () => {
+    expect(rule.configSchema?.properties?.minLength).toMatchObject({ type: "integer", minimum: 1, default: 32 });
+  });
+
   it("takes the minimum from config", async () => {
     const cfg = { minLength: 48 };
     expect((await runResourceRule(rule, TYPES.randomPassword, { length: 40 }, { config: cfg })).violations).toEqual([
