@@ -14,7 +14,7 @@ module.exports = {
   testMatch: [
     "<rootDir>/test/unit/config/**/*.test.ts",
     "<rootDir>/test/unit/lib/**/*.test.ts",
-    "<rootDir>/test/unit/server/render.test.ts",
+    "<rootDir>/test/unit/server/{render,pg-hba}.test.ts",
     "<rootDir>/test/unit/pooler/render.test.ts",
     "<rootDir>/test/unit/apps/access-model.test.ts",
     "<rootDir>/test/policies/**/*.test.ts",
