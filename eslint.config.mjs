@@ -2,12 +2,12 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", "policies/bin/**", "examples/**/bin/**", "jest.config.js"] },
+  { ignores: ["node_modules/**", "bin/**", "**/node_modules/**", "policies/bin/**", "examples/**/bin/**", "jest.config.js", "reports/**", ".tmp/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     // plain Node scripts run by npm lifecycle hooks (CommonJS, no build step)
-    files: ["scripts/**/*.js"],
+    files: ["scripts/**/*.js", "test/mutation/*.js"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", __dirname: "readonly", console: "readonly", process: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },

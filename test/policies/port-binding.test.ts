@@ -1,3 +1,4 @@
+import { DEFAULT_ALLOWED_BIND_CIDRS, isAllowedBindIp } from "../../policies/lib";
 import { POLICY_NAMES, TYPES } from "../../policies/rules";
 import { resourcePolicy, runResourceRule, UNKNOWN_STRING } from "./helpers";
 import { copy, goodContainer, Props } from "./fixtures";
@@ -88,6 +89,24 @@ describe("rule 1: docker ports bind only the tailnet or loopback", () => {
     expect(v6.violations).toEqual([]);
     const lo = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip: "127.0.0.1" }]), { config: cfg });
     expect(lo.violations).toEqual([expect.stringMatching(/published on 127\.0\.0\.1; allowed: 100\.64\.0\.0\/10, fd7a:115c:a1e0::\/48$/)]);
+  });
+
+  // a permissive allowedCidrs holds the wildcard addresses too: the guard must refuse them before the ranges are consulted
+  it.each(["::", "[::]", "0:0:0:0:0:0:0:0", "0.0.0.0", "::ffff:0.0.0.0"])("refuses the wildcard %s even when allowedCidrs holds it", async (ip) => {
+    const cfg = { allowedCidrs: ["0.0.0.0/0", "::/0"] };
+    const wildcard = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip }]), { config: cfg });
+    expect(wildcard.violations).toEqual([`port 1->1 is published on ${ip}; allowed: 0.0.0.0/0, ::/0`]);
+    // ...while an ordinary address in those ranges passes: the refusal is the guard's, not the ranges'
+    const v6 = await runResourceRule(rule, TYPES.container, withPorts([{ internal: 1, external: 1, ip: "2001:db8::1" }]), { config: cfg });
+    expect(v6.violations).toEqual([]);
+  });
+
+  it("isAllowedBindIp: missing or blank is docker's 0.0.0.0, and the defaults are the tailnet and loopback", () => {
+    expect(isAllowedBindIp(undefined, ["0.0.0.0/0"])).toBe(false);
+    expect(isAllowedBindIp("", ["0.0.0.0/0"])).toBe(false);
+    expect(isAllowedBindIp("   ", ["0.0.0.0/0"])).toBe(false);
+    expect(DEFAULT_ALLOWED_BIND_CIDRS).toEqual(["100.64.0.0/10", "127.0.0.0/8", "::1/128"]);
+    expect(["100.64.0.1", "127.0.0.1", "::1", "100.128.0.1", "192.168.1.1"].map((ip) => isAllowedBindIp(ip))).toEqual([true, true, true, false, false]);
   });
 
   it("skips a resource named in exemptResources, and only that one", async () => {

@@ -11,7 +11,7 @@ describe("rule 4: postgresql roles are least-privilege", () => {
 
   it("accepts an app owner and a read-only role, with the attributes off or absent", async () => {
     expect((await runResourceRule(rule, TYPES.role, goodRole)).violations).toEqual([]);
-    const explicit = { ...goodRole, superuser: false, createRole: false, replication: false, bypassRowLevelSecurity: false };
+    const explicit = { ...goodRole, superuser: false, createRole: false, createDatabase: false, replication: false, bypassRowLevelSecurity: false };
     expect((await runResourceRule(rule, TYPES.role, explicit)).violations).toEqual([]);
   });
 
@@ -104,6 +104,10 @@ describe("rule 5: random passwords are long enough", () => {
     expect((await runResourceRule(rule, TYPES.randomPassword, { special: true })).violations).toEqual([
       "password length is not set (minimum 32)",
     ]);
+  });
+
+  it("declares minLength in its config schema, an integer defaulting to 32 (the engine fills defaults from it)", () => {
+    expect(rule.configSchema?.properties?.minLength).toMatchObject({ type: "integer", minimum: 1, default: 32 });
   });
 
   it("takes the minimum from config", async () => {

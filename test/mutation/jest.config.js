@@ -1,0 +1,24 @@
+// The tests `npm run mutation` runs against each mutant: the unit and policy tests
+// that exercise config, lib, the renderers, the access model and the policy pack
+// directly. Whole-program runs (runProgram under mocks) are left out: they take
+// seconds each and would run for nearly every mutant.
+const path = require("path");
+
+const root = path.resolve(__dirname, "../..");
+
+module.exports = {
+  rootDir: root,
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: path.join(__dirname, "tsconfig.json"), diagnostics: false }] },
+  moduleFileExtensions: ["ts", "js", "json"],
+  testMatch: [
+    "<rootDir>/test/unit/config/**/*.test.ts",
+    "<rootDir>/test/unit/lib/**/*.test.ts",
+    "<rootDir>/test/unit/server/{render,pg-hba}.test.ts",
+    "<rootDir>/test/unit/pooler/render.test.ts",
+    "<rootDir>/test/unit/apps/access-model.test.ts",
+    "<rootDir>/test/policies/**/*.test.ts",
+  ],
+  // whole-program runs under mocks: seconds each
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/policies/program-"],
+};
