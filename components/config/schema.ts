@@ -5,8 +5,9 @@
 import { z } from "zod";
 import { cronProblem } from "../lib/cron";
 import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
+import { RESTORE_TARGET_FORMS, parseRestoreTarget } from "../lib/restore-target";
 import {
-  APP_NAME, APP_USER, BUCKET, CONF_KEY, DEVICE_NAME, DOCKER_HOST, EMAIL, REGION, TAILNET_TAG, sqlName, suggest,
+  ABS_PATH, AGE_RECIPIENT, APP_NAME, APP_USER, BUCKET, CONF_KEY, DEVICE_NAME, DOCKER_HOST, EMAIL, REGION, TAILNET_TAG, sqlName, suggest,
 } from "../lib/names";
 import { bindAddressProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
 import {
@@ -83,9 +84,16 @@ const postgres = section({
   memoryMb: int({ min: 256, max: 1024 * 1024, default: 1024, type: "≥ 256", doc: "container memory limit; tuning derives from it" }),
   settings,
   tls,
+  bootstrap: z.preprocess((v) => (v === null ? undefined : v), section({
+    from: oneOf(["backup"] as const, { default: "backup", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
+    target: str({ type: "string", default: "latest", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
+  }).optional()),
 }).check(
   rule((v, report) => {
     imageRule("image")(v, report);
+    if (isObj(v.bootstrap) && isStr(v.bootstrap.target) && parseRestoreTarget(v.bootstrap.target) === undefined) {
+      report(["bootstrap", "target"], `${JSON.stringify(v.bootstrap.target)} is not a restore target: expected ${RESTORE_TARGET_FORMS}`);
+    }
     const image = isStr(v.image) ? v.image : DEFAULT_POSTGRES_IMAGE;
     const derived = postgresMajorFromImage(image);
     if (v.majorVersion === undefined && derived === undefined) {
@@ -193,8 +201,29 @@ const backup = section({
     full: int({ min: 1, max: 365, default: 4, doc: "full backups kept (and the WAL to replay them)" }),
     days: int({ min: 1, max: 3650, default: 35, doc: "logical dumps and non-current object versions" }),
   }),
+  posix: z.preprocess((v) => (v === null ? undefined : v), section({
+    path: str({ type: "absolute host path", doc: "a second repository (or the only one) on a host directory, e.g. a NAS mount or a second disk, owned by uid 999; mounted into Postgres and the sidecar" }),
+    offDataDisk: bool({ default: false, doc: "you state that `path` is not on the disk holding the Docker volumes: then it counts as the off-disk copy a prod stack must have" }),
+  }).optional()),
   compression: oneOf(["zst", "lz4", "gz"] as const, { default: "zst", doc: "pgBackRest compression" }),
   archiveTimeout: int({ min: 1, max: 60, default: 60, type: "1–60 s", doc: "`archive_timeout`: the recovery point objective" }),
+  archiveQueueMaxMb: int({
+    min: 64, max: 1024 * 1024, default: 4096, type: "MiB",
+    doc: "WAL that may queue in `pg_wal` while a repository is unreachable (async archive-push); past it pgBackRest drops the queue (PITR gap until the next backup) rather than fill the disk",
+  }),
+  dumps: section({
+    keepDaily: int({ min: 1, max: 366, default: 7, doc: "logical dumps kept per app: the newest of each of the last N days with a dump" }),
+    keepWeekly: int({ min: 0, max: 520, default: 4, doc: "and the newest of each of the last N ISO weeks" }),
+    keepMonthly: int({ min: 0, max: 120, default: 3, doc: "and the newest of each of the last N months" }),
+    recipient: str({
+      type: "`age1…`", shown: "derived from the passphrase",
+      doc: "encrypt logical dumps (and the globals) to this age public key only: the host can write them but not read them; restores need the matching identity",
+    }),
+  }).check(
+    rule((v, report) => {
+      if (isStr(v.recipient) && !AGE_RECIPIENT.test(v.recipient)) report(["recipient"], "not an age recipient (age1 followed by 58 bech32 characters; `age-keygen -y key.txt` prints it)");
+    }),
+  ),
   encryptionPassphrase: str({
     type: "≥ 20 chars", secret: true, shown: "generated in non-prod stacks",
     doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**",
@@ -243,11 +272,9 @@ type Output = z.output<z.ZodObject<typeof shape>>;
 
 // ---------------------------------------------------------------- whole-config rules
 
-function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report): void {
-  if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
-  if (b.enabled !== true) return;
-  if (b.bucket === "" || b.bucket === undefined) report(["backup", "bucket"], "required when backups are enabled");
-  else if (isStr(b.bucket) && !BUCKET.test(b.bucket)) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a valid S3 bucket name`);
+/** The bucket's keys, when there is a bucket. */
+function s3Rules(b: Record<string, unknown>, report: Report): void {
+  if (isStr(b.bucket) && !BUCKET.test(b.bucket)) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a valid S3 bucket name`);
   if (isStr(b.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(b.region) && !REGION.test(b.region)) report(["backup", "region"], `${JSON.stringify(b.region)} is not a region name`);
   const endpoint = b.endpoint;
   if (isStr(endpoint)) {
@@ -263,6 +290,33 @@ function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report
   }
   if (isObj(b.endpointCredentials) && (!b.endpointCredentials.accessKeyId || !b.endpointCredentials.secretAccessKey)) {
     report(["backup", "endpointCredentials"], "needs accessKeyId and secretAccessKey (secret)");
+  }
+}
+
+function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report): void {
+  if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
+  if (b.enabled !== true) return;
+  const posix = isObj(b.posix) ? b.posix : undefined;
+  const hasBucket = isStr(b.bucket) && b.bucket !== "";
+  if (!hasBucket && posix === undefined) report(["backup", "bucket"], "required when backups are enabled, unless backup.posix.path names a repository directory");
+  if (posix !== undefined) {
+    if (!isStr(posix.path)) report(["backup", "posix", "path"], "required: the host directory of the repository");
+    else if (!ABS_PATH.test(posix.path) || posix.path.split("/").includes("..") || posix.path === "/") {
+      report(["backup", "posix", "path"], `${JSON.stringify(posix.path)} must be an absolute path of [A-Za-z0-9._/-], not /`);
+    } else if (/^\/var\/lib\/docker(\/|$)/.test(posix.path)) {
+      report(["backup", "posix", "path"], "is inside Docker's own directory, on the disk of the data volume: use a NAS mount or another disk");
+    }
+  }
+  // Prod: at least one copy that survives the data disk. S3 always does; a host path
+  // only when the operator says so (the program cannot see the host's disks).
+  if (isProd && !hasBucket && posix !== undefined && posix.offDataDisk !== true) {
+    report(["backup", "posix", "offDataDisk"], "a prod stack needs a copy off the data disk: add backup.bucket, or set offDataDisk: true once backup.posix.path is a NAS mount or another disk");
+  }
+  if (!hasBucket) {
+    // no bucket: the S3-only keys have nothing to apply to
+    for (const k of ["endpoint", "endpointCredentials", "region"] as const) if (b[k] !== undefined) report(["backup", k], "applies to the bucket; set backup.bucket or remove it");
+  } else {
+    s3Rules(b, report);
   }
   if (isObj(b.schedule)) {
     for (const [job, expr] of Object.entries(b.schedule)) {
@@ -355,6 +409,10 @@ export function stackSchema(stack: string) {
         }
       }
       backupRules(isObj(v.backup) ? v.backup : {}, isProd, report);
+      // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
+      if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {
+        report(["postgres", "bootstrap"], "restores from the backup repository: needs backup.enabled (and the same bucket/posix path and encryptionPassphrase as the lost cluster)");
+      }
     }),
   );
 }

@@ -26,6 +26,9 @@ export const EMAIL = /^[^\s@'"\\]+@[^\s@'"\\]+\.[a-z]{2,}$/i;
 /** Docker daemon addresses the provider accepts. */
 export const DOCKER_HOST = /^(unix|ssh|tcp|npipe):\/\/\S+$/;
 /** An absolute path of plain characters (rendered into scripts and configs). */
+/** An age X25519 recipient (public key): `age1` + 58 bech32 characters. */
+export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
 export const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
 
 /** `-` folds to `_`: the one normalisation between app names and SQL identifiers. */
