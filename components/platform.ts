@@ -4,7 +4,8 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import { AppDatabase, Credentials } from "./apps/app-database";
-import { BackupBucket, BackupRepository, BackupSidecar } from "./backup";
+import { BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS } from "./backup";
+import { parseRestoreTarget } from "./lib/restore-target";
 import { CiAccess } from "./ci/ci-access";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
@@ -48,11 +49,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     // With backups, Postgres runs an image built on the configured one that adds
     // pgBackRest (archive-push runs inside Postgres); the sidecar runs the same image.
     let image: PostgresImage | undefined;
+    // postgres.bootstrap: an empty volume starts from the repository; roles and databases that came back with it are adopted
+    const adopt = cfg.postgres.bootstrap !== undefined;
     let repo: BackupRepository | undefined;
     if (cfg.backup.enabled) {
       image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
       const creds = cfg.backup.endpointCredentials;
-      const bucket = new BackupBucket(
+      // no bucket: the posix repository (backup.posix) is the only one
+      const bucket = cfg.backup.bucket === "" ? undefined : new BackupBucket(
         `${name}-backup-bucket`,
         {
           stack: cfg.stack,
@@ -63,9 +67,11 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         child,
       );
       repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: image.imageName }, { parent: this, providers: [dockerProvider] });
-      this.backupBucket = bucket.bucketName;
+      this.backupBucket = bucket?.bucketName;
     }
 
+    const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
+    const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     this.server = new PostgresServer(
       `${name}-postgres`,
       {
@@ -75,9 +81,17 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         image: image?.imageName,
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
+        bootstrap,
       },
       { parent: this, providers: [dockerProvider] },
     );
+    if (bootstrap) {
+      pulumi.log.warn(
+        `postgres.bootstrap is set (${this.server.bootstrapId}): an EMPTY data volume is restored from the backup repository; ` +
+          "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
+        this,
+      );
+    }
 
     if (image && repo) {
       this.backupSidecar = new BackupSidecar(
@@ -91,6 +105,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           dataVolume: this.server.dataVolume.name,
           socketVolume: this.server.socketVolume.name,
           apps: cfg.apps,
+          dumpKeep: { daily: cfg.backup.dumps.keepDaily, weekly: cfg.backup.dumps.keepWeekly, monthly: cfg.backup.dumps.keepMonthly },
         },
         // after the settings command: its restart must not interrupt stanza-create
         { parent: this, providers: [dockerProvider], dependsOn: [this.server.container, this.server.settings.applied] },
@@ -130,6 +145,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     // The pooler grants its auth role CONNECT itself (after the apps exist), so the
     // access model here has no pooler role: that would make apps wait on the pooler.
     const model = accessModel(cfg.apps);
+    // passwords from state, set again on a new cluster (container) and after a bootstrap (apps/adopt.ts)
+    const admin = { host: bindAddress, port: cfg.postgres.port, password: this.server.superuserPassword, sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const };
+    const passwordTriggers = [this.server.container.id, this.server.bootstrapId ?? "initdb"];
     const pooled = cfg.pgbouncer.enabled ? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
     this.apps = cfg.apps.map(
       (app, i) =>
@@ -141,6 +159,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             direct: { host: bindAddress, port: cfg.postgres.port },
             pooled,
             requireTls: cfg.postgres.tls.enabled,
+            adopt,
+            passwords: { admin, triggers: passwordTriggers },
           },
           { parent: this, providers: [pgProvider] },
         ),
@@ -169,6 +189,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           databasesReady: Object.fromEntries(cfg.apps.map((app, i) => [app.database, this.apps[i].ready])),
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [this.server.container.id],
+          adopt,
+          passwordTriggers,
         },
         { parent: this, providers: [dockerProvider, pgProvider] },
       );
