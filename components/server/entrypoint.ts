@@ -56,8 +56,6 @@ function renderBootstrap(b: BootstrapInput, configFile: string): string {
 readonly BOOTSTRAP_ID=${shellQuote(bootstrapId(b))}
 readonly BOOTSTRAP_RESTORE=(${args})
 
-as_postgres() { if [ "$(id -u)" = 0 ]; then gosu postgres "$@"; else "$@"; fi; }
-
 bootstrap_fail() {
   echo "hlpg-entrypoint: bootstrap FAILED: $*" >&2
   echo "hlpg-entrypoint: the data directory was left as it was; the next start tries again (docs/backup.md, The host died)" >&2
@@ -67,6 +65,10 @@ bootstrap_fail() {
 bootstrap_from_backup() {
   local pgdata="\${PGDATA:?PGDATA is not set}"
   local marker="$pgdata${BOOTSTRAP_MARKER_SUFFIX}" staging="$pgdata${BOOTSTRAP_STAGING_SUFFIX}"
+  # a command prefix, not a function: the server below must be the background job itself,
+  # or the signal that stops it would reach a subshell (which ignores SIGINT) instead
+  local -a as=()
+  if [ "$(id -u)" = 0 ]; then as=(gosu postgres); fi
   if [ -d "$pgdata" ] && [ -n "$(ls -A "$pgdata" 2>/dev/null)" ]; then
     if [ -f "$marker" ] && [ "$(cat "$marker")" = "$BOOTSTRAP_ID" ]; then
       echo "hlpg-entrypoint: $pgdata was restored by this bootstrap earlier ($BOOTSTRAP_ID); starting it as it is"
@@ -83,33 +85,33 @@ bootstrap_from_backup() {
   echo "hlpg-entrypoint: $pgdata is empty and postgres.bootstrap is set: restoring from the backup repository ($BOOTSTRAP_ID)"
   # an attempt that did not finish left this: it never ran as a primary, so it is ours to remove
   rm -rf "$staging"
-  as_postgres mkdir -m 0700 "$staging" || bootstrap_fail "cannot create $staging"
-  as_postgres pgbackrest --config=${conf} --stanza=${b.stanza} --pg1-path="$staging" "\${BOOTSTRAP_RESTORE[@]}" restore \
+  "\${as[@]}" mkdir -m 0700 "$staging" || bootstrap_fail "cannot create $staging"
+  "\${as[@]}" pgbackrest --config=${conf} --stanza=${b.stanza} --pg1-path="$staging" "\${BOOTSTRAP_RESTORE[@]}" restore \
     || bootstrap_fail "pgbackrest restore failed (its errors are above)"
   # Recover privately: socket only in a private directory, no hot standby, so no client
   # sees or writes a half-recovered cluster; the target's recovery_target_action promotes it.
   local sock pid rec timeline
-  sock=$(as_postgres mktemp -d) || bootstrap_fail "no temp directory"
-  as_postgres postgres -D "$staging" -c config_file=${quoteConfValue(configFile)} -c listen_addresses= -c port=${port} \
+  sock=$("\${as[@]}" mktemp -d) || bootstrap_fail "no temp directory"
+  "\${as[@]}" postgres -D "$staging" -c config_file=${quoteConfValue(configFile)} -c listen_addresses= -c port=${port} \
     -c unix_socket_directories="$sock" -c hot_standby=off &
   pid=$!
-  until as_postgres pg_isready -q -h "$sock" -p ${port}; do
+  until "\${as[@]}" pg_isready -q -h "$sock" -p ${port}; do
     if ! kill -0 "$pid" 2>/dev/null; then
       wait "$pid" || true
       bootstrap_fail "the server exited during recovery (its log is above: a target after the end of the archived WAL, or WAL missing)"
     fi
     sleep 1
   done
-  rec=$(as_postgres psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select pg_is_in_recovery()') || rec=error
+  rec=$("\${as[@]}" psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select pg_is_in_recovery()') || rec=error
   [ "$rec" = f ] || { kill -INT "$pid"; wait "$pid" || true; bootstrap_fail "the restored server is not promoted (pg_is_in_recovery: $rec)"; }
-  as_postgres psql -X -q -h "$sock" -p ${port} -U postgres -d postgres -c checkpoint
-  timeline=$(as_postgres psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select timeline_id from pg_control_checkpoint()')
+  "\${as[@]}" psql -X -q -h "$sock" -p ${port} -U postgres -d postgres -c checkpoint
+  timeline=$("\${as[@]}" psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select timeline_id from pg_control_checkpoint()')
   kill -INT "$pid"
   wait "$pid" || bootstrap_fail "the recovered server did not shut down cleanly"
   rm -rf "$sock"
   if [ -d "$pgdata" ]; then rmdir "$pgdata"; fi
   mv "$staging" "$pgdata"
-  printf '%s\\n' "$BOOTSTRAP_ID" | as_postgres tee "$marker" >/dev/null
+  printf '%s\\n' "$BOOTSTRAP_ID" | "\${as[@]}" tee "$marker" >/dev/null
   echo "hlpg-entrypoint: restored and promoted on timeline $timeline; archiving continues there, the history it came from stays as it is"
 }
 `;
