@@ -80,21 +80,39 @@ cmd_health() {
   return "$bad"
 }
 
-# archive_health: red while the server's last archive attempt failed (pg_stat_archiver):
-# the repository is unreachable or refuses WAL, which then queues in pg_wal (async
-# archive-push, bounded by archive-push-queue-max). Within one archive_timeout of
-# the first failure; green again once a segment goes up. A server that is down is
-# the postgres container's health, not this one's.
+# archive_health: red while WAL is not reaching the repository: a segment has waited in
+# pg_wal (archive_status/*.ready) longer than archive_timeout + ARCHIVE_GRACE seconds, or
+# the server's last archive attempt failed (pg_stat_archiver). Async archive-push keeps
+# retrying for pgBackRest's archive-timeout before Postgres sees a failure, so the age
+# of the oldest waiting segment is what turns red within one archive interval. The
+# segments wait there (bounded by archive-push-queue-max) and go up when the repository
+# is back; health is green again then. A server that is down is the postgres container's
+# health, not this one's.
+ARCHIVE_GRACE=10
 archive_health() {
-  local out
+  local out timeout oldest now since name
   out=$("$PG_BIN/psql" -X -q -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -At -F ' ' -c \
-    "select last_failed_wal, to_char(last_failed_time at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), coalesce(last_archived_wal, '-'), pg_walfile_name(pg_current_wal_lsn())
-       from pg_stat_archiver where last_failed_time > coalesce(last_archived_time, '-infinity') and not pg_is_in_recovery()" 2>/dev/null) || return 0
+    "select (select setting from pg_settings where name = 'archive_timeout'), coalesce(last_archived_wal, '-'),
+            coalesce(last_failed_wal, '-'), coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false)
+       from pg_stat_archiver where not pg_is_in_recovery()" 2>/dev/null) || return 0
   [[ -n $out ]] || return 0
   local -a f
   read -r -a f <<<"$out"
-  echo "archive: failing since ${f[1]} (last failed ${f[0]}, last archived ${f[2]}, current ${f[3]}); WAL queues in pg_wal until the repository takes it"
-  return 1
+  timeout=${f[0]}
+  [[ $timeout =~ ^[0-9]+$ ]] || return 0
+  oldest=$(find "$PG_DATA/pg_wal/archive_status" -maxdepth 1 -name '*.ready' -printf '%T@ %f\n' 2>/dev/null | sort -n | head -n 1)
+  now=$(date +%s)
+  since=${oldest%%.*}
+  name=${oldest#* }
+  if [[ -n $oldest ]] && (( now - since > timeout + ARCHIVE_GRACE )); then
+    echo "archive: ${name%.ready} has waited $(( now - since )) s in pg_wal for the repository; $(find "$PG_DATA/pg_wal/archive_status" -maxdepth 1 -name '*.ready' | wc -l) segment(s) queued (last archived ${f[1]}, last failed ${f[2]})"
+    return 1
+  fi
+  if [[ ${f[3]} == t ]]; then
+    echo "archive: the last attempt failed (${f[2]}; last archived ${f[1]})"
+    return 1
+  fi
+  return 0
 }
 
 cmd_info() {

@@ -56,6 +56,11 @@ export interface S3Endpoint {
    * yet (403 InvalidAccessKeyId), however well it is signed.
    */
   refuseKey(on: boolean): void;
+  /**
+   * While on, the endpoint is unreachable: every TCP connection is reset as it is
+   * accepted (a network outage, the store down), and the open ones are cut.
+   */
+  unreachable(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,10 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     }
     handler(req, res);
   });
+  let down = false;
+  server.on("connection", (sock) => {
+    if (down) sock.destroy();
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
   return {
@@ -120,6 +129,10 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     },
     refuseKey(on) {
       refusing = on;
+    },
+    unreachable(on) {
+      down = on;
+      if (on) server.closeAllConnections();
     },
     async close() {
       server.closeAllConnections();
