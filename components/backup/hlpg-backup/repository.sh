@@ -124,7 +124,7 @@ latest_dump() {
 age_decrypt() { # age_decrypt <in> <out>
   local id=${HLPG_DUMP_IDENTITY:-}
   if [[ -z $id ]]; then
-    [[ $DUMP_KEY != external ]] || die "dumps are encrypted to backup.dumps.recipient: pass its identity, e.g. docker exec -e HLPG_DUMP_IDENTITY=\"\$(grep AGE-SECRET-KEY key.txt)\" ..."
+    [[ $DUMP_KEY != external ]] || die "dumps are encrypted to backup.dumps.recipient: pass its identity, e.g. docker exec -e HLPG_DUMP_IDENTITY=\"\$(tail -n 1 key.txt)\" ... (age-keygen writes the key last)"
     require_env HLPG_AGE_IDENTITY
     id=$HLPG_AGE_IDENTITY
   fi
