@@ -85,7 +85,7 @@ const postgres = section({
   settings,
   tls,
   bootstrap: z.preprocess((v) => (v === null ? undefined : v), section({
-    from: oneOf(["backup"] as const, { default: "backup", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
+    from: oneOf(["backup"] as const, { default: "backup", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
     target: str({ type: "string", default: "latest", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
   }).optional()),
 }).check(

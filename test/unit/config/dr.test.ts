@@ -14,7 +14,7 @@ function problems(stack: string, raw: RawConfig): { path: string; message: strin
   }
   return [];
 }
-const at = (stack: string, raw: RawConfig, path: string) => problems(stack, raw).find((p) => p.path === path)?.message;
+const at = (stack: string, raw: RawConfig, path: string) => problems(stack, raw).find((p) => p.path === `homelab-postgres:${path}`)?.message;
 
 describe("postgres.bootstrap", () => {
   it("takes latest, a time with zone, a backup label, xid: and lsn:", () => {
