@@ -85,8 +85,8 @@ const postgres = section({
   settings,
   tls,
   bootstrap: z.preprocess((v) => (v === null ? undefined : v), section({
-    from: oneOf(["backup"] as const, { default: "backup", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
-    target: str({ type: "string", default: "latest", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
+    from: oneOf(["backup"] as const, { default: "backup", shown: "`backup` once the section is set", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
+    target: str({ type: "string", default: "latest", shown: "`latest` once the section is set", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
   }).optional()),
 }).check(
   rule((v, report) => {
@@ -203,7 +203,7 @@ const backup = section({
   }),
   posix: z.preprocess((v) => (v === null ? undefined : v), section({
     path: str({ type: "absolute host path", doc: "a second repository (or the only one) on a host directory, e.g. a NAS mount or a second disk, owned by uid 999; mounted into Postgres and the sidecar" }),
-    offDataDisk: bool({ default: false, doc: "you state that `path` is not on the disk holding the Docker volumes: then it counts as the off-disk copy a prod stack must have" }),
+    offDataDisk: bool({ default: false, shown: "`false` once `posix` is set", doc: "you state that `path` is not on the disk holding the Docker volumes: then it counts as the off-disk copy a prod stack must have" }),
   }).optional()),
   compression: oneOf(["zst", "lz4", "gz"] as const, { default: "zst", doc: "pgBackRest compression" }),
   archiveTimeout: int({ min: 1, max: 60, default: 60, type: "1–60 s", doc: "`archive_timeout`: the recovery point objective" }),
