@@ -5,8 +5,10 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { adminModel } from "./apps/admin";
+import { adoptOptions, passwordSyncCommand } from "./apps/adopt";
 import { AppDatabase, Credentials } from "./apps/app-database";
-import { BackupBucket, BackupRepository, BackupSidecar } from "./backup";
+import { BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS } from "./backup";
+import { parseRestoreTarget } from "./lib/restore-target";
 import { CiAccess } from "./ci/ci-access";
 import { Monitoring } from "./monitoring";
 import type { ScrapeTargets } from "./monitoring";
@@ -60,13 +62,16 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     // pgBackRest (archive-push runs inside Postgres); the sidecar runs the same image.
     // pgAudit comes from the same build, so audit alone builds it too.
     let image: PostgresImage | undefined;
+    // postgres.bootstrap: an empty volume starts from the repository; roles and databases that came back with it are adopted
+    const adopt = cfg.postgres.bootstrap !== undefined;
     let repo: BackupRepository | undefined;
     if (cfg.backup.enabled || cfg.postgres.audit.enabled) {
       image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
     }
     if (image && cfg.backup.enabled) {
       const creds = cfg.backup.endpointCredentials;
-      const bucket = new BackupBucket(
+      // no bucket: the posix repository (backup.posix) is the only one
+      const bucket = cfg.backup.bucket === "" ? undefined : new BackupBucket(
         `${name}-backup-bucket`,
         {
           stack: cfg.stack,
@@ -77,9 +82,11 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         child,
       );
       repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: image.imageName }, { parent: this, providers: [dockerProvider] });
-      this.backupBucket = bucket.bucketName;
+      this.backupBucket = bucket?.bucketName;
     }
 
+    const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
+    const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     this.server = new PostgresServer(
       `${name}-postgres`,
       {
@@ -89,9 +96,17 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         image: image?.imageName,
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
+        bootstrap,
       },
       { parent: this, providers: [dockerProvider] },
     );
+    if (bootstrap) {
+      pulumi.log.warn(
+        `postgres.bootstrap is set (${this.server.bootstrapId}): an EMPTY data volume is restored from the backup repository; ` +
+          "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
+        this,
+      );
+    }
 
     if (image && repo) {
       this.backupSidecar = new BackupSidecar(
@@ -105,6 +120,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           dataVolume: this.server.dataVolume.name,
           socketVolume: this.server.socketVolume.name,
           apps: cfg.apps,
+          dumpKeep: { daily: cfg.backup.dumps.keepDaily, weekly: cfg.backup.dumps.keepWeekly, monthly: cfg.backup.dumps.keepMonthly },
         },
         // after the settings command: its restart must not interrupt stanza-create
         { parent: this, providers: [dockerProvider], dependsOn: [this.server.container, this.server.settings.applied] },
@@ -144,6 +160,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     // The pooler grants its auth role CONNECT itself (after the apps exist), so the
     // access model here has no pooler role: that would make apps wait on the pooler.
     const model = accessModel(cfg.apps);
+    // passwords from state, set again on a new cluster (container) and after a bootstrap (apps/adopt.ts)
+    const superuserLogin = { host: bindAddress, port: cfg.postgres.port, password: this.server.superuserPassword, sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const };
+    const passwordTriggers = [this.server.container.id, this.server.bootstrapId ?? "initdb"];
     const pooled = cfg.pgbouncer.enabled ? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
     this.apps = cfg.apps.map(
       (app, i) =>
@@ -155,6 +174,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             direct: { host: bindAddress, port: cfg.postgres.port },
             pooled,
             requireTls: cfg.postgres.tls.enabled,
+            adopt,
+            passwords: { admin: superuserLogin, triggers: passwordTriggers },
           },
           { parent: this, providers: [pgProvider] },
         ),
@@ -169,8 +190,15 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const adminRole = new postgresql.Role(
       `${name}-admin`,
       { name: admin.name, ...admin.attributes, connectionLimit: admin.connectionLimit, roles: admin.memberOf, password: adminPassword },
-      { parent: this, provider: pgProvider, additionalSecretOutputs: ["password"], dependsOn: this.apps.map((a) => a.ownerRole) },
+      {
+        parent: this, provider: pgProvider, additionalSecretOutputs: ["password"], dependsOn: this.apps.map((a) => a.ownerRole),
+        ...adoptOptions("role", admin.name, adopt),
+      },
     );
+    // its password from state, like the apps' (a restored pg_authid may hold an older one)
+    passwordSyncCommand(`${name}-admin-password-sync`, {
+      roles: [{ name: admin.name, password: adminPassword }], admin: superuserLogin, triggers: passwordTriggers, dependsOn: [adminRole],
+    }, { parent: this });
     let adminReady: pulumi.Resource = adminRole;
     for (const g of admin.grants) {
       // after the cluster revokes: one pg_database row, and parallel grants on it fail
@@ -206,6 +234,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [this.server.container.id],
           statsUser: cfg.monitoring.enabled,
+          adopt,
+          passwordTriggers,
         },
         { parent: this, providers: [dockerProvider, pgProvider] },
       );
@@ -248,6 +278,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             ? { host: this.pooler.internalHost, port: this.pooler.internalPort, user: stats.name, password: stats.password }
             : undefined,
           postgresReady: [this.server.container, this.server.settings.applied],
+          adopt,
+          passwords: { admin: superuserLogin, triggers: passwordTriggers },
           pgbouncerReady: this.pooler ? [this.pooler.container] : undefined,
         },
         { parent: this, providers: [dockerProvider, pgProvider] },

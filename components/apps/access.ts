@@ -240,6 +240,33 @@ export function renderAccessSql(model: AppAccess[], passwords: Record<string, st
   return { cluster: clusterSql, perDatabase };
 }
 
+/**
+ * The same model for a cluster whose roles and databases already exist (restored by a
+ * bootstrap): what `pulumi up` does there with postgres.bootstrap set. Instead of CREATE,
+ * each role and database must be there (the import reads them; a missing one fails it), and
+ * each role gets the attributes and the password of the stack (the import ignores the
+ * password; apps/adopt.ts sets it). Grants, extensions and default privileges are the
+ * provider's usual idempotent statements.
+ */
+export function renderAdoptSql(model: AppAccess[], passwords: Record<string, string>, cluster: GrantSpec[] = clusterGrants()): AccessSql {
+  const fresh = renderAccessSql(model, passwords, cluster);
+  const exists = (what: "role" | "database", name: string) => {
+    const table = what === "role" ? "pg_catalog.pg_roles WHERE rolname" : "pg_catalog.pg_database WHERE datname";
+    return `DO $adopt$ BEGIN IF NOT EXISTS (SELECT FROM ${table} = ${quoteLiteral(name)}) THEN RAISE EXCEPTION '${what} % is missing: nothing to adopt', ${quoteLiteral(name)}; END IF; END $adopt$`;
+  };
+  const clusterSql = fresh.cluster.flatMap((stmt) => {
+    const role = /^CREATE ROLE ("(?:[^"]|"")+") (.*)$/s.exec(stmt);
+    if (role) {
+      const name = role[1].slice(1, -1).replace(/""/g, '"');
+      return [exists("role", name), `ALTER ROLE ${role[1]} ${role[2]}`];
+    }
+    const db = /^CREATE DATABASE ("(?:[^"]|"")+") OWNER ("(?:[^"]|"")+")/.exec(stmt);
+    if (db) return [exists("database", db[1].slice(1, -1).replace(/""/g, '"')), `ALTER DATABASE ${db[1]} OWNER TO ${db[2]}`];
+    return [stmt];
+  });
+  return { cluster: clusterSql, perDatabase: fresh.perDatabase };
+}
+
 /** `postgresql://user:password@host:port/database`, user and password percent-encoded. */
 export function renderConnectionUrl(p: { user: string; password: string; host: string; port: number; database: string; sslmode?: "require" }): string {
   const host = p.host.includes(":") ? `[${p.host}]` : p.host;

@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppConfig } from "../config";
 import { AppAccess, renderConnectionUrl } from "./access";
+import { AdminConnection, adoptOptions, passwordSyncCommand } from "./adopt";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */
 export interface Endpoint {
@@ -23,6 +24,13 @@ export interface AppDatabaseArgs {
   pooled?: Endpoint;
   /** Append `sslmode=require` to URLs (TLS on). */
   requireTls: boolean;
+  /** postgres.bootstrap is set: the roles and the database may exist already (restored) and are adopted (adopt.ts). */
+  adopt?: boolean;
+  /**
+   * Where the password command connects and what re-runs it (the container's id, the
+   * bootstrap's identity). Absent: no password command (the provider's own Create/Update only).
+   */
+  passwords?: { admin: AdminConnection; triggers: pulumi.Input<string>[] };
 }
 
 export interface Credentials {
@@ -41,6 +49,8 @@ export class AppDatabase extends pulumi.ComponentResource {
   readonly readwriteUsers: Record<string, Credentials> = {};
   /** The owner's Role: the admin role's membership in it waits for it. */
   readonly ownerRole: postgresql.Role;
+  /** Sets the roles' passwords from state (absent without `passwords`). */
+  readonly passwordSync?: pulumi.Resource;
   /** The last resource of this database's serialized chain; the pooler hangs its objects after it. */
   readonly ready: pulumi.Resource;
 
@@ -62,7 +72,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       const role = new postgresql.Role(
         `${name}-${suffix}`,
         { name: spec.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password },
-        { ...child, additionalSecretOutputs: ["password"], retainOnDelete: spec.kind === "owner" },
+        { ...child, additionalSecretOutputs: ["password"], retainOnDelete: spec.kind === "owner", ...adoptOptions("role", spec.name, args.adopt === true) },
       );
       roles.set(spec.name, role);
       const url = (e: Endpoint) =>
@@ -90,8 +100,18 @@ export class AppDatabase extends pulumi.ComponentResource {
         encoding: access.database.encoding,
         connectionLimit: access.database.connectionLimit,
       },
-      { ...child, dependsOn: [...roles.values()], retainOnDelete: true },
+      { ...child, dependsOn: [...roles.values()], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
     );
+
+    // every role's password as state has it, on a new cluster and after a restore (adopt.ts)
+    if (args.passwords) {
+      this.passwordSync = passwordSyncCommand(`${name}-passwords`, {
+        roles: access.roles.map((r) => ({ name: r.name, password: credentials.get(r.name)!.password })),
+        admin: args.passwords.admin,
+        triggers: args.passwords.triggers,
+        dependsOn: [...roles.values()],
+      }, child);
+    }
 
     // One chain per database: parallel GRANTs on the same catalog row fail with
     // "tuple concurrently updated", so each statement waits for the previous one.

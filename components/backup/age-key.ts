@@ -42,7 +42,7 @@ export function toFiveBit(bytes: Uint8Array): number[] {
 }
 
 /** An age recipient as the script accepts it (validated before it is rendered). */
-export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+export { AGE_RECIPIENT } from "../lib/names";
 
 export interface AgeKey {
   /** AGE-SECRET-KEY-1...: decrypts; secret. */

@@ -51,7 +51,16 @@ export function backupUserPolicy(bucketArn: string): { Version: string; Statemen
 }
 
 /** Lifecycle rules from retention: pgBackRest expires its own files; the bucket expires what it leaves behind. */
-export function lifecycleRules(days: number): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
+/**
+ * Days a logical dump may live: the sidecar prunes them grandfather-father-son after every
+ * run (backup.dumps), so the bucket's own expiry only catches what it left behind, beyond
+ * the oldest dump that rotation keeps (a month counted as 31 days, a week of margin).
+ */
+export function logicalExpiryDays(days: number, keep: { keepDaily: number; keepWeekly: number; keepMonthly: number }): number {
+  return Math.max(days, keep.keepDaily, keep.keepWeekly * 7, keep.keepMonthly * 31) + 7;
+}
+
+export function lifecycleRules(days: number, logicalDays = days): aws.types.input.s3.BucketLifecycleConfigurationRule[] {
   return [
     {
       id: "expire-noncurrent-versions",
@@ -61,7 +70,7 @@ export function lifecycleRules(days: number): aws.types.input.s3.BucketLifecycle
       abortIncompleteMultipartUpload: { daysAfterInitiation: ABORT_MULTIPART_DAYS },
     },
     { id: "remove-expired-delete-markers", status: "Enabled", filter: {}, expiration: { expiredObjectDeleteMarker: true } },
-    { id: "expire-logical-dumps", status: "Enabled", filter: { prefix: LOGICAL_PREFIX }, expiration: { days } },
+    { id: "expire-logical-dumps", status: "Enabled", filter: { prefix: LOGICAL_PREFIX }, expiration: { days: logicalDays } },
   ];
 }
 
@@ -168,7 +177,7 @@ export class BackupBucket extends pulumi.ComponentResource {
     // After versioning: noncurrent-version rules need a versioned bucket.
     new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
       bucket: bucket.id,
-      rules: lifecycleRules(cfg.retention.days),
+      rules: lifecycleRules(cfg.retention.days, logicalExpiryDays(cfg.retention.days, cfg.dumps)),
     }, { ...kept, dependsOn: [versioning] });
 
     if (custom) {

@@ -5,6 +5,9 @@
 /** Object-key prefix of the logical dumps; the bucket lifecycle expires it after `retention.days`. */
 export const LOGICAL_PREFIX = "logical/";
 
+/** Under LOGICAL_PREFIX: `pg_dumpall --globals-only` of every logical run (no app name can start with `_`). */
+export const GLOBALS_DIR = "_globals";
+
 /**
  * Backup paths inside the containers (the tests substitute temp dirs). PGDATA,
  * the socket directory and the port are the server's (components/server/server.ts CONTAINER).
@@ -28,6 +31,11 @@ export const CONTAINER_PATHS = {
   script: "/usr/local/bin/hlpg-backup",
   /** Sidecar-only volume: job state (health) and scratch space (drill restores, dump staging). */
   workDir: "/var/lib/hlpg-backup",
+  /**
+   * Mount point, in both containers, of backup.posix.path (a host directory): the posix
+   * repository (`pgbackrest/<stanza>`) and, without a bucket, the logical dumps (`logical/`).
+   */
+  posixRepo: "/var/lib/pgbackrest-posix",
   /** pgBackRest's lock files; per container, never shared. */
   lockPath: "/tmp/pgbackrest",
 } as const;

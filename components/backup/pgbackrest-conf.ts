@@ -25,11 +25,44 @@ export function repoPath(stanza: string): string {
   return `/pgbackrest/${stanza}`;
 }
 
+/** A repository on a filesystem path (a NAS mount, a second disk), mounted at `path` in both containers. */
+export interface PosixRepo {
+  /** Absolute path of the repository root inside the containers; the stanza's repository is `<path>/pgbackrest/<stanza>`. */
+  path: string;
+}
+
+/** Which repositories a conf has, in pgBackRest's numbering: the bucket is repo1 when there is one. */
+export interface RepoSpec {
+  index: number;
+  type: "s3" | "posix";
+}
+
+/** The repositories of a conf input: S3 first (repo1, as before posix existed), then posix. */
+export function repoList(input: { s3?: S3Location; posix?: PosixRepo }): RepoSpec[] {
+  const out: RepoSpec[] = [];
+  if (input.s3) out.push({ index: out.length + 1, type: "s3" });
+  if (input.posix) out.push({ index: out.length + 1, type: "posix" });
+  if (out.length === 0) throw new Error("a pgBackRest conf needs at least one repository (s3 or posix)");
+  return out;
+}
+
+/** Async archive-push: WAL segments queue in pg_wal while the repository is unreachable, up to this bound. */
+export interface ArchiveQueue {
+  /** spool-path: status files of the async archiver; on local disk (the data volume, outside PGDATA). */
+  spoolPath: string;
+  /** archive-push-queue-max in MiB: past it, pgBackRest reports queued WAL archived and DROPS it (PITR breaks there) so pg_wal cannot fill the disk. */
+  maxMb: number;
+}
+
 export interface PgBackRestConfInput {
   /** The stanza (stanzaName of the stack). */
   stanza: string;
-  /** Where the repository's bucket is. */
-  s3: S3Location;
+  /** Where the repository's bucket is; absent when the only repository is posix. */
+  s3?: S3Location;
+  /** A repository on a host path (repo2 beside S3, or repo1 alone). */
+  posix?: PosixRepo;
+  /** Async archiving's spool and queue bound; absent: synchronous archive-push. */
+  archiveQueue?: ArchiveQueue;
   /** pgBackRest compress-type. */
   compression: Compression;
   /** Full backups kept; older fulls, their differentials and their WAL are expired. */
@@ -52,10 +85,10 @@ export interface PgBackRestConfInput {
 export interface PgBackRestSecrets {
   /** repo1-cipher-pass: the backup passphrase. */
   cipherPass: string;
-  /** repo1-s3-key. */
-  s3Key: string;
+  /** repo1-s3-key (absent when there is no S3 repository). */
+  s3Key?: string;
   /** repo1-s3-key-secret. */
-  s3KeySecret: string;
+  s3KeySecret?: string;
 }
 
 // pgBackRest takes the rest of the line literally (no quoting, no escapes) and trims its
@@ -84,63 +117,90 @@ export function renderPgBackRestConf(input: PgBackRestConfInput, secrets?: PgBac
   check(["zst", "lz4", "gz"].includes(input.compression), "compression", input.compression);
   check(Number.isInteger(input.retentionFull) && input.retentionFull >= 1 && input.retentionFull <= 9999999, "retentionFull", input.retentionFull);
   check(Number.isInteger(input.processMax) && input.processMax >= 1 && input.processMax <= 32, "processMax", input.processMax);
-  const t = s3Target(input.s3);
-  const global: [string, string | number][] = [
-    ["repo1-type", "s3"],
-    ["repo1-s3-bucket", t.bucket],
-    ["repo1-s3-region", t.region],
-    ["repo1-s3-endpoint", t.host],
-    ["repo1-storage-port", t.port],
-    ["repo1-s3-uri-style", t.uriStyle],
-    ...(input.caFile ? ([["repo1-storage-ca-file", assertAbsPath(input.caFile, "caFile")]] as [string, string][]) : []),
-    ["repo1-path", repoPath(stanza)],
-    // Encrypted before it leaves the host: the bucket (and whoever reads it) sees ciphertext only.
-    ["repo1-cipher-type", "aes-256-cbc"],
-    ["repo1-retention-full-type", "count"],
-    ["repo1-retention-full", input.retentionFull],
+  const repos = repoList(input);
+  const global: [string, string | number][] = [];
+  const secretLines: string[] = [];
+  for (const r of repos) {
+    const k = `repo${r.index}`;
+    if (r.type === "s3") {
+      const t = s3Target(input.s3!);
+      global.push(
+        [`${k}-type`, "s3"],
+        [`${k}-s3-bucket`, t.bucket],
+        [`${k}-s3-region`, t.region],
+        [`${k}-s3-endpoint`, t.host],
+        [`${k}-storage-port`, t.port],
+        [`${k}-s3-uri-style`, t.uriStyle],
+        ...(input.caFile ? ([[`${k}-storage-ca-file`, assertAbsPath(input.caFile, "caFile")]] as [string, string][]) : []),
+        [`${k}-path`, repoPath(stanza)],
+      );
+    } else {
+      global.push([`${k}-type`, "posix"], [`${k}-path`, posixRepoPath(input.posix!.path, stanza)]);
+    }
+    global.push(
+      // Encrypted before it leaves the host: the bucket (and whoever reads it) sees ciphertext only.
+      [`${k}-cipher-type`, "aes-256-cbc"],
+      [`${k}-retention-full-type`, "count"],
+      [`${k}-retention-full`, input.retentionFull],
+    );
     // Small files are bundled: far fewer PUTs, which is what makes an object store fast.
-    ["repo1-bundle", "y"],
+    if (r.type === "s3") global.push([`${k}-bundle`, "y"]);
+    if (secrets) {
+      secretLines.push(`${k}-cipher-pass=${confSecret(secrets.cipherPass, `${k}-cipher-pass`)}`);
+      if (r.type === "s3") {
+        if (secrets.s3Key === undefined || secrets.s3KeySecret === undefined) throw new Error(`${k} is an S3 repository: its key and secret are required`);
+        secretLines.push(`${k}-s3-key=${confSecret(secrets.s3Key, `${k}-s3-key`)}`, `${k}-s3-key-secret=${confSecret(secrets.s3KeySecret, `${k}-s3-key-secret`)}`);
+      }
+    }
+  }
+  global.push(
     ["compress-type", input.compression],
     ["process-max", input.processMax],
     // Checkpoint immediately instead of waiting for the next one: backups start now.
     ["start-fast", "y"],
-    // One segment a minute at most (archive_timeout): synchronous push is simple and needs no spool volume.
-    ["archive-async", "n"],
     ["lock-path", assertAbsPath(input.lockPath, "lockPath")],
     // Console only: docker logs is the log; no log files to rotate inside containers.
     ["log-level-console", "info"],
     ["log-level-stderr", "off"],
     ["log-level-file", "off"],
-  ];
+  );
+  const q = input.archiveQueue;
+  if (q) check(Number.isInteger(q.maxMb) && q.maxMb >= 16 && q.maxMb <= 1024 * 1024, "archive queue max (MiB)", q.maxMb);
+  // archive-push runs once per WAL segment inside Postgres. Async (only for push: archive-get
+  // stays synchronous): an unreachable repository makes segments queue in pg_wal, up to
+  // archive-push-queue-max, and every queued one goes up when it is back. Without a queue: sync.
+  const push: [string, string | number][] = q
+    ? [["archive-async", "y"], ["spool-path", assertAbsPath(q.spoolPath, "spoolPath")], ["archive-push-queue-max", `${q.maxMb}MiB`]]
+    : [["archive-async", "n"]];
   const section: [string, string | number][] = [
     ["pg1-path", assertAbsPath(input.pgPath, "pgPath")],
     ["pg1-socket-path", assertAbsPath(input.socketPath, "socketPath")],
     ["pg1-port", checkPort(input.pgPort, "pgPort")],
     ["pg1-user", "postgres"],
   ];
-  const secretLines = secrets
-    ? [
-        `repo1-cipher-pass=${confSecret(secrets.cipherPass, "repo1-cipher-pass")}`,
-        `repo1-s3-key=${confSecret(secrets.s3Key, "repo1-s3-key")}`,
-        `repo1-s3-key-secret=${confSecret(secrets.s3KeySecret, "repo1-s3-key-secret")}`,
-      ]
-    : [];
+  const secretNames = repos.flatMap((r) => [`repo${r.index}-cipher-pass`, ...(r.type === "s3" ? [`repo${r.index}-s3-key`, `repo${r.index}-s3-key-secret`] : [])]);
   const lines = [
     secrets
       ? "# Rendered by homelab-postgres. Holds the repository cipher pass and S3 key: keep it 0600."
-      : "# Rendered by homelab-postgres. Secret-free rendering: the deployed file adds repo1-cipher-pass, repo1-s3-key, repo1-s3-key-secret.",
+      : `# Rendered by homelab-postgres. Secret-free rendering: the deployed file adds ${secretNames.join(", ")}.`,
     "[global]",
     ...global.map(([k, v]) => iniLine(k, v)),
     ...secretLines,
     "",
-    // archive-push runs once per WAL segment inside Postgres: keep its console quiet unless it fails.
     "[global:archive-push]",
+    // keep its console quiet unless it fails
     iniLine("log-level-console", "warn"),
+    ...push.map(([k, v]) => iniLine(k, v)),
     "",
     `[${stanza}]`,
     ...section.map(([k, v]) => iniLine(k, v)),
   ];
   return lines.join("\n") + "\n";
+}
+
+/** The stanza's repository inside a posix repository root. */
+export function posixRepoPath(root: string, stanza: string): string {
+  return `${assertAbsPath(root, "posix repository path").replace(/\/+$/, "")}${repoPath(stanza)}`;
 }
 
 export interface ArchiveInput {

@@ -9,12 +9,18 @@ import { BackupWiring, CONTAINER } from "../server/server";
 import { ageKeyFromPassphrase } from "./age-key";
 import type { JobSchedule } from "../config";
 import { CONTAINER_PATHS, RUNTIME_FILE_NAMES } from "./layout";
-import { PgBackRestConfInput, archiveSettings, renderPgBackRestConf, stanzaName } from "./pgbackrest-conf";
+import { PgBackRestConfInput, archiveSettings, renderPgBackRestConf, repoList, stanzaName } from "./pgbackrest-conf";
 import type { S3Location } from "./s3";
 import { renderSidecarSecretsEnv } from "./sidecar-secrets";
 
 /** pgBackRest process-max for backup and restore: the host's 2 cores. */
 export const PROCESS_MAX = 2;
+
+/**
+ * spool-path of async archive-push, in the postgres container: on the data volume (local
+ * disk, survives a container replacement) beside PGDATA, never inside it.
+ */
+export const SPOOL_PATH = `${CONTAINER.dataMount}/pgbackrest-spool`;
 
 export interface BackupRepositoryArgs {
   /** Stack name: the pgBackRest stanza and the repository path derive from it. */
@@ -25,7 +31,7 @@ export interface BackupRepositoryArgs {
    * Where the bucket is, the key to reach it, and what must exist before the key
    * works (a BackupBucket fits).
    */
-  bucket: { location: S3Location; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string>; ready: pulumi.Resource[] };
+  bucket?: { location: S3Location; accessKeyId: pulumi.Input<string>; secretAccessKey: pulumi.Input<string>; ready: pulumi.Resource[] };
   /** The image Postgres runs (PostgresImage.imageName): the carrier of pgbackrest.conf runs it too. */
   image: pulumi.Input<string>;
 }
@@ -68,13 +74,19 @@ export class BackupRepository extends pulumi.ComponentResource {
   readonly serverWiring: BackupWiring;
   /** When each job runs (config's `backup.schedule`). */
   readonly schedule: JobSchedule;
-  /** Where the bucket is. */
-  readonly location: S3Location;
+  /** Where the bucket is (absent: posix only). */
+  readonly location?: S3Location;
+  /** The host directory of the posix repository mounted in both containers (backup.posix). */
+  readonly posixVolume?: { hostPath: string; containerPath: string };
+  /** The repositories in pgBackRest's numbering. */
+  readonly repos: { index: number; type: "s3" | "posix" }[];
+  /** The age recipient of the logical dumps is the operator's (backup.dumps.recipient): the sidecar cannot read them. */
+  readonly dumpKey: "derived" | "external";
 
   constructor(name: string, args: BackupRepositoryArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:BackupRepository", name, {}, opts);
     this.schedule = args.backup.schedule;
-    this.location = args.bucket.location;
+    this.location = args.bucket?.location;
     this.stanza = stanzaName(args.stack);
     if (args.backup.encryptionPassphrase !== undefined) {
       this.passphrase = pulumi.secret(args.backup.encryptionPassphrase);
@@ -86,11 +98,18 @@ export class BackupRepository extends pulumi.ComponentResource {
     }
     const key = this.passphrase.apply((p) => ageKeyFromPassphrase(p));
     this.ageIdentity = pulumi.secret(key.apply((k) => k.identity));
-    // A public key: unsecret so it can sit in the runtime file in clear.
-    this.ageRecipient = pulumi.unsecret(key.apply((k) => k.recipient));
+    // A public key: unsecret so it can sit in the runtime file in clear. An operator's
+    // recipient (backup.dumps.recipient) replaces it: the host then writes dumps it cannot read.
+    const recipient = args.backup.dumps.recipient;
+    this.dumpKey = recipient !== undefined ? "external" : "derived";
+    this.ageRecipient = recipient !== undefined ? pulumi.output(recipient) : pulumi.unsecret(key.apply((k) => k.recipient));
+    const posix = args.backup.posix;
+    this.posixVolume = posix?.path !== undefined ? { hostPath: posix.path, containerPath: CONTAINER_PATHS.posixRepo } : undefined;
     const confInput: PgBackRestConfInput = {
       stanza: this.stanza,
-      s3: args.bucket.location,
+      s3: args.bucket?.location,
+      posix: this.posixVolume ? { path: CONTAINER_PATHS.posixRepo } : undefined,
+      archiveQueue: { spoolPath: SPOOL_PATH, maxMb: args.backup.archiveQueueMaxMb },
       compression: args.backup.compression,
       retentionFull: args.backup.retention.full,
       processMax: PROCESS_MAX,
@@ -100,14 +119,17 @@ export class BackupRepository extends pulumi.ComponentResource {
       pgPort: CONTAINER.port,
       lockPath: CONTAINER_PATHS.lockPath,
     };
+    this.repos = repoList(confInput);
     this.pgbackrestConf = renderPgBackRestConf(confInput);
+    const s3Key = args.bucket ? pulumi.output(args.bucket.accessKeyId) : pulumi.output(undefined);
+    const s3KeySecret = args.bucket ? pulumi.output(args.bucket.secretAccessKey) : pulumi.output(undefined);
     this.pgbackrestConfWithSecrets = pulumi.secret(
-      pulumi.all([this.passphrase, args.bucket.accessKeyId, args.bucket.secretAccessKey]).apply(([cipherPass, s3Key, s3KeySecret]) =>
-        renderPgBackRestConf(confInput, { cipherPass, s3Key, s3KeySecret })),
+      pulumi.all([this.passphrase, s3Key, s3KeySecret]).apply(([cipherPass, k, ks]) =>
+        renderPgBackRestConf(confInput, { cipherPass, s3Key: k, s3KeySecret: ks })),
     );
     this.sidecarSecretsEnv = pulumi.secret(
-      pulumi.all([args.bucket.accessKeyId, args.bucket.secretAccessKey, this.ageIdentity]).apply(([s3Key, s3KeySecret, ageIdentity]) =>
-        renderSidecarSecretsEnv({ s3Key, s3KeySecret, ageIdentity, notify: args.backup.notify })),
+      pulumi.all([s3Key, s3KeySecret, this.ageIdentity]).apply(([k, ks, ageIdentity]) =>
+        renderSidecarSecretsEnv({ s3Key: k, s3KeySecret: ks, ageIdentity, notify: args.backup.notify })),
     );
     // Not an upload of the Postgres container, where any change would replace it (uploads
     // are ForceNew): a carrier running as postgres writes it 0600 into a volume.
@@ -121,10 +143,11 @@ export class BackupRepository extends pulumi.ComponentResource {
     this.confVolume = { volumeName: this.confFiles.volume.name, containerPath: CONTAINER_PATHS.pgbackrestDir, readOnly: true };
     // Postgres would start without the file too (archive-push fails and is retried,
     // WAL is kept), but stanza-create and check need the bucket and a working key.
-    this.dependsOn = [...args.bucket.ready, this.confFiles.container];
+    this.dependsOn = [...(args.bucket?.ready ?? []), this.confFiles.container];
     const archive = archiveSettings({ stanza: this.stanza, configFile: CONTAINER_PATHS.pgbackrestConf, timeoutSeconds: args.backup.archiveTimeout });
     this.serverWiring = {
-      volumes: [this.confVolume],
+      // the posix repository: archive-push writes WAL into it from the postgres container too
+      volumes: [this.confVolume, ...(this.posixVolume ? [this.posixVolume] : [])],
       archiveCommand: archive.command,
       archiveTimeoutSeconds: archive.timeoutSeconds,
       dependsOn: this.dependsOn,

@@ -21,9 +21,22 @@ export interface BackupApp {
   owner: string;
 }
 
+/** Logical dumps kept per app (and for the globals): grandfather-father-son. */
+export interface DumpKeep {
+  daily: number;
+  weekly: number;
+  monthly: number;
+}
+
 export interface SidecarRuntimeInput {
-  /** Where the dumps go (curl). */
-  s3: S3Location;
+  /** Where the dumps go (curl); absent: `dumpDir`. */
+  s3?: S3Location;
+  /** Without a bucket: the directory (the posix repository's mount) the dumps go to. */
+  dumpDir?: string;
+  /** `external`: ageRecipient is the operator's (backup.dumps.recipient), the sidecar cannot decrypt. Default derived. */
+  dumpKey?: "derived" | "external";
+  /** Dumps kept; default 7/4/3. */
+  keep?: DumpKeep;
   /** CA bundle for curl (same as pgBackRest's repo1-storage-ca-file); the tests' throwaway certificate. */
   caFile?: string;
   /** age1...: the dumps are encrypted to it. */
@@ -60,15 +73,21 @@ export function renderSidecarRuntime(input: SidecarRuntimeInput): string {
     if (problem !== undefined) throw new Error(`invalid schedule of job ${j.name}: ${problem}`);
   }
   for (const g of HEALTH_GROUPS) check(Number.isInteger(input.limits[g]) && input.limits[g] > 0, `health limit ${g}`, input.limits[g]);
-  const t = s3Target(input.s3);
+  const t = input.s3 ? s3Target(input.s3) : undefined;
+  check(t !== undefined || input.dumpDir !== undefined, "runtime: a bucket or a dump directory", input.dumpDir);
+  const keep = input.keep ?? { daily: 7, weekly: 4, monthly: 3 };
+  check(Number.isInteger(keep.daily) && keep.daily >= 1 && keep.daily <= 999, "keep.daily", keep.daily);
+  for (const n of [keep.weekly, keep.monthly]) check(Number.isInteger(n) && n >= 0 && n <= 999, "keep", n);
   return [
     "# hlpg-backup runtime file, rendered by homelab-postgres (components/backup/sidecar-runtime.ts) and",
     "# delivered by a RuntimeFiles carrier. hlpg-backup reads it every scheduler minute and when a command",
     "# starts; a change needs no restart. Tab-separated: kind, then its fields.",
-    line("s3-url", t.bucketUrl),
-    line("s3-region", t.region),
-    ...(input.caFile ? [line("s3-ca-file", assertAbsPath(input.caFile, "caFile"))] : []),
+    ...(t ? [line("s3-url", t.bucketUrl), line("s3-region", t.region)] : []),
+    ...(t && input.caFile ? [line("s3-ca-file", assertAbsPath(input.caFile, "caFile"))] : []),
+    ...(!t && input.dumpDir ? [line("dump-dir", assertAbsPath(input.dumpDir, "dumpDir"))] : []),
     line("age-recipient", input.ageRecipient),
+    ...(input.dumpKey === "external" ? [line("dump-key", "external")] : []),
+    line("keep", String(keep.daily), String(keep.weekly), String(keep.monthly)),
     ...input.apps.map((a) => line("app", a.name, a.database, a.owner)),
     // one space between cron fields: the script's cron_match splits on single spaces
     ...BACKUP_JOBS.map((j) => line("schedule", j.name, input.schedule[j.name].trim().split(/\s+/).join(" "))),

@@ -14,7 +14,8 @@ import { STANZA, assertAbsPath } from "../lib/names";
 import { shellQuote } from "../lib/quote";
 import { check, checkPort } from "./check";
 import { BACKUP_JOBS, HEALTH_GROUPS } from "../config";
-import { LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS } from "./layout";
+import { GLOBALS_DIR, LOGICAL_PREFIX, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS } from "./layout";
+import { RestoreTarget, restoreTargetText } from "../lib/restore-target";
 
 export interface SidecarScriptInput {
   /** pgBackRest stanza. */
@@ -50,6 +51,13 @@ export interface SidecarScriptInput {
 export const runbook = {
   /** Whole cluster to a point in time. Postgres must be stopped; `pgPath` restores elsewhere (tests, rehearsal). */
   restoreCluster: (target: string, pgPath?: string): string[] => ["restore-cluster", "--target", target, ...(pgPath ? ["--pg1-path", pgPath] : [])],
+  /** Whole cluster to any target form (time, backup label, xid, LSN, latest), from one repository if `repo` is given. */
+  restoreClusterTo: (target: RestoreTarget, opts: { pgPath?: string; repo?: number } = {}): string[] => [
+    "restore-cluster",
+    ...(target.kind === "latest" ? ["--latest"] : [`--${target.kind}`, target.kind === "xid" || target.kind === "lsn" ? target.value : restoreTargetText(target)]),
+    ...(opts.repo !== undefined ? ["--repo", String(opts.repo)] : []),
+    ...(opts.pgPath ? ["--pg1-path", opts.pgPath] : []),
+  ],
   /** One app's latest (or a named) logical dump into a new database on the live server. */
   restoreApp: (app: string, targetDatabase: string, key = "latest"): string[] => ["restore-app", app, key, targetDatabase],
   listDumps: (app: string): string[] => ["list-dumps", app],
@@ -88,6 +96,7 @@ export function renderSidecarScript(input: SidecarScriptInput): string {
     ["PG_BIN", q(assertAbsPath(input.pgBinDir, "pgBinDir"))],
     ["WORK_DIR", q(assertAbsPath(input.workDir, "workDir"))],
     ["LOGICAL_PREFIX", q(LOGICAL_PREFIX)],
+    ["GLOBALS_DIR", q(GLOBALS_DIR)],
     ["DRILL_PORT", q(String(checkPort(input.drillPort, "drillPort")))],
     ["DRILL_TIMEOUT", q(String(input.drillTimeoutSeconds))],
     ["INIT_TIMEOUT", q(String(input.initTimeoutSeconds))],

@@ -19,10 +19,10 @@ const NOTIFY_URL_TEXT = /^https?:\/\/[^\s"'\\]+$/;
 const JOB_NAME = /^[a-z][a-z0-9_]{0,31}$/;
 
 export interface SidecarSecrets {
-  /** S3 access key id for curl. */
-  s3Key: string;
+  /** S3 access key id for curl (absent without a bucket). */
+  s3Key?: string;
   /** S3 secret key for curl. */
-  s3KeySecret: string;
+  s3KeySecret?: string;
   /** AGE-SECRET-KEY-1...: decrypts the logical dumps. */
   ageIdentity: string;
   /** Job notifications; absent: none. */
@@ -61,8 +61,8 @@ export function renderSidecarSecretsEnv(secrets: SidecarSecrets): string {
   };
   return [
     "# Rendered by homelab-postgres: secrets of the backup sidecar, sourced by hlpg-backup. Keep it 0600.",
-    line(SIDECAR_SECRET_VARS.s3Key, secrets.s3Key, "S3 access key"),
-    line(SIDECAR_SECRET_VARS.s3KeySecret, secrets.s3KeySecret, "S3 secret key"),
+    ...(secrets.s3Key !== undefined ? [line(SIDECAR_SECRET_VARS.s3Key, secrets.s3Key, "S3 access key")] : []),
+    ...(secrets.s3KeySecret !== undefined ? [line(SIDECAR_SECRET_VARS.s3KeySecret, secrets.s3KeySecret, "S3 secret key")] : []),
     line(SIDECAR_SECRET_VARS.ageIdentity, secrets.ageIdentity, "age identity"),
     ...renderNotifyLines(secrets.notify),
   ].join("\n") + "\n";

@@ -48,6 +48,8 @@ export interface BackupSidecarArgs {
   socketVolume: pulumi.Input<string>;
   /** Apps whose databases get a nightly logical dump. */
   apps: AppConfig[];
+  /** Logical dumps kept per app (backup.dumps); default 7 daily, 4 weekly, 3 monthly. */
+  dumpKeep?: { daily: number; weekly: number; monthly: number };
 }
 
 /**
@@ -99,6 +101,10 @@ export class BackupSidecar extends pulumi.ComponentResource {
     });
     this.runtime = repo.ageRecipient.apply((recipient) => renderSidecarRuntime({
       s3: repo.location,
+      // without a bucket the dumps go to the posix repository's directory
+      dumpDir: repo.location ? undefined : repo.posixVolume?.containerPath,
+      dumpKey: repo.dumpKey,
+      keep: args.dumpKeep,
       ageRecipient: recipient,
       apps,
       schedule: repo.schedule,
@@ -136,6 +142,7 @@ export class BackupSidecar extends pulumi.ComponentResource {
         { volumeName: args.socketVolume, containerPath: CONTAINER.socketDir },
         { volumeName: this.workVolume.name, containerPath: CONTAINER_PATHS.workDir },
         repo.confVolume,
+        ...(repo.posixVolume ? [repo.posixVolume] : []),
         { volumeName: this.runtimeFiles.volume.name, containerPath: CONTAINER_PATHS.sidecarRuntimeDir, readOnly: true },
       ],
       networksAdvanced: [{ name: args.network }],

@@ -61,14 +61,14 @@ export function int(o: IntOptions & { default?: number }): Field<number | undefi
 }
 
 /** true/false, or the strings "true"/"false". */
-export function bool(o: { default: boolean; doc: string }): Field<boolean> {
+export function bool(o: { default: boolean; doc: string; shown?: string }): Field<boolean> {
   const coerce = (v: unknown) => {
     const a = absent(v);
     return a === "true" ? true : a === "false" ? false : a;
   };
   return documented(
     z.preprocess(coerce, z.boolean({ error: (iss) => `expected true or false, got ${describeValue(iss.input)}` }).default(o.default)),
-    { type: "bool", shown: `\`${o.default}\``, doc: o.doc },
+    { type: "bool", shown: o.shown ?? `\`${o.default}\``, doc: o.doc },
   );
 }
 
@@ -105,11 +105,11 @@ export function str(o: StrOptions & { default?: string }): Field<string | undefi
 }
 
 /** One of a few words. */
-export function oneOf<const T extends readonly [string, ...string[]]>(values: T, o: { default: T[number]; doc: string; label?: string }): Field<T[number]> {
+export function oneOf<const T extends readonly [string, ...string[]]>(values: T, o: { default: T[number]; doc: string; label?: string; shown?: string }): Field<T[number]> {
   const words = o.label ?? `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
   return documented(
     z.preprocess(absent, z.enum(values, { error: (iss) => `must be ${words}, got ${describeValue(iss.input)}` }).default(o.default)),
-    { type: values.map((v) => `\`${v}\``).join(" \\| "), shown: `\`${o.default}\``, doc: o.doc },
+    { type: values.map((v) => `\`${v}\``).join(" \\| "), shown: o.shown ?? `\`${o.default}\``, doc: o.doc },
   );
 }
 

@@ -3,23 +3,22 @@
 // it; rules that need more than one key are checks on the object that holds them.
 // Prod requirements depend on the stack name, so the schema is built per stack.
 import { z } from "zod";
-import { cronProblem } from "../lib/cron";
 import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
+import { RESTORE_TARGET_FORMS, parseRestoreTarget } from "../lib/restore-target";
 import {
-  APP_NAME, APP_USER, CONF_KEY, SCHEMA_NAME, DEVICE_NAME, EMAIL, REGION, TAILNET_TAG, bucketNameProblem, sqlName, suggest,
+  APP_NAME, APP_USER, CONF_KEY, SCHEMA_NAME, DEVICE_NAME, EMAIL, TAILNET_TAG, sqlName, suggest,
 } from "../lib/names";
-import { bindAddressProblem, dockerHostProblem, ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
-import { confValueProblem } from "../lib/quote";
+import { bindAddressProblem, dockerHostProblem, isLoopbackIPv4 } from "../lib/net";
 import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
   RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
-  AUDIT_CLASSES, NOTIFY_EVENTS, NOTIFY_URL,
+  AUDIT_CLASSES,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
 import { CatalogMajor, settingProblem } from "./pg-settings";
-import { type Field, bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
+import { bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
-import { BACKUP_JOBS, type BackupJobName } from "./backup-jobs";
+import { backup, backupRules } from "./schema-backup";
 
 const P = PROJECT;
 
@@ -104,9 +103,16 @@ const postgres = section({
       if (v.enabled === true && v.classes.length === 0) report(["classes"], "audit is enabled: name at least one class");
     }),
   ),
+  bootstrap: z.preprocess((v) => (v === null ? undefined : v), section({
+    from: oneOf(["backup"] as const, { default: "backup", shown: "`backup` once the section is set", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
+    target: str({ type: "string", default: "latest", shown: "`latest` once the section is set", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
+  }).optional()),
 }).check(
   rule((v, report) => {
     imageRule("image")(v, report);
+    if (isObj(v.bootstrap) && isStr(v.bootstrap.target) && parseRestoreTarget(v.bootstrap.target) === undefined) {
+      report(["bootstrap", "target"], `${JSON.stringify(v.bootstrap.target)} is not a restore target: expected ${RESTORE_TARGET_FORMS}`);
+    }
     const image = isStr(v.image) ? v.image : DEFAULT_POSTGRES_IMAGE;
     const derived = postgresMajorFromImage(image);
     if (v.majorVersion === undefined && derived === undefined) {
@@ -240,74 +246,6 @@ const pgadmin = section({
   }),
 );
 
-// one key per row of the jobs table: a new job is a new schedule key with its default and doc
-const schedule = section(
-  Object.fromEntries(BACKUP_JOBS.map((j) => [j.name, str({ type: "cron", default: j.defaultSchedule, doc: j.description })])) as Record<
-    BackupJobName,
-    Field<string>
-  >,
-);
-
-// per-job ping URLs: one optional key per row of the jobs table
-const notifyJobUrls = section(
-  Object.fromEntries(BACKUP_JOBS.map((j) => [j.name, str({ type: "URL", secret: true, doc: `ping URL of the \`${j.name}\` job (instead of \`url\`/${j.name})` })])) as Record<
-    BackupJobName,
-    Field<string | undefined>
-  >,
-);
-
-const notify = section({
-  url: str({
-    type: "URL", secret: true, shown: "–",
-    doc: "where jobs report: a healthchecks.io ping-key URL (`…/<ping-key>`; the job name is appended) or an ntfy topic URL. Off when unset",
-  }),
-  jobUrls: notifyJobUrls,
-  style: oneOf(["healthchecks", "ntfy"] as const, {
-    default: "healthchecks",
-    doc: "`healthchecks`: GET-style pings `<url>/start`, `<url>`, `<url>/fail` with the message as body; `ntfy`: one POST per event with Title, Priority and Tags headers",
-  }),
-  events: stringList({ type: "list", default: [...NOTIFY_EVENTS], doc: "which events are sent: `start`, `success`, `failure`" }),
-}).check(
-  rule((v, report) => {
-    const urlOk = (u: unknown, path: PropertyKey[]) => {
-      if (isStr(u) && !NOTIFY_URL.test(u)) report(path, "must be an http(s) URL without spaces or quotes");
-    };
-    urlOk(v.url, ["url"]);
-    if (isObj(v.jobUrls)) for (const [job, u] of Object.entries(v.jobUrls)) urlOk(u, ["jobUrls", job]);
-    if (Array.isArray(v.events)) {
-      v.events.forEach((e, i) => {
-        if (isStr(e) && !(NOTIFY_EVENTS as readonly string[]).includes(e)) report(["events", i], `unknown event ${JSON.stringify(e)}: start, success or failure`);
-      });
-    }
-  }),
-);
-
-const backup = section({
-  enabled: bool({ default: false, doc: "must be `true` in a prod stack" }),
-  bucket: str({ type: "S3 name", default: "", shown: "–", doc: "required when enabled; created by the stack. S3's naming rules: 3–63 of `a-z 0-9 . -`, a letter or digit at both ends, no `..`, not an IP address, no `xn--`/`sthree-`/`amzn-s3-demo-` prefix, no `-s3alias`/`--ol-s3`/`.mrap`/`--x-s3`/`--table-s3` suffix" }),
-  region: str({
-    type: "string", shown: "from `aws:region`, else `us-east-1`",
-    doc: "the bucket's region; its aws provider also takes `aws:profile`, `aws:sharedCredentialsFiles`, `aws:sharedConfigFiles` and `aws:accessKey`/`secretKey`/`token` from the stack",
-  }),
-  endpoint: str({ type: "`https://host[:port]`", shown: "AWS", doc: "S3-compatible endpoint (MinIO, Garage), path-style" }),
-  schedule,
-  retention: section({
-    full: int({ min: 1, max: 365, default: 4, doc: "full backups kept (and the WAL to replay them)" }),
-    days: int({ min: 1, max: 3650, default: 35, doc: "logical dumps and non-current object versions" }),
-  }),
-  compression: oneOf(["zst", "lz4", "gz"] as const, { default: "zst", doc: "pgBackRest compression" }),
-  archiveTimeout: int({ min: 1, max: 60, default: 60, type: "1–60 s", doc: "`archive_timeout`: the recovery point objective" }),
-  encryptionPassphrase: str({
-    type: "≥ 20 chars", secret: true, shown: "generated in non-prod stacks",
-    doc: "repository (aes-256-cbc) and dump (age) encryption; **required in prod**, and there only as a Pulumi secret (`--secret`). Any printable characters (spaces, quotes, `$`, `#`...), one line, no blank at either end (pgBackRest trims its conf values)",
-  }),
-  notify,
-  endpointCredentials: z.preprocess((v) => (v === null ? undefined : v), section({
-    accessKeyId: str({ type: "string", doc: "access key of the S3-compatible store; one line, no blank at either end" }),
-    secretAccessKey: str({ type: "string", secret: true, doc: "its secret key; same form; in prod only as a Pulumi secret" }),
-  }).optional()),
-});
-
 const ci = section({
   tailnetKey: bool({ default: false, doc: "issue an ephemeral, tagged tailnet auth key for CI (output `ciTailnetAuthKey`)" }),
   tags: stringList({ type: "list of `tag:…`", default: ["tag:ci"], doc: "tags of that key" }),
@@ -353,58 +291,6 @@ export const SECTIONS = shape;
 type Output = z.output<z.ZodObject<typeof shape>>;
 
 // ---------------------------------------------------------------- whole-config rules
-
-function backupRules(b: Record<string, unknown>, isProd: boolean, report: Report): void {
-  if (isProd && b.enabled === false) report(["backup", "enabled"], "a prod stack must have backups enabled");
-  // what is required depends on `enabled`; a value that is given is checked either way,
-  // so a missing or false `enabled` hides none of the section's other problems
-  const on = b.enabled === true;
-  if (on && (b.bucket === "" || b.bucket === undefined)) report(["backup", "bucket"], "required when backups are enabled");
-  else if (isStr(b.bucket) && b.bucket !== "") {
-    const p = bucketNameProblem(b.bucket);
-    if (p) report(["backup", "bucket"], `${JSON.stringify(b.bucket)} is not a name S3 accepts: it ${p}`);
-  }
-  if (isStr(b.region) && !/^[a-z]{2}(-[a-z]+)+-\d$/.test(b.region) && !REGION.test(b.region)) report(["backup", "region"], `${JSON.stringify(b.region)} is not a region name`);
-  const endpoint = b.endpoint;
-  if (isStr(endpoint)) {
-    const m = /^https:\/\/([A-Za-z0-9.-]+)(:\d{1,5})?\/?$/.exec(endpoint);
-    if (m && ipVersion(m[1]) !== 0) {
-      report(["backup", "endpoint"], "use a DNS name: pgBackRest verifies the certificate by name, not by IP address");
-    } else if (!m || !isHostname(m[1])) {
-      report(["backup", "endpoint"], "must be an https:// URL with host and optional port (pgBackRest's S3 client speaks HTTPS only)");
-    }
-    if (on && b.endpointCredentials === undefined) {
-      report(["backup", "endpointCredentials"], "required with an S3-compatible endpoint (no IAM is managed there): accessKeyId and secretAccessKey (secret)");
-    }
-  }
-  if (isObj(b.endpointCredentials) && (!b.endpointCredentials.accessKeyId || !b.endpointCredentials.secretAccessKey)) {
-    report(["backup", "endpointCredentials"], "needs accessKeyId and secretAccessKey (secret)");
-  }
-  if (isObj(b.endpointCredentials)) {
-    // both land in pgbackrest.conf (repo1-s3-key, repo1-s3-key-secret)
-    for (const key of ["accessKeyId", "secretAccessKey"]) {
-      const value = b.endpointCredentials[key];
-      const p = isStr(value) && value !== "" ? confValueProblem(value) : undefined;
-      if (p) report(["backup", "endpointCredentials", key], `it ${p}`);
-    }
-  }
-  if (isObj(b.schedule)) {
-    for (const [job, expr] of Object.entries(b.schedule)) {
-      const p = isStr(expr) ? cronProblem(expr) : undefined;
-      if (p) report(["backup", "schedule", job], p);
-    }
-  }
-  const pass = b.encryptionPassphrase;
-  if (pass === undefined && isProd && on) {
-    report(["backup", "encryptionPassphrase"], "required in prod: `pulumi config set --secret --path backup.encryptionPassphrase ...`");
-  } else if (isStr(pass) && [...pass].length < 20) {
-    report(["backup", "encryptionPassphrase"], "must be at least 20 characters");
-  } else if (isStr(pass)) {
-    // any printable text: it lands in pgbackrest.conf, which keeps it literally but trims its ends
-    const p = confValueProblem(pass);
-    if (p) report(["backup", "encryptionPassphrase"], `it ${p}`);
-  }
-}
 
 /**
  * Rules across apps: connection limits against the server and the pooler, and
@@ -506,6 +392,10 @@ export function stackSchema(stack: string) {
         }
       }
       backupRules(isObj(v.backup) ? v.backup : {}, isProd, report);
+      // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
+      if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {
+        report(["postgres", "bootstrap"], "restores from the backup repository: needs backup.enabled (and the same bucket/posix path and encryptionPassphrase as the lost cluster)");
+      }
     }),
   );
 }

@@ -50,6 +50,9 @@ export const TAILNET_TAG = /^tag:[a-z0-9][a-z0-9-]*$/;
 export const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9.-]{0,252}$/;
 export const EMAIL = /^[^\s@'"\\]+@[^\s@'"\\]+\.[a-z]{2,}$/i;
 /** An absolute path of plain characters (rendered into scripts and configs). */
+/** An age X25519 recipient (public key): `age1` + 58 bech32 characters. */
+export const AGE_RECIPIENT = /^age1[02-9ac-hj-np-z]{58}$/;
+
 export const ABS_PATH = /^\/[A-Za-z0-9._/-]*$/;
 
 /** `-` folds to `_`: the one normalisation between app names and SQL identifiers. */

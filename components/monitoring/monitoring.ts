@@ -11,6 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { AdminConnection, adoptOptions, passwordSyncCommand } from "../apps/adopt";
 import { MONITOR_ROLE, type MonitoringConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import {
@@ -43,6 +44,10 @@ export interface MonitoringArgs {
   pgbouncer?: { host: string; port: number; user: string; password: pulumi.Input<string> };
   /** What the Postgres exporter waits for: the server's container and live settings. */
   postgresReady: pulumi.Input<pulumi.Resource>[];
+  /** postgres.bootstrap is set: the monitor role may exist already (restored) and is adopted (apps/adopt.ts). */
+  adopt: boolean;
+  /** Where and when its password is set again from state (apps/adopt.ts passwordSyncCommand). */
+  passwords: { admin: AdminConnection; triggers: pulumi.Input<string>[] };
   /** What the pgBouncer exporter waits for: the pgBouncer container. */
   pgbouncerReady?: pulumi.Input<pulumi.Resource>[];
 }
@@ -77,8 +82,11 @@ export class Monitoring extends pulumi.ComponentResource {
         name: MONITOR_ROLE, login: true, password: this.monitorPassword, roles: ["pg_monitor"],
         superuser: false, createDatabase: false, createRole: false, replication: false, bypassRowLevelSecurity: false,
       },
-      { ...child, additionalSecretOutputs: ["password"] },
+      { ...child, additionalSecretOutputs: ["password"], ...adoptOptions("role", MONITOR_ROLE, args.adopt) },
     );
+    passwordSyncCommand(`${name}-monitor-password-sync`, {
+      roles: [{ name: MONITOR_ROLE, password: this.monitorPassword }], admin: args.passwords.admin, triggers: args.passwords.triggers, dependsOn: [this.monitorRole],
+    }, child);
     // the platform revokes CONNECT on the maintenance database from PUBLIC
     const connect = new postgresql.Grant(
       `${name}-monitor-connect`,

@@ -18,6 +18,7 @@ import * as random from "@pulumi/random";
 import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { RuntimeFiles } from "../runtime";
+import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
 import {
   AUTH_FILE_PERMISSIONS,
   authPsqlCommand,
@@ -115,6 +116,10 @@ export interface PgBouncerArgs {
    * auth file, an upload: the container is replaced.
    */
   statsUser?: boolean;
+  /** postgres.bootstrap is set: the auth role may exist already (restored) and is adopted (apps/adopt.ts). */
+  adopt?: boolean;
+  /** Set the auth role's password from state whenever these change (with `rerunOn`); the admin connection is `admin`. */
+  passwordTriggers?: pulumi.Input<string>[];
 }
 
 export class PgBouncer extends pulumi.ComponentResource {
@@ -167,8 +172,17 @@ export class PgBouncer extends pulumi.ComponentResource {
         bypassRowLevelSecurity: false,
         inherit: false,
       },
-      { ...child, additionalSecretOutputs: ["password"] },
+      { ...child, additionalSecretOutputs: ["password"], ...adoptOptions("role", this.authRoleName, args.adopt === true) },
     );
+    if (args.passwordTriggers) {
+      // a restored cluster's auth role holds the password of the backup's time (apps/adopt.ts)
+      passwordSyncCommand(`${name}-auth-password-sync`, {
+        roles: [{ name: this.authRoleName, password: this.authPassword }],
+        admin: { host: args.admin.host, port: args.admin.port, password: args.admin.password, sslmode: args.admin.sslmode },
+        triggers: args.passwordTriggers,
+        dependsOn: [this.authRole],
+      }, child);
+    }
 
     // postgresql.Function cannot emit `SET search_path` (and reads functions back by
     // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs

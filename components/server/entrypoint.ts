@@ -4,13 +4,117 @@
 // would keep an old superuser password the provider cannot log in with. On every
 // start of an existing cluster the wrapper sets the password from the file in
 // single-user mode: before the server listens, with no network and no auth.
-import { quoteConfValue } from "../lib/quote";
+//
+// With `bootstrap` (postgres.bootstrap), an EMPTY data directory is not left to
+// initdb: the wrapper restores the backup repository into a staging directory
+// beside PGDATA, recovers it privately (socket only, no hot standby) until it is
+// promoted at the target, shuts it down cleanly, then moves it into place and
+// writes a marker. A data directory that is not empty is never touched: the
+// container refuses to start, unless the marker says this very bootstrap made it
+// (a restart of the restored cluster).
+import { STANZA, assertAbsPath } from "../lib/names";
+import { quoteConfValue, shellQuote } from "../lib/quote";
+import { RestoreTarget, restoreTargetArgs, restoreTargetText } from "../lib/restore-target";
+
+/** Start a new data volume from the backup repository instead of initdb. */
+export interface BootstrapInput {
+  /** pgbackrest.conf with the secrets (the conf volume's file). */
+  pgbackrestConf: string;
+  /** The stanza to restore. */
+  stanza: string;
+  /** How far to recover before promoting. */
+  target: RestoreTarget;
+  /** Port of the private recovery server: socket only, in a private directory, so never reachable. */
+  privatePort: number;
+}
 
 export interface EntrypointInput {
   /** postgresql.conf the server runs with (single-user mode loads it too). */
   configFile: string;
   /** The image's entrypoint to hand over to. */
   next: string;
+  /** Restore an empty data directory from the repository (postgres.bootstrap). */
+  bootstrap?: BootstrapInput;
+}
+
+/** What the bootstrap marker records: the repository's stanza and the target, so another target on the same volume is refused too. */
+export function bootstrapId(b: Pick<BootstrapInput, "stanza" | "target">): string {
+  return `backup stanza=${b.stanza} target=${restoreTargetText(b.target)}`;
+}
+
+/** Suffixes beside PGDATA (in the volume, outside the cluster and its backups): the marker and the staging directory. */
+export const BOOTSTRAP_MARKER_SUFFIX = ".hlpg-bootstrap";
+export const BOOTSTRAP_STAGING_SUFFIX = ".hlpg-bootstrap-partial";
+
+function renderBootstrap(b: BootstrapInput, configFile: string): string {
+  if (!STANZA.test(b.stanza)) throw new Error(`invalid stanza ${JSON.stringify(b.stanza)}`);
+  if (!Number.isInteger(b.privatePort) || b.privatePort < 1024 || b.privatePort > 65535) throw new Error(`invalid private port ${b.privatePort}`);
+  const conf = shellQuote(assertAbsPath(b.pgbackrestConf, "pgbackrestConf"));
+  const args = restoreTargetArgs(b.target).map(shellQuote).join(" ");
+  const port = String(b.privatePort);
+  return `
+readonly BOOTSTRAP_ID=${shellQuote(bootstrapId(b))}
+readonly BOOTSTRAP_RESTORE=(${args})
+
+bootstrap_fail() {
+  echo "hlpg-entrypoint: bootstrap FAILED: $*" >&2
+  echo "hlpg-entrypoint: the data directory was left as it was; the next start tries again (docs/backup.md, The host died)" >&2
+  exit 1
+}
+
+bootstrap_from_backup() {
+  local pgdata="\${PGDATA:?PGDATA is not set}"
+  local marker="$pgdata${BOOTSTRAP_MARKER_SUFFIX}" staging="$pgdata${BOOTSTRAP_STAGING_SUFFIX}"
+  # a command prefix, not a function: the server below must be the background job itself,
+  # or the signal that stops it would reach a subshell (which ignores SIGINT) instead
+  local -a as=()
+  if [ "$(id -u)" = 0 ]; then as=(gosu postgres); fi
+  if [ -d "$pgdata" ] && [ -n "$(ls -A "$pgdata" 2>/dev/null)" ]; then
+    if [ -f "$marker" ] && [ "$(cat "$marker")" = "$BOOTSTRAP_ID" ]; then
+      echo "hlpg-entrypoint: $pgdata was restored by this bootstrap earlier ($BOOTSTRAP_ID); starting it as it is"
+      return 0
+    fi
+    {
+      echo "hlpg-entrypoint: REFUSED: postgres.bootstrap is set ($BOOTSTRAP_ID) but $pgdata is not empty."
+      if [ -f "$marker" ]; then echo "hlpg-entrypoint: it was restored by another bootstrap: $(cat "$marker")"; fi
+      echo "hlpg-entrypoint: a bootstrap never overwrites a data directory. To run the cluster that is there, remove postgres.bootstrap"
+      echo "hlpg-entrypoint: from the stack config; to restore over it, move its content away yourself first (docs/backup.md)."
+    } >&2
+    exit 1
+  fi
+  echo "hlpg-entrypoint: $pgdata is empty and postgres.bootstrap is set: restoring from the backup repository ($BOOTSTRAP_ID)"
+  # an attempt that did not finish left this: it never ran as a primary, so it is ours to remove
+  rm -rf "$staging"
+  "\${as[@]}" mkdir -m 0700 "$staging" || bootstrap_fail "cannot create $staging"
+  "\${as[@]}" pgbackrest --config=${conf} --stanza=${b.stanza} --pg1-path="$staging" "\${BOOTSTRAP_RESTORE[@]}" restore \
+    || bootstrap_fail "pgbackrest restore failed (its errors are above)"
+  # Recover privately: socket only in a private directory, no hot standby, so no client
+  # sees or writes a half-recovered cluster; the target's recovery_target_action promotes it.
+  local sock pid rec timeline
+  sock=$("\${as[@]}" mktemp -d) || bootstrap_fail "no temp directory"
+  "\${as[@]}" postgres -D "$staging" -c config_file=${quoteConfValue(configFile)} -c listen_addresses= -c port=${port} \
+    -c unix_socket_directories="$sock" -c hot_standby=off &
+  pid=$!
+  until "\${as[@]}" pg_isready -q -h "$sock" -p ${port}; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      wait "$pid" || true
+      bootstrap_fail "the server exited during recovery (its log is above: a target after the end of the archived WAL, or WAL missing)"
+    fi
+    sleep 1
+  done
+  rec=$("\${as[@]}" psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select pg_is_in_recovery()') || rec=error
+  [ "$rec" = f ] || { kill -INT "$pid"; wait "$pid" || true; bootstrap_fail "the restored server is not promoted (pg_is_in_recovery: $rec)"; }
+  "\${as[@]}" psql -X -q -h "$sock" -p ${port} -U postgres -d postgres -c checkpoint
+  timeline=$("\${as[@]}" psql -X -At -h "$sock" -p ${port} -U postgres -d postgres -c 'select timeline_id from pg_control_checkpoint()')
+  kill -INT "$pid"
+  wait "$pid" || bootstrap_fail "the recovered server did not shut down cleanly"
+  rm -rf "$sock"
+  if [ -d "$pgdata" ]; then rmdir "$pgdata"; fi
+  mv "$staging" "$pgdata"
+  printf '%s\\n' "$BOOTSTRAP_ID" | "\${as[@]}" tee "$marker" >/dev/null
+  echo "hlpg-entrypoint: restored and promoted on timeline $timeline; archiving continues there, the history it came from stays as it is"
+}
+`;
 }
 
 export function renderPostgresEntrypoint(input: EntrypointInput): string {
@@ -19,6 +123,7 @@ export function renderPostgresEntrypoint(input: EntrypointInput): string {
   }
   // quoteConfValue gives a single-quoted, shell-safe token for these plain paths
   const configFile = quoteConfValue(input.configFile);
+  const bootstrap = input.bootstrap ? renderBootstrap(input.bootstrap, input.configFile) : "";
   return `#!/usr/bin/env bash
 # Rendered by homelab-postgres. Sets the superuser password from
 # POSTGRES_PASSWORD_FILE on every start of an existing cluster, then runs ${input.next}.
@@ -44,9 +149,9 @@ sync_superuser_password() {
   fi
   echo "hlpg-entrypoint: superuser password set from $file"
 }
-
+${bootstrap}
 if [ "\${1:-}" = postgres ]; then
-  sync_superuser_password
+${input.bootstrap ? "  bootstrap_from_backup\n" : ""}  sync_superuser_password
 fi
 exec ${input.next} "$@"
 `;

@@ -7,7 +7,7 @@ import type { PostgresConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
-import { renderPostgresEntrypoint } from "./entrypoint";
+import { BootstrapInput, bootstrapId, renderPostgresEntrypoint } from "./entrypoint";
 import { liveSettings, renderPostgresqlConf, renderStaticConf } from "./postgresql-conf";
 import { PostgresSettings } from "./settings";
 
@@ -57,7 +57,17 @@ export interface PostgresServerArgs {
   backup?: BackupWiring;
   /** Secret PEM key for TLS, when `config.tls.enabled`. */
   tlsPrivateKey?: pulumi.Input<string>;
+  /**
+   * postgres.bootstrap: an empty data volume is restored from the repository instead of
+   * initdb (entrypoint.ts). Needs `backup` (the image with pgBackRest, the conf volume).
+   */
+  bootstrap?: Omit<BootstrapInput, "privatePort">;
 }
+
+/** Port of the entrypoint's private recovery server (socket only, in a private directory). */
+export const BOOTSTRAP_PRIVATE_PORT = 5433;
+/** Seconds `pulumi up` waits for a bootstrapping container to turn healthy: restore and WAL replay of a large cluster take a while. */
+export const BOOTSTRAP_WAIT_SECONDS = 4 * 3600;
 
 /** Size of /dev/shm: fixed, so a memory change is an in-place update, not a new container (it is tmpfs, bounded by the memory limit). */
 export const SHM_SIZE_MB = 1024;
@@ -79,6 +89,8 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly bindAddress: pulumi.Output<string>;
   /** Published port on the bind address. */
   readonly port: number;
+  /** The bootstrap's identity (entrypoint.ts bootstrapId), when postgres.bootstrap is set. */
+  readonly bootstrapId?: string;
   /** How containers on the stack network reach Postgres. */
   readonly internal = { host: CONTAINER.hostname, port: CONTAINER.port };
 
@@ -87,6 +99,9 @@ export class PostgresServer extends pulumi.ComponentResource {
     super("homelab:postgres:PostgresServer", name, {}, opts);
     const { stack, config } = args;
     const child = { parent: this };
+    if (args.bootstrap && !args.backup) throw new Error("postgres.bootstrap needs backups: the image with pgBackRest and pgbackrest.conf");
+    const bootstrap = args.bootstrap ? { ...args.bootstrap, privatePort: BOOTSTRAP_PRIVATE_PORT } : undefined;
+    this.bootstrapId = bootstrap ? bootstrapId(bootstrap) : undefined;
 
     this.network = new docker.Network(`${name}-network`, { name: `${stack}-pg`, driver: "bridge", attachable: true }, child);
 
@@ -131,7 +146,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.staticConf, permissions: "0644" },
       {
         file: CONTAINER.entrypoint,
-        content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh" }),
+        content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh", bootstrap }),
         permissions: "0755",
       },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
@@ -176,6 +191,8 @@ export class PostgresServer extends pulumi.ComponentResource {
           memoryMb: config.memoryMb,
           // over TCP, so it only passes once the real server (not the init-time one) listens
           healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
+          // a bootstrap restores and replays WAL before the server listens
+          ...(bootstrap ? { waitTimeoutSeconds: BOOTSTRAP_WAIT_SECONDS } : {}),
         }),
         stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
       },

@@ -67,6 +67,7 @@ cmd_health() {
   if ! load_runtime; then echo "$RUNTIME_ERROR"; return 1; fi
   if [[ ! -f $STATE_DIR/init.ok ]]; then echo "init (stanza-create, check) has not succeeded"; bad=1; fi
   if [[ -f $STATE_DIR/init.failed ]]; then echo "init: last run failed ($(cat "$STATE_DIR/init.failed"))"; bad=1; fi
+  archive_health || bad=1
   for group in "${HEALTH_GROUPS[@]}"; do
     limit=${HEALTH_LIMIT_MINUTES[$group]}
     if [[ -f $STATE_DIR/$group.failed ]]; then
@@ -81,29 +82,80 @@ cmd_health() {
   return "$bad"
 }
 
+# archive_health: red while WAL is not reaching the repository: a segment has waited in
+# pg_wal (archive_status/*.ready) longer than archive_timeout + ARCHIVE_GRACE seconds, or
+# the server's last archive attempt failed (pg_stat_archiver). Async archive-push keeps
+# retrying for pgBackRest's archive-timeout before Postgres sees a failure, so the age
+# of the oldest waiting segment is what turns red within one archive interval. The
+# segments wait there (bounded by archive-push-queue-max) and go up when the repository
+# is back; health is green again then. A server that is down is the postgres container's
+# health, not this one's.
+ARCHIVE_GRACE=10
+archive_health() {
+  local out timeout oldest now since name
+  out=$("$PG_BIN/psql" -X -q -h "$PG_SOCKET" -p "$PG_PORT" -U postgres -d postgres -At -F ' ' -c \
+    "select (select setting from pg_settings where name = 'archive_timeout'), coalesce(last_archived_wal, '-'),
+            coalesce(last_failed_wal, '-'), coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false)
+       from pg_stat_archiver where not pg_is_in_recovery()" 2>/dev/null) || return 0
+  [[ -n $out ]] || return 0
+  local -a f
+  read -r -a f <<<"$out"
+  timeout=${f[0]}
+  [[ $timeout =~ ^[0-9]+$ ]] || return 0
+  oldest=$(find "$PG_DATA/pg_wal/archive_status" -maxdepth 1 -name '*.ready' -printf '%T@ %f\n' 2>/dev/null | sort -n | head -n 1)
+  now=$(date +%s)
+  since=${oldest%%.*}
+  name=${oldest#* }
+  if [[ -n $oldest ]] && (( now - since > timeout + ARCHIVE_GRACE )); then
+    echo "archive: ${name%.ready} has waited $(( now - since )) s in pg_wal for the repository; $(find "$PG_DATA/pg_wal/archive_status" -maxdepth 1 -name '*.ready' | wc -l) segment(s) queued (last archived ${f[1]}, last failed ${f[2]})"
+    return 1
+  fi
+  if [[ ${f[3]} == t ]]; then
+    echo "archive: the last attempt failed (${f[2]}; last archived ${f[1]})"
+    return 1
+  fi
+  return 0
+}
+
 cmd_info() {
   pgbr info
   repo_info_json >/dev/null
 }
 
+# restore-cluster: the whole cluster to a target, as pgBackRest options. The forms are
+# those of components/lib/restore-target.ts (the bootstrap's grammar); every one but
+# --latest stops at the target and promotes onto a new timeline.
 cmd_restore_cluster() {
-  local target='' path=''
+  local path='' repo='' n=0
+  local -a target=()
   while (( $# )); do
     case $1 in
-      --target) target=${2:?--target needs a value}; shift 2 ;;
+      --target|--time) target=(--type=time "--target=${2:?$1 needs a value}" --target-action=promote); n=$(( n + 1 )); shift 2 ;;
+      --label)
+        [[ ${2:-} =~ ^[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}[DI])?$ ]] || die "restore-cluster: --label needs a backup label such as 20261130-021500F (hlpg-backup info lists them)"
+        target=("--set=$2" --type=immediate --target-action=promote); n=$(( n + 1 )); shift 2 ;;
+      --xid)
+        [[ ${2:-} =~ ^[1-9][0-9]{0,18}$ ]] || die "restore-cluster: --xid needs a transaction id"
+        target=(--type=xid "--target=$2" --target-action=promote); n=$(( n + 1 )); shift 2 ;;
+      --lsn)
+        [[ ${2:-} =~ ^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$ ]] || die "restore-cluster: --lsn needs an LSN such as 0/3000060"
+        target=(--type=lsn "--target=$2" --target-action=promote); n=$(( n + 1 )); shift 2 ;;
+      --latest) target=(--type=default); n=$(( n + 1 )); shift ;;
+      --repo) [[ ${2:-} =~ ^[1-4]$ ]] || die "restore-cluster: --repo needs 1-4"; repo=$2; shift 2 ;;
       --pg1-path) path=${2:?--pg1-path needs a value}; shift 2 ;;
       *) die "restore-cluster: unknown argument $1" ;;
     esac
   done
-  [[ -n $target ]] || die 'usage: hlpg-backup restore-cluster --target "YYYY-MM-DD HH:MM:SS+00" [--pg1-path DIR]'
+  (( n == 1 )) || die 'usage: hlpg-backup restore-cluster --time "YYYY-MM-DD HH:MM:SS+00" | --label LABEL | --xid XID | --lsn X/Y | --latest [--repo N] [--pg1-path DIR]'
   if [[ -z $path ]] && "$PG_BIN/pg_isready" -q -h "$PG_SOCKET" -p "$PG_PORT"; then
     die "postgres is running on $PG_SOCKET with data in $PG_DATA: stop the postgres container first"
   fi
-  local -a args=(--delta --type=time "--target=$target" --target-action=promote)
+  local -a args=(--delta "${target[@]}")
+  [[ -n $repo ]] && args=("--repo=$repo" "${args[@]}")
   [[ -n $path ]] && args=("--pg1-path=$path" "${args[@]}")
   log "restore-cluster: pgbackrest --stanza=$STANZA ${args[*]} restore"
   pgbr "${args[@]}" restore
-  log "restore-cluster: done; start postgres: it replays WAL up to $target, then promotes"
+  log "restore-cluster: done; start postgres: it replays WAL to the target, then promotes onto a new timeline"
 }
 
 cmd_restore_app() {
@@ -119,7 +171,7 @@ cmd_restore_app() {
   # shellcheck disable=SC2064
   trap "rm -rf $(printf '%q' "$dir")" EXIT
   log "restore-app: $key -> new database $target (owner $owner)"
-  s3_get "$dir/dump.age" "$key"
+  store_get "$dir/dump.age" "$key"
   age_decrypt "$dir/dump.age" "$dir/dump"
   # createdb fails if the database exists: a restore never overwrites anything.
   "$PG_BIN/createdb" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --owner="$owner" --template=template0 "$target"
@@ -142,7 +194,8 @@ usage() {
   health                    exit 1 when a job failed or is overdue
   list-dumps <app>          logical dumps of an app, oldest first
   restore-app <app> <latest|key> <new-database>
-  restore-cluster --target "YYYY-MM-DD HH:MM:SS+00" [--pg1-path DIR]
+  restore-cluster --time "YYYY-MM-DD HH:MM:SS+00" | --label LABEL | --xid XID | --lsn X/Y | --latest
+                  [--repo N] [--pg1-path DIR]
   due <epoch> [minutes]     which jobs the schedule runs in each minute from <epoch>
 EOF
   } >&2

@@ -60,8 +60,23 @@ job_init() {
   wake_checkpointer
 }
 
-job_full() { pgbr --type=full backup; }
-job_diff() { pgbr --type=diff backup; }
+# repo_indexes: the repositories pgbackrest.conf defines (repo1 = the bucket when there
+# is one, then the posix repository), one index a line.
+repo_indexes() { sed -nE 's/^repo([1-4])-type=.*/\1/p' "$PGBR_CONFIG" | sort -un; }
+
+# backup_each_repo <type>: one backup per repository (pgBackRest backs up one repository per
+# run); one repository's failure does not stop the other's, the job fails at the end.
+backup_each_repo() {
+  local repo failed=()
+  for repo in $(repo_indexes); do
+    capture pgbr "--repo=$repo" "--type=$1" backup
+    (( CAPTURED_RC == 0 )) || { log "$1 backup to repo$repo FAILED"; failed+=("repo$repo"); }
+  done
+  (( ${#failed[@]} == 0 )) || die "$1 backup failed for: ${failed[*]}"
+}
+
+job_full() { backup_each_repo full; }
+job_diff() { backup_each_repo diff; }
 
 dump_app() { # dump_app <name> <database>
   local name=$1 db=$2 stamp staging key
@@ -72,16 +87,35 @@ dump_app() { # dump_app <name> <database>
   # Encrypted before it touches the disk; staged because S3 needs the length up front.
   "$PG_BIN/pg_dump" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --format=custom --dbname="$db" \
     | age --encrypt --recipient "$AGE_RECIPIENT" --output "$staging"
-  s3_put "$staging" "$key"
+  store_put "$staging" "$key"
   log "logical: $name -> $key ($(stat -c %s "$staging") bytes)"
   obs_add_size "$(stat -c %s "$staging")"
   rm -f "$staging"
+  prune_dumps "$LOGICAL_PREFIX$name/" '\.dump\.age'
+}
+
+# The roles (with their password hashes), memberships and tablespaces that no per-database
+# dump holds: what a logical restore into a new cluster needs first. Encrypted like the dumps.
+dump_globals() {
+  local stamp staging key
+  stamp=$(date -u +%Y%m%dT%H%M%SZ)
+  staging="$SCRATCH_DIR/globals.sql.age"
+  key="$LOGICAL_PREFIX$GLOBALS_DIR/$stamp.sql.age"
+  rm -f "$staging"
+  "$PG_BIN/pg_dumpall" -h "$PG_SOCKET" -p "$PG_PORT" -U postgres --globals-only \
+    | age --encrypt --recipient "$AGE_RECIPIENT" --output "$staging"
+  store_put "$staging" "$key"
+  log "logical: globals -> $key ($(stat -c %s "$staging") bytes)"
+  rm -f "$staging"
+  prune_dumps "$LOGICAL_PREFIX$GLOBALS_DIR/" '\.sql\.age'
 }
 
 job_logical() {
   local entry failed=()
   local -a f
   require_runtime
+  capture dump_globals
+  if (( CAPTURED_RC != 0 )); then log "logical: globals dump FAILED"; failed+=("(globals)"); fi
   for entry in "${APPS[@]}"; do
     IFS=: read -r -a f <<<"$entry"
     # One app's failure must not stop the others' dumps; the job still fails at the end.
@@ -162,7 +196,14 @@ where c.relkind in ('r', 'm') and s.nspname not in ('pg_catalog', 'information_s
   for entry in "${APPS[@]}"; do
     name=${entry%%:*}
     key=$(latest_dump "$name")
-    s3_get "$DRILL_DIR/$name.age" "$key"
+    store_get "$DRILL_DIR/$name.age" "$key"
+    if [[ $DUMP_KEY == external && -z ${HLPG_DUMP_IDENTITY:-} ]]; then
+      # encrypted to backup.dumps.recipient: this host cannot read it, by design
+      [[ $(head -c 22 "$DRILL_DIR/$name.age") == age-encryption.org/v1 ]] && grep -aq -- '-> X25519 ' "$DRILL_DIR/$name.age" \
+        || die "drill: $key is not an age file encrypted to an X25519 recipient"
+      log "drill: logical dump $key is encrypted to the external recipient; header ok (this host cannot decrypt it)"
+      continue
+    fi
     age_decrypt "$DRILL_DIR/$name.age" "$DRILL_DIR/$name.dump"
     "$PG_BIN/pg_restore" --list "$DRILL_DIR/$name.dump" >"$DRILL_DIR/$name.list"
     n=$(grep -vc '^;' "$DRILL_DIR/$name.list" || true)

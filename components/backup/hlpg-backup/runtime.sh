@@ -12,6 +12,9 @@ S3_BUCKET_URL=''
 S3_REGION=''
 S3_CA_FILE=''
 AGE_RECIPIENT=''
+DUMP_DIR=''       # logical dumps on a posix repository (no bucket)
+DUMP_KEY=derived  # derived: the sidecar holds the identity; external: only the recipient's owner can read dumps
+KEEP=(7 4 3)      # dumps kept per app: daily weekly monthly
 APPS=()     # name:database:owner
 SCHEDULE=() # cron|job
 declare -A HEALTH_LIMIT_MINUTES=()
@@ -31,7 +34,8 @@ rt_check() {
 # exits, so a running scheduler carries on with the last good values. Call it as
 # `load_runtime || ...` (errexit does not apply inside; every step is checked).
 load_runtime() {
-  local line sum url='' region='' ca='' recipient='' job group known
+  local line sum url='' region='' ca='' recipient='' dumpdir='' dumpkey=derived job group known
+  local -a keep=(7 4 3)
   local -a f apps=() sched=()
   local -A limits=() seen=()
   RUNTIME_ERROR=''
@@ -50,6 +54,11 @@ load_runtime() {
       s3-region:2) rt_check "${f[1]}" '^[a-z0-9-]{2,32}$' "s3-region" || return 1; region=${f[1]} ;;
       s3-ca-file:2) rt_check "${f[1]}" '^/[A-Za-z0-9._/-]+$' "s3-ca-file" || return 1; ca=${f[1]} ;;
       age-recipient:2) rt_check "${f[1]}" '^age1[02-9ac-hj-np-z]{58}$' "age-recipient" || return 1; recipient=${f[1]} ;;
+      dump-dir:2) rt_check "${f[1]}" '^/[A-Za-z0-9._/-]+$' "dump-dir" || return 1; dumpdir=${f[1]} ;;
+      dump-key:2) rt_check "${f[1]}" '^(derived|external)$' "dump-key" || return 1; dumpkey=${f[1]} ;;
+      keep:4)
+        rt_check "${f[1]} ${f[2]} ${f[3]}" '^[1-9][0-9]{0,2} [0-9]{1,3} [0-9]{1,3}$' "keep" || return 1
+        keep=("${f[1]}" "${f[2]}" "${f[3]}") ;;
       app:4)
         rt_check "${f[1]}" '^[a-z][a-z0-9_-]{0,47}$' "app name" || return 1
         rt_check "${f[2]}" '^[a-z_][a-z0-9_]{0,62}$' "database of app ${f[1]}" || return 1
@@ -73,7 +82,8 @@ load_runtime() {
       *) RUNTIME_ERROR="runtime file $RUNTIME_FILE: unknown or malformed line: ${line//$'\t'/ }"; return 1 ;;
     esac
   done <"$RUNTIME_FILE"
-  [[ -n $url && -n $region && -n $recipient ]] || { RUNTIME_ERROR="runtime file $RUNTIME_FILE: s3-url, s3-region and age-recipient are required"; return 1; }
+  [[ ( -n $url && -n $region ) || -n $dumpdir ]] || { RUNTIME_ERROR="runtime file $RUNTIME_FILE: s3-url and s3-region, or dump-dir, are required"; return 1; }
+  [[ -n $recipient ]] || { RUNTIME_ERROR="runtime file $RUNTIME_FILE: age-recipient is required"; return 1; }
   for job in "${JOBS[@]}"; do
     [[ -n ${seen[job:$job]:-} ]] || { RUNTIME_ERROR="runtime file $RUNTIME_FILE: no schedule for job $job"; return 1; }
   done
@@ -84,6 +94,9 @@ load_runtime() {
   S3_REGION=$region
   S3_CA_FILE=$ca
   AGE_RECIPIENT=$recipient
+  DUMP_DIR=$dumpdir
+  DUMP_KEY=$dumpkey
+  KEEP=("${keep[@]}")
   APPS=("${apps[@]}")
   SCHEDULE=("${sched[@]}")
   HEALTH_LIMIT_MINUTES=()

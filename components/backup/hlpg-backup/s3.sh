@@ -88,3 +88,5 @@ s3_put() {
 }
 
 s3_get() { s3_curl "$S3_BUCKET_URL/$2" -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -o "$1"; }
+
+s3_delete() { s3_curl "$S3_BUCKET_URL/$1" -X DELETE -H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' -o /dev/null; }

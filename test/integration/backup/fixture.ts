@@ -12,7 +12,7 @@ import {
   archiveSettings, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, renderSidecarSecretsEnv,
 } from "../../../components/backup";
 import type { PostgresConfInput } from "../../../components/server/postgresql-conf";
-import { PgInstance, RunResult, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
+import { PgInstance, RunResult, chownTree, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 
 /**
@@ -51,6 +51,10 @@ export interface BackupFixture {
   filesScriptFile: string;
   /** The container's env for it: HLPG_SECRETS_FILE and TZ, no secret. */
   filesEnv: Record<string, string>;
+  /** The posix repository's root (when `posix`), as the containers mount backup.posix.path. */
+  posixDir?: string;
+  /** Async archive-push's spool. */
+  spoolDir: string;
   /** Runs the rendered sidecar script as the service user. */
   script(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<RunResult>;
   /**
@@ -84,6 +88,15 @@ export interface FixtureOptions {
   repoRetrySeconds?: number;
   /** More of the server's render input (logging, audit...); archive and memory stay the fixture's. */
   conf?: Partial<PostgresConfInput>;
+  /** Repositories: S3 (repo1, default on) and/or a posix directory (repo2, or repo1 alone). */
+  s3?: boolean;
+  posix?: boolean;
+  /** archive-push-queue-max in MiB (async archiving, as the program renders it). Default 4096. */
+  archiveQueueMaxMb?: number;
+  /** Dumps encrypted to an operator's recipient instead of the derived key (backup.dumps.recipient). */
+  dumpRecipient?: string;
+  /** Dumps kept per app. */
+  keep?: { daily: number; weekly: number; monthly: number };
 }
 
 /** Writes a file the way RuntimeFiles' carrier does: a temp file beside it, then rename. */
@@ -139,12 +152,21 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const filesScriptFile = path.join(dir, "hlpg-backup-files");
   const workDir = path.join(dir, "work");
   const lockPath = path.join(dir, "lock");
+  const spoolDir = path.join(dir, "spool");
+  const posixDir = opts.posix ? path.join(dir, "posix-repo") : undefined;
+  if (posixDir) {
+    fs.mkdirSync(posixDir, { mode: 0o700 });
+    chownTree(posixDir);
+  }
+  const useS3 = opts.s3 !== false;
+
   const passphrase = randomBytes(24).toString("base64url");
   const age = ageKeyFromPassphrase(passphrase);
   const env: Record<string, string> = {
+    // repo1 is the bucket when there is one; a posix repository is repo2 beside it
     [PGBACKREST_SECRET_ENV.cipherPass]: passphrase,
-    [PGBACKREST_SECRET_ENV.s3Key]: s3.accessKey,
-    [PGBACKREST_SECRET_ENV.s3KeySecret]: s3.secretKey,
+    ...(useS3 ? { [PGBACKREST_SECRET_ENV.s3Key]: s3.accessKey, [PGBACKREST_SECRET_ENV.s3KeySecret]: s3.secretKey } : {}),
+    ...(useS3 && posixDir ? { PGBACKREST_REPO2_CIPHER_PASS: passphrase } : {}),
     [SIDECAR_SECRET_VARS.ageIdentity]: age.identity,
     [SIDECAR_SECRET_VARS.s3Key]: s3.accessKey,
     [SIDECAR_SECRET_VARS.s3KeySecret]: s3.secretKey,
@@ -159,16 +181,21 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const s3loc = { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint };
   const writeConf = (compression: Compression) => {
     const confInput = {
-      stanza, s3: s3loc, compression, retentionFull: opts.retentionFull ?? 2, processMax: opts.processMax ?? 2,
+      stanza, s3: useS3 ? s3loc : undefined, posix: posixDir ? { path: posixDir } : undefined,
+      archiveQueue: { spoolPath: spoolDir, maxMb: opts.archiveQueueMaxMb ?? 4096 }, compression, retentionFull: opts.retentionFull ?? 2, processMax: opts.processMax ?? 2,
       pgPath: pg.dataDir, socketPath: pg.socketDir, pgPort: pg.port, lockPath, caFile: s3.caFile,
     };
     replaceFile(confFile, renderPgBackRestConf(confInput), 0o644);
-    replaceFile(secretsConfFile, renderPgBackRestConf(confInput, { cipherPass: passphrase, s3Key: s3.accessKey, s3KeySecret: s3.secretKey }), 0o600);
+    replaceFile(secretsConfFile, renderPgBackRestConf(confInput, { cipherPass: passphrase, ...(useS3 ? { s3Key: s3.accessKey, s3KeySecret: s3.secretKey } : {}) }), 0o600);
   };
   writeConf(opts.compression ?? "zst");
   writeFile(secretsEnvFile, renderSidecarSecretsEnv({ s3Key: s3.accessKey, s3KeySecret: s3.secretKey, ageIdentity: age.identity }), 0o600);
   const schedule = opts.schedule ?? DEFAULT_BACKUP_SCHEDULE;
-  let runtime: SidecarRuntimeInput = { s3: s3loc, caFile: s3.caFile, ageRecipient: age.recipient, apps: opts.apps ?? [], schedule, limits: healthLimits(schedule) };
+  let runtime: SidecarRuntimeInput = {
+    s3: useS3 ? s3loc : undefined, caFile: useS3 ? s3.caFile : undefined, dumpDir: useS3 ? undefined : posixDir,
+    ageRecipient: opts.dumpRecipient ?? age.recipient, dumpKey: opts.dumpRecipient ? "external" : "derived", keep: opts.keep,
+    apps: opts.apps ?? [], schedule, limits: healthLimits(schedule),
+  };
   const writeRuntime = (over: Partial<SidecarRuntimeInput>) => {
     runtime = { ...runtime, ...over };
     replaceFile(runtimeFile, renderSidecarRuntime(runtime), 0o444);
@@ -184,7 +211,7 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   // what the containers' env holds: no secret
   const filesEnv = { [SECRETS_FILE_ENV]: secretsEnvFile, TZ: "UTC" };
   const fixture: BackupFixture = {
-    s3, pg, dir, stanza, confFile, scriptFile, runtimeFile, workDir, passphrase, age, env, secretsConfFile, secretsEnvFile, filesScriptFile, filesEnv,
+    s3, pg, dir, stanza, confFile, scriptFile, runtimeFile, workDir, passphrase, age, env, secretsConfFile, secretsEnvFile, filesScriptFile, filesEnv, posixDir, spoolDir,
     script: (args, extra = {}, timeoutMs = 150_000) => run(scriptFile, args, { env: { ...env, ...extra }, timeoutMs }),
     scriptFromFiles: (args, timeoutMs = 150_000) => run(filesScriptFile, args, { env: filesEnv, timeoutMs }),
     pgbackrest: (args, extra = {}) => run("/usr/bin/pgbackrest", [`--config=${confFile}`, `--stanza=${stanza}`, ...args], { env: { ...env, ...extra } }),

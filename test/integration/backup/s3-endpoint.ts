@@ -56,7 +56,10 @@ export interface S3Endpoint {
    * yet (403 InvalidAccessKeyId), however well it is signed.
    */
   refuseKey(on: boolean): void;
-  /** While on, every new connection is dropped at once (reset), as when the store cannot be reached. */
+  /**
+   * While on, the endpoint is unreachable: every TCP connection is reset as it is
+   * accepted (a network outage, the store down), and the open ones are cut.
+   */
   unreachable(on: boolean): void;
   close(): Promise<void>;
 }
@@ -105,10 +108,9 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
     }
     handler(req, res);
   });
-  let dropping = false;
-  // before TLS: the client sees a reset connection, not an answer
-  server.on("connection", (socket: import("net").Socket) => {
-    if (dropping) socket.destroy();
+  let down = false;
+  server.on("connection", (sock) => {
+    if (down) sock.destroy();
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const port = (server.address() as AddressInfo).port;
@@ -129,7 +131,8 @@ export async function startS3(opts: { bucket?: string; region?: string } = {}): 
       refusing = on;
     },
     unreachable(on) {
-      dropping = on;
+      down = on;
+      if (on) server.closeAllConnections();
     },
     async close() {
       server.closeAllConnections();

@@ -14,7 +14,7 @@ import * as path from "path";
 import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../../components/config";
 import {
   BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, REPO_RETRY_SECONDS, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS,
-  ageKeyFromPassphrase, backupUserPolicy, lifecycleRules,
+  ageKeyFromPassphrase, backupUserPolicy, lifecycleRules, logicalExpiryDays,
 } from "../../../components/backup";
 import { ROLE_LABEL } from "../../../components/lib/container";
 import { CARRIER_PATHS } from "../../../components/runtime";
@@ -113,7 +113,11 @@ describe("BackupBucket on AWS", () => {
     const rules = lc.inputs.rules as { id: string; status: string; filter?: { prefix?: string }; expiration?: { days?: number; expiredObjectDeleteMarker?: boolean }; noncurrentVersionExpiration?: { noncurrentDays: number }; abortIncompleteMultipartUpload?: { daysAfterInitiation: number } }[];
     expect(rules.every((r) => r.status === "Enabled")).toBe(true);
     expect(rules.find((r) => r.noncurrentVersionExpiration)?.noncurrentVersionExpiration?.noncurrentDays).toBe(21);
-    expect(rules.find((r) => r.filter?.prefix === LOGICAL_PREFIX)?.expiration?.days).toBe(21);
+    // the sidecar prunes dumps grandfather-father-son (3 monthly by default): the bucket's expiry
+    // only catches leftovers beyond the oldest one kept, 3 × 31 days + a week
+    expect(rules.find((r) => r.filter?.prefix === LOGICAL_PREFIX)?.expiration?.days).toBe(100);
+    expect(logicalExpiryDays(200, { keepDaily: 7, keepWeekly: 4, keepMonthly: 3 })).toBe(207);
+    expect(logicalExpiryDays(21, { keepDaily: 7, keepWeekly: 10, keepMonthly: 0 })).toBe(77);
     expect(rules.some((r) => (r.abortIncompleteMultipartUpload?.daysAfterInitiation ?? 0) > 0)).toBe(true);
     // pgBackRest owns the lifetime of current repository objects: no rule expires them
     expect(rules.filter((r) => r.expiration?.days !== undefined && r.filter?.prefix !== LOGICAL_PREFIX)).toEqual([]);

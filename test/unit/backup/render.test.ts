@@ -312,6 +312,7 @@ describe("the sidecar script and its runtime file", () => {
       "s3-url\thttps://pg-backups.s3.eu-central-1.amazonaws.com",
       "s3-region\teu-central-1",
       `age-recipient\t${RECIPIENT}`,
+      "keep\t7\t4\t3",
       "app\tlang-fuse\tlang_fuse\tlang_fuse_owner",
       "app\twiki\twiki\twiki_owner",
       "schedule\tfull\t15 2 * * 0",
@@ -364,7 +365,10 @@ describe("the sidecar script and its runtime file", () => {
     ["a recipient that is not age's", (t: string) => t.replace(RECIPIENT, "age1$(id)"), /invalid age-recipient/],
     ["an app twice", (t: string) => t.replace("app\twiki\twiki\twiki_owner", "app\twiki\twiki\twiki_owner\napp\twiki\twiki\twiki_owner"), /app wiki twice/],
     ["an unknown kind", (t: string) => `${t}retention\t4\n`, /unknown or malformed line: retention 4/],
-    ["no bucket", (t: string) => t.replace(/^s3-url\t.*\n/m, ""), /s3-url, s3-region and age-recipient are required/],
+    ["no bucket", (t: string) => t.replace(/^s3-url\t.*\n/m, ""), /s3-url and s3-region, or dump-dir, are required/],
+    ["no recipient", (t: string) => t.replace(/^age-recipient\t.*\n/m, ""), /age-recipient is required/],
+    ["bad keep", (t: string) => t.replace(/^keep\t.*$/m, "keep\t0\t4\t3"), /invalid keep: '0 4 3'/],
+    ["bad dump key", (t: string) => `${t}dump-key\tmine\n`, /invalid dump-key: 'mine'/],
   ])("refuses a runtime file with %s and keeps the values it had", (_what, edit, message) => {
     const good = write(renderSidecarRuntime(runtimeInput()), 0o444);
     const bad = write(edit(renderSidecarRuntime(runtimeInput())), 0o444);

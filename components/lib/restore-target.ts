@@ -1,0 +1,56 @@
+// Restore targets, one grammar for the bootstrap key (postgres.bootstrap.target),
+// the runbook helpers and the entrypoint: what a written target means and the
+// pgBackRest restore options that reach it. Pure; imports nothing of ours.
+
+/** A parsed restore target. */
+export type RestoreTarget =
+  | { kind: "latest" }
+  | { kind: "time"; value: string }
+  | { kind: "label"; value: string }
+  | { kind: "xid"; value: string }
+  | { kind: "lsn"; value: string };
+
+/** `YYYY-MM-DD HH:MM:SS[.ffffff]` with an explicit zone (`+00`, `+01:00`, `Z`): a time without one would be read in the server's zone. */
+export const TARGET_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+/** A pgBackRest backup label: a full (`20261130-021500F`), or a diff/incr of one (`…F_20261201-021500D`). */
+export const BACKUP_LABEL = /^\d{8}-\d{6}F(_\d{8}-\d{6}[DI])?$/;
+const XID = /^xid:([1-9]\d{0,18})$/;
+const LSN = /^lsn:([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})$/;
+
+/** The forms, for messages and docs. */
+export const RESTORE_TARGET_FORMS = "`latest`, a time with zone (`2026-11-30 14:30:00+00`), a backup label (`20261130-021500F`), `xid:<id>` or `lsn:<X/Y>`";
+
+/** Parses a written target; undefined when it is none of the forms. */
+export function parseRestoreTarget(text: string): RestoreTarget | undefined {
+  const t = text.trim();
+  if (t === "latest") return { kind: "latest" };
+  if (TARGET_TIME.test(t)) return { kind: "time", value: t };
+  if (BACKUP_LABEL.test(t)) return { kind: "label", value: t };
+  const x = XID.exec(t);
+  if (x) return { kind: "xid", value: x[1] };
+  const l = LSN.exec(t);
+  if (l) return { kind: "lsn", value: l[1].toUpperCase() };
+  return undefined;
+}
+
+/**
+ * pgBackRest restore options for a target. Every form but `latest` stops at the target
+ * and promotes (recovery_target_action=promote): the cluster then writes a new timeline,
+ * and the WAL it archives never overwrites the history it came from. `latest` replays
+ * everything archived and promotes at its end. A label restores that backup and stops
+ * as soon as it is consistent (`--type=immediate`).
+ */
+export function restoreTargetArgs(t: RestoreTarget): string[] {
+  switch (t.kind) {
+    case "latest": return ["--type=default"];
+    case "time": return ["--type=time", `--target=${t.value}`, "--target-action=promote"];
+    case "label": return [`--set=${t.value}`, "--type=immediate", "--target-action=promote"];
+    case "xid": return ["--type=xid", `--target=${t.value}`, "--target-action=promote"];
+    case "lsn": return ["--type=lsn", `--target=${t.value}`, "--target-action=promote"];
+  }
+}
+
+/** Canonical text of a target (what the bootstrap marker records). */
+export function restoreTargetText(t: RestoreTarget): string {
+  return t.kind === "latest" ? "latest" : t.kind === "xid" || t.kind === "lsn" ? `${t.kind}:${t.value}` : t.value;
+}
