@@ -6,6 +6,7 @@ import { accessModel, clusterGrants, renderAccessSql, renderConnectionUrl } from
 
 const apps = parseConfig("dev", {
   apps: [{ name: "shop", extensions: ["uuid-ossp"], connectionLimit: 7 }, { name: "n8n-main", readonlyUsers: ["analyst"] }],
+  pgbouncer: { defaultPoolSize: 7 }, // a connection limit is at least the pool
 }).apps;
 const model = accessModel(apps);
 const passwords = { shop_owner: "pw'1", n8n_main_owner: "pw2", n8n_main_analyst: "pw3" };
@@ -28,7 +29,7 @@ describe("renderAccessSql", () => {
   });
 
   it("creates each database from template0 in UTF8, owned by its owner, before its database grants", () => {
-    const create = sql.cluster.indexOf(`CREATE DATABASE "n8n_main" OWNER "n8n_main_owner" TEMPLATE "template0" ENCODING 'UTF8'`);
+    const create = sql.cluster.indexOf(`CREATE DATABASE "n8n_main" OWNER "n8n_main_owner" TEMPLATE "template0" ENCODING 'UTF8' CONNECTION LIMIT -1`); // no databaseConnectionLimit: -1, no limit
     expect(create).toBeGreaterThan(0);
     expect(sql.cluster.slice(create + 1)).toEqual([
       'REVOKE ALL ON DATABASE "n8n_main" FROM PUBLIC',

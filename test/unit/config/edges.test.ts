@@ -47,7 +47,8 @@ describe("app names reserved after '-' folds to '_'", () => {
 
 describe("pool budget: apps × defaultPoolSize + 1 auth connection ≤ maxConnections − 3 − 10", () => {
   // maxConnections 100 leaves 100 − 3 superuser-reserved − 10 direct = 87 for pgBouncer
-  const apps = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `app${i}` }));
+  // each app's connectionLimit at least the pool (the pool connects as the app's roles)
+  const apps = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `app${i}`, connectionLimit: 43 }));
 
   it("accepts exactly the budget: 2 × 43 + 1 = 87", () => {
     expect(problems("dev", { postgres: { maxConnections: 100 }, apps: apps(2), pgbouncer: { defaultPoolSize: 43 } })).toEqual([]);

@@ -36,7 +36,12 @@ function configWith(key: string, value: number): RawConfig {
   const raw: Record<string, unknown> = key === "postgres.maxConnections" ? {} : { postgres: { maxConnections: 10000 } };
   const [head, ...rest] = key.split(".");
   if (head.endsWith("[]")) {
-    raw[head.slice(0, -2)] = [{ name: "ranged", [rest.join(".")]: value }];
+    // an app's limits also answer to the pool (pgBouncer off here) and to each other
+    // (databaseConnectionLimit >= connectionLimit: the lowest connectionLimit under it)
+    const app: Record<string, unknown> = { name: "ranged", [rest.join(".")]: value };
+    if (key === "apps[].databaseConnectionLimit") app.connectionLimit = 1;
+    raw[head.slice(0, -2)] = [app];
+    raw.pgbouncer = { enabled: false };
     return raw;
   }
   let o = raw;
@@ -64,7 +69,9 @@ describe("ranged config keys", () => {
       "postgres.port": [1024, 65535],
       "postgres.maxConnections": [20, 10000],
       "postgres.memoryMb": [256, 1048576],
+      "postgres.logging.slowStatementMs": [-1, 3600000],
       "apps[].connectionLimit": [1, 10000],
+      "apps[].databaseConnectionLimit": [1, 10000],
       "pgbouncer.port": [1024, 65535],
       "pgbouncer.defaultPoolSize": [1, 1000],
       "pgbouncer.maxClientConn": [10, 100000],
@@ -72,6 +79,13 @@ describe("ranged config keys", () => {
       "backup.retention.full": [1, 365],
       "backup.retention.days": [1, 3650],
       "backup.archiveTimeout": [1, 60],
+      "backup.archiveQueueMaxMb": [64, 1048576],
+      "backup.dumps.keepDaily": [1, 366],
+      "backup.dumps.keepWeekly": [0, 520],
+      "backup.dumps.keepMonthly": [0, 120],
+      "monitoring.postgresExporterPort": [1024, 65535],
+      "monitoring.pgbouncerExporterPort": [1024, 65535],
+      "monitoring.scrapeInterval": [5, 300],
     });
   });
 
