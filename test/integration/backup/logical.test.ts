@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { BackupApp, LOGICAL_PREFIX, ageKeyFromPassphrase, runbook } from "../../../components/backup";
+import { GLOBALS_DIR } from "../../../components/backup/layout";
 import { runOk, tempDir, writeFile } from "../harness";
 import { BackupFixture, expectOk, startBackupFixture, tableFingerprints } from "./fixture";
 
@@ -59,8 +60,11 @@ describe("per-app logical dumps, age-encrypted, in S3", () => {
       expect(raw.toString("latin1")).not.toContain(MARKER);
       expect(raw.toString("latin1")).not.toContain("PGDMP"); // pg_dump's custom-format magic
     }
-    // the dumps went up signed (the endpoint refuses bad SigV4 with 403)
-    expect(f.s3.requests.filter((q) => q.method === "PUT" && q.url.includes(LOGICAL_PREFIX) && q.status === 200)).toHaveLength(APPS.length);
+    // the dumps, and the roles' globals (pg_dumpall --globals-only) with every run, went up
+    // signed (the endpoint refuses bad SigV4 with 403)
+    const puts = f.s3.requests.filter((q) => q.method === "PUT" && q.url.includes(LOGICAL_PREFIX) && q.status === 200).map((q) => q.url);
+    expect(puts.filter((u) => !u.includes(`/${GLOBALS_DIR}/`))).toHaveLength(APPS.length);
+    expect(puts.filter((u) => new RegExp(`/${LOGICAL_PREFIX}${GLOBALS_DIR}/\\d{8}T\\d{6}Z\\.sql\\.age$`).test(u))).toHaveLength(1);
     // staging files are gone: plaintext never stays on disk, ciphertext not either
     expect(fs.readdirSync(path.join(f.workDir, "scratch"))).toEqual([]);
   });
