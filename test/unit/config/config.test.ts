@@ -1,22 +1,6 @@
 // Every config rule with a config that breaks it, and the all-at-once report.
 import { ConfigError, parseConfig, RawConfig, StackConfig } from "../../../components/config";
-
-const PASS = "a-long-enough-backup-passphrase";
-const goodProd: RawConfig = {
-  tailscale: { ip: "100.88.1.2" },
-  apps: [{ name: "langfuse" }],
-  backup: { enabled: true, bucket: "my-backups", encryptionPassphrase: PASS },
-};
-
-function problems(stack: string, raw: RawConfig): { path: string; message: string }[] {
-  try {
-    parseConfig(stack, raw);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+import { goodProd, problems } from "../../helpers/config";
 
 /** Asserts a problem at `path` whose message matches. */
 function expectProblem(stack: string, raw: RawConfig, path: string, message: RegExp): void {

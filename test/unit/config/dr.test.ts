@@ -1,19 +1,10 @@
 // The disaster-recovery keys: postgres.bootstrap, backup.posix (and the prod rule that
 // one copy must be off the data disk), backup.dumps, backup.archiveQueueMaxMb.
-import { ConfigError, parseConfig, RawConfig } from "../../../components/config";
+import { parseConfig, RawConfig } from "../../../components/config";
+import { PASS, problems } from "../../helpers/config";
 
-const PASS = "a-long-enough-backup-passphrase";
 const prodBase: RawConfig = { tailscale: { ip: "100.88.1.2" }, backup: { enabled: true, bucket: "my-backups", encryptionPassphrase: PASS } };
 
-function problems(stack: string, raw: RawConfig): { path: string; message: string }[] {
-  try {
-    parseConfig(stack, raw);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
 const at = (stack: string, raw: RawConfig, path: string) => problems(stack, raw).find((p) => p.path === `homelab-postgres:${path}`)?.message;
 
 describe("postgres.bootstrap", () => {

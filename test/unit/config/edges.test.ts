@@ -1,23 +1,7 @@
 // Edges a reviewer's seeded bugs slipped past: each case sits exactly on a
 // boundary, so moving the boundary by one (or forgetting a term) fails here.
-import { ConfigError, isManagedSetting, isProdStack, parseConfig, RawConfig } from "../../../components/config";
-
-const PASS = "a-long-enough-backup-passphrase";
-const goodProd: RawConfig = {
-  tailscale: { ip: "100.88.1.2" },
-  apps: [{ name: "langfuse" }],
-  backup: { enabled: true, bucket: "my-backups", encryptionPassphrase: PASS },
-};
-
-function problems(stack: string, raw: RawConfig): { path: string; message: string }[] {
-  try {
-    parseConfig(stack, raw);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems;
-    throw e;
-  }
-  return [];
-}
+import { isManagedSetting, isProdStack, parseConfig } from "../../../components/config";
+import { goodProd, problems } from "../../helpers/config";
 
 describe("tailscale.ip: exactly 100.64.0.0/10 or loopback", () => {
   it.each(["100.64.0.0", "100.64.0.1", "100.127.255.255", "127.0.0.1", "127.255.255.254"])("accepts %s", (ip) => {
