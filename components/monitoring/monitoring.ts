@@ -104,66 +104,64 @@ export class Monitoring extends pulumi.ComponentResource {
       postgres: args.postgres, sslmode, listen: `:${EXPORTER_CONTAINER.postgresPort}`,
       passwordFile: `${dir}/password`, queriesFile: `${dir}/queries.yaml`,
     });
-    this.postgresExporter = new docker.Container(
-      `${name}-postgres-exporter`,
-      {
-        name: `${stack}-postgres-exporter`,
-        image: image.imageName,
-        user,
-        entrypoints: [EXPORTER_CONTAINER.postgresBinary],
-        command: pgProc.args,
-        envs: Object.entries(pgProc.env).map(([k, v]) => `${k}=${v}`),
-        uploads: [
-          { file: `${dir}/password`, content: this.monitorPassword, permissions: "0400", ...owner },
-          { file: `${dir}/queries.yaml`, content: this.queries, permissions: "0444", ...owner },
-        ],
-        ports: [publishedPort(EXPORTER_CONTAINER.postgresPort, config.postgresExporterPort, args.bindAddress)],
-        networksAdvanced: [{ name: args.network }],
-        capabilities: { drops: ["ALL"] },
-        ...hardenedContainerArgs({
-          role: "exporter", stack, memoryMb: EXPORTER_CONTAINER.memoryMb,
-          healthcheck: ["CMD", ...exporterHealthcheck(EXPORTER_CONTAINER.postgresPort)], waitTimeoutSeconds: 120,
-        }),
-        destroyGraceSeconds: 10,
-        stopTimeout: 10,
-      },
-      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: [connect, ...args.postgresReady] },
-    );
-
-    if (args.pgbouncer) {
-      const pb = args.pgbouncer;
-      const pbProc = pgbouncerExporterProcess({
-        pgbouncer: { host: pb.host, port: pb.port }, sslmode, listenHost: "0.0.0.0", listenPort: EXPORTER_CONTAINER.pgbouncerPort,
-        pgpassFile: `${dir}/pgpass`, user: pb.user,
-      });
-      this.pgbouncerExporter = new docker.Container(
-        `${name}-pgbouncer-exporter`,
+    // What both exporters share: the image, an unprivileged user without capabilities,
+    // one port published on the bind address only, the hardening, and replacement
+    // (delete first: the container name stays the same).
+    const exporter = (role: "postgres" | "pgbouncer", spec: {
+      binary: string; proc: { args: string[]; env: Record<string, string> }; port: number; hostPort: number;
+      uploads: docker.types.input.ContainerUpload[]; dependsOn: pulumi.Input<pulumi.Resource>[];
+    }): docker.Container =>
+      new docker.Container(
+        `${name}-${role}-exporter`,
         {
-          name: `${stack}-pgbouncer-exporter`,
+          name: `${stack}-${role}-exporter`,
           image: image.imageName,
           user,
-          entrypoints: [EXPORTER_CONTAINER.pgbouncerBinary],
-          command: pbProc.args,
-          envs: Object.entries(pbProc.env).map(([k, v]) => `${k}=${v}`),
-          uploads: [{
-            file: `${dir}/pgpass`,
-            content: pulumi.secret(pulumi.output(pb.password).apply((p) => renderPgpassLine(pb.host, pb.port, pb.user, p))),
-            // libpq ignores a password file others can read
-            permissions: "0600",
-            ...owner,
-          }],
-          ports: [publishedPort(EXPORTER_CONTAINER.pgbouncerPort, config.pgbouncerExporterPort, args.bindAddress)],
+          entrypoints: [spec.binary],
+          command: spec.proc.args,
+          envs: Object.entries(spec.proc.env).map(([k, v]) => `${k}=${v}`),
+          uploads: spec.uploads,
+          ports: [publishedPort(spec.port, spec.hostPort, args.bindAddress)],
           networksAdvanced: [{ name: args.network }],
           capabilities: { drops: ["ALL"] },
           ...hardenedContainerArgs({
             role: "exporter", stack, memoryMb: EXPORTER_CONTAINER.memoryMb,
-            healthcheck: ["CMD", ...exporterHealthcheck(EXPORTER_CONTAINER.pgbouncerPort)], waitTimeoutSeconds: 120,
+            healthcheck: ["CMD", ...exporterHealthcheck(spec.port)], waitTimeoutSeconds: 120,
           }),
           destroyGraceSeconds: 10,
           stopTimeout: 10,
         },
-        { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: args.pgbouncerReady ?? [] },
+        { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: spec.dependsOn },
       );
+
+    this.postgresExporter = exporter("postgres", {
+      binary: EXPORTER_CONTAINER.postgresBinary, proc: pgProc, port: EXPORTER_CONTAINER.postgresPort, hostPort: config.postgresExporterPort,
+      uploads: [
+        { file: `${dir}/password`, content: this.monitorPassword, permissions: "0400", ...owner },
+        { file: `${dir}/queries.yaml`, content: this.queries, permissions: "0444", ...owner },
+      ],
+      dependsOn: [connect, ...args.postgresReady],
+    });
+
+    if (args.pgbouncer) {
+      const pb = args.pgbouncer;
+      const pbProc = pgbouncerExporterProcess({
+        // inside the container's own network namespace: Docker forwards to its interface,
+        // and publishes the port on the bind address only (the ports entry)
+        pgbouncer: { host: pb.host, port: pb.port }, sslmode, listenHost: "0.0.0.0", listenPort: EXPORTER_CONTAINER.pgbouncerPort,
+        pgpassFile: `${dir}/pgpass`, user: pb.user,
+      });
+      this.pgbouncerExporter = exporter("pgbouncer", {
+        binary: EXPORTER_CONTAINER.pgbouncerBinary, proc: pbProc, port: EXPORTER_CONTAINER.pgbouncerPort, hostPort: config.pgbouncerExporterPort,
+        uploads: [{
+          file: `${dir}/pgpass`,
+          content: pulumi.secret(pulumi.output(pb.password).apply((p) => renderPgpassLine(pb.host, pb.port, pb.user, p))),
+          // libpq ignores a password file others can read
+          permissions: "0600",
+          ...owner,
+        }],
+        dependsOn: args.pgbouncerReady ?? [],
+      });
     }
 
     this.scrapeTargets = pulumi.output(args.bindAddress).apply((host) => ({
