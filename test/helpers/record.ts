@@ -21,6 +21,9 @@ export interface RegisteredResource {
   protect: boolean;
   deleteBeforeReplace: boolean;
   additionalSecretOutputs: string[];
+  /** The `import` option: the provider ID to adopt ("" when none). */
+  importId: string;
+  ignoreChanges: string[];
 }
 
 /** A value the engine would treat as secret. */
@@ -48,6 +51,8 @@ interface RegisterRequest {
   getProtect(): boolean | undefined;
   getDeletebeforereplace(): boolean;
   getAdditionalsecretoutputsList(): string[];
+  getImportid(): string;
+  getIgnorechangesList(): string[];
 }
 
 /**
@@ -79,6 +84,8 @@ export function recordRegistrations(pulumi: typeof pulumiModule): RegisteredReso
           protect: req.getProtect() ?? false,
           deleteBeforeReplace: req.getDeletebeforereplace(),
           additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+          importId: req.getImportid(),
+          ignoreChanges: req.getIgnorechangesList(),
         });
       }
       cb(err, res);
