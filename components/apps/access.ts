@@ -5,6 +5,7 @@
 import type { AppConfig } from "../config";
 import { EXTENSION_NAME } from "../lib/names";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
+import { type Login, loginsOf } from "./rotation";
 
 export type RoleKind = "owner" | "readonly" | "readwrite";
 
@@ -43,6 +44,11 @@ export interface RoleSpec {
   user?: string;
   connectionLimit: number;
   attributes: RoleAttributes;
+  /**
+   * Its two logins (rotation.ts): "a" is this role, "b" `<role>_b`, a member of it
+   * that switches to it at login. The active one is what the outputs hand out.
+   */
+  logins: [Login, Login];
 }
 
 export interface DatabaseSpec {
@@ -123,9 +129,10 @@ export function accessModel(apps: AppConfig[]): AppAccess[] {
       user: u.user,
       connectionLimit: app.connectionLimit,
       attributes: APP_ROLE_ATTRIBUTES,
+      logins: loginsOf(u.role, app.rotation),
     });
     const roles: RoleSpec[] = [
-      { name: owner, kind: "owner", connectionLimit: app.connectionLimit, attributes: APP_ROLE_ATTRIBUTES },
+      { name: owner, kind: "owner", connectionLimit: app.connectionLimit, attributes: APP_ROLE_ATTRIBUTES, logins: loginsOf(owner, app.rotation) },
       ...app.readonlyUsers.map(user("readonly")),
       ...app.readwriteUsers.map(user("readwrite")),
     ];
@@ -238,6 +245,30 @@ export function renderAccessSql(model: AppAccess[], passwords: Record<string, st
     perDatabase[db.name] = stmts;
   }
   return { cluster: clusterSql, perDatabase };
+}
+
+/**
+ * The "b" login of every app role (rotation.ts), as the postgresql provider creates it
+ * from a Role with `roles: [<role>]` and `assumeRole: <role>`: CREATE ROLE, GRANT the
+ * role to it, ALTER ROLE ... SET ROLE TO the role, in one transaction
+ * (cyrilgdn/terraform-provider-postgresql postgresql/resource_postgresql_role.go
+ * resourcePostgreSQLRoleCreate → grantRoles, setAssumeRole). Run after renderAccessSql.
+ */
+export function renderRotationLoginsSql(model: AppAccess[], passwords: Record<string, string>): string[] {
+  const out: string[] = [];
+  for (const a of model) {
+    for (const r of a.roles) {
+      const b = r.logins[1];
+      const pw = passwords[b.name];
+      if (pw === undefined) throw new Error(`no password for role ${b.name}`);
+      out.push(
+        `CREATE ROLE ${quoteIdent(b.name)} ${roleOptions(r.attributes)} CONNECTION LIMIT ${Math.trunc(r.connectionLimit)} PASSWORD ${quoteLiteral(pw)}`,
+        `GRANT ${quoteIdent(r.name)} TO ${quoteIdent(b.name)}`,
+        `ALTER ROLE ${quoteIdent(b.name)} SET ROLE TO ${quoteIdent(r.name)}`,
+      );
+    }
+  }
+  return out;
 }
 
 /**

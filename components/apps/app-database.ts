@@ -60,30 +60,61 @@ export class AppDatabase extends pulumi.ComponentResource {
     const child = { parent: this };
 
     const roles = new Map<string, postgresql.Role>();
+    /** Every login role (both of each app role), for the database's and the password command's dependencies. */
+    const logins: { name: string; role: postgresql.Role; password: pulumi.Output<string> }[] = [];
     const credentials = new Map<string, Credentials>();
     for (const spec of access.roles) {
       const suffix = spec.kind === "owner" ? "owner" : spec.user;
-      // keepers: changing `rotation` in config replaces this password, and only this one
-      const pw = new random.RandomPassword(`${name}-${suffix}-password`, { length: 40, special: false, keepers: { rotation: app.rotation } }, child);
-      const password = pulumi.secret(pw.result);
-      // The owner owns the database and every table in it: the provider could not drop
-      // it without dropping or reassigning the app's data, so it is retained with the
-      // database. Extra users own nothing; their grants go first, then they are dropped.
-      const role = new postgresql.Role(
-        `${name}-${suffix}`,
-        { name: spec.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password },
-        { ...child, additionalSecretOutputs: ["password"], retainOnDelete: spec.kind === "owner", ...adoptOptions("role", spec.name, args.adopt === true) },
-      );
-      roles.set(spec.name, role);
+      const secretOpts = { ...child, additionalSecretOutputs: ["password"], retainOnDelete: spec.kind === "owner" };
+      let active: { name: string; password: pulumi.Output<string> } | undefined;
+      let roleA: postgresql.Role | undefined;
+      for (const login of spec.logins) {
+        const tag = login.slot === "a" ? suffix : `${suffix}-b`;
+        // keepers: the rotation that (last) activated this login; a new value is a new
+        // password. The login that is not active keeps the keepers state has (ignoreChanges):
+        // its password, the previous credentials, works until the next rotation (rotation.ts).
+        const pw = new random.RandomPassword(
+          `${name}-${tag}-password`,
+          { length: 40, special: false, keepers: login.keepers },
+          { ...child, ...(login.frozen ? { ignoreChanges: ["keepers"] } : {}) },
+        );
+        const password = pulumi.secret(pw.result);
+        // A password change is an in-place `ALTER ROLE ... PASSWORD` (Update → setRolePassword);
+        // no Role argument is ForceNew (cyrilgdn/terraform-provider-postgresql
+        // postgresql/resource_postgresql_role.go). "a" is the app role as it always was: same
+        // resource name and inputs. The owner's logins are retained like the database: its
+        // data is theirs. Extra users own nothing; their grants go first, then they are dropped.
+        const role: postgresql.Role = login.slot === "a"
+          ? new postgresql.Role(
+            `${name}-${suffix}`,
+            { name: spec.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password },
+            { ...secretOpts, ...adoptOptions("role", spec.name, args.adopt === true) },
+          )
+          // member of the app role, switched to it at login: objects it creates belong to the
+          // role, grants to the role are its own (provider: GRANT, ALTER ROLE ... SET ROLE TO)
+          : new postgresql.Role(
+            `${name}-${tag}`,
+            { name: login.name, ...spec.attributes, connectionLimit: spec.connectionLimit, password, roles: [spec.name], assumeRole: spec.name },
+            { ...secretOpts, dependsOn: roleA ? [roleA] : [], ...adoptOptions("role", login.name, args.adopt === true) },
+          );
+        if (login.slot === "a") {
+          roleA = role;
+          roles.set(spec.name, role);
+        }
+        logins.push({ name: login.name, role, password });
+        if (login.active) active = { name: login.name, password };
+      }
+      if (!active) throw new Error(`role ${spec.name} has no active login`);
+      const { name: user, password } = active;
       const url = (e: Endpoint) =>
         pulumi.secret(
           pulumi.all([e.host, password]).apply(([host, pwd]) =>
-            renderConnectionUrl({ user: spec.name, password: pwd, host, port: e.port, database: access.database.name, sslmode: args.requireTls ? "require" : undefined }),
+            renderConnectionUrl({ user, password: pwd, host, port: e.port, database: access.database.name, sslmode: args.requireTls ? "require" : undefined }),
           ),
         );
       credentials.set(spec.name, {
         database: access.database.name,
-        user: spec.name,
+        user,
         password,
         url: url(args.direct),
         pooledUrl: args.pooled ? url(args.pooled) : undefined,
@@ -100,16 +131,16 @@ export class AppDatabase extends pulumi.ComponentResource {
         encoding: access.database.encoding,
         connectionLimit: access.database.connectionLimit,
       },
-      { ...child, dependsOn: [...roles.values()], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
+      { ...child, dependsOn: logins.map((l) => l.role), retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
     );
 
     // every role's password as state has it, on a new cluster and after a restore (adopt.ts)
     if (args.passwords) {
       this.passwordSync = passwordSyncCommand(`${name}-passwords`, {
-        roles: access.roles.map((r) => ({ name: r.name, password: credentials.get(r.name)!.password })),
+        roles: logins.map((l) => ({ name: l.name, password: l.password })),
         admin: args.passwords.admin,
         triggers: args.passwords.triggers,
-        dependsOn: [...roles.values()],
+        dependsOn: logins.map((l) => l.role),
       }, child);
     }
 

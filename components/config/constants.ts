@@ -62,7 +62,28 @@ export const RESERVED_ROLE_NAMES: ReadonlySet<string> = new Set([
 export function roleNameProblem(role: string): string | undefined {
   if (role.startsWith("pg_")) return `falls in PostgreSQL's reserved pg_ namespace (predefined roles such as pg_monitor, pg_read_all_data)`;
   if (RESERVED_ROLE_NAMES.has(role)) return "is a built-in or reserved role name";
+  // PostgreSQL cuts longer names to 63 bytes: the two logins would become one
+  if (Buffer.byteLength(alternateLoginOf(role)) > MAX_IDENT_BYTES) return `leaves no room for its rotation login ${alternateLoginOf(role)} (names are at most ${MAX_IDENT_BYTES} bytes)`;
   return undefined;
+}
+
+/** NAMEDATALEN - 1: PostgreSQL truncates identifiers beyond it. */
+export const MAX_IDENT_BYTES = 63;
+
+/**
+ * The second login of an app role, for rotation without downtime (apps/rotation.ts):
+ * `<role>_b`. It could equal another derived role (`<database>_<user>` with a user
+ * `owner_b`): the config rules claim it like every other role name.
+ */
+export const alternateLoginOf = (role: string): string => `${role}_b`;
+
+/**
+ * Which rotation an app is at: `rotation` as a whole number ≥ 1 counts rotations
+ * (odd: the `-b` login is the active one, even: the role itself); anything else
+ * (`initial`, a date label) is generation 0, the role itself.
+ */
+export function rotationGeneration(rotation: string): number {
+  return /^[1-9][0-9]{0,8}$/.test(rotation) ? Number(rotation) : 0;
 }
 
 /** The owner role of an app's database. */

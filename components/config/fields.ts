@@ -113,6 +113,15 @@ export function oneOf<const T extends readonly [string, ...string[]]>(values: T,
   );
 }
 
+/** One of a few words, or absent (its default comes from another key, resolved by the caller). */
+export function optOneOf<const T extends readonly [string, ...string[]]>(values: T, o: { shown: string; doc: string }): Field<T[number] | undefined> {
+  const words = `${values.slice(0, -1).join(", ")} or ${values[values.length - 1]}`;
+  return documented(
+    z.preprocess(absent, z.enum(values, { error: (iss) => `must be ${words}, got ${describeValue(iss.input)}` }).optional()),
+    { type: values.map((v) => `\`${v}\``).join(" \\| "), shown: o.shown, doc: o.doc },
+  );
+}
+
 /** A list of strings (each item's rules live in the section's checks). */
 export function stringList(o: { type: string; doc: string; default?: string[] }): Field<string[]> {
   const list = z.array(stringType(), { error: (iss) => `expected a list, got ${describeValue(iss.input)}` });

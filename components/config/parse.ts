@@ -38,7 +38,7 @@ export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" 
   settings: Record<string, ConfValue>;
 }
 
-export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readonlyUsers" | "readwriteUsers"> {
+export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readonlyUsers" | "readwriteUsers" | "pool"> {
   /** Name as written in config (may contain '-'). */
   name: string;
   /** Database name: `name` with '-' folded to '_'. */
@@ -49,6 +49,8 @@ export interface AppConfig extends Omit<Parsed["apps"][number], "name" | "readon
   readonlyUsers: { user: string; role: string }[];
   /** Read-write (DML, no DDL) login roles, expanded to `<database>_<user>`. */
   readwriteUsers: { user: string; role: string }[];
+  /** This app's pgBouncer pool: `apps[].pool`, each key defaulting to the pgbouncer section's. */
+  pool: { mode: PoolMode; size: number };
 }
 
 export interface BackupConfig extends Omit<Parsed["backup"], "endpointCredentials" | "region"> {
@@ -118,7 +120,8 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       const name = a.name as string;
       const database = sqlName(name);
       const users = (list: string[]) => list.map((user) => ({ user, role: userRoleOf(database, user) }));
-      return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: users(a.readonlyUsers), readwriteUsers: users(a.readwriteUsers) };
+      const pool = { mode: a.pool.mode ?? c.pgbouncer.poolMode, size: a.pool.size ?? c.pgbouncer.defaultPoolSize };
+      return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: users(a.readonlyUsers), readwriteUsers: users(a.readwriteUsers), pool };
     }),
     pgbouncer: c.pgbouncer,
     pgadmin: c.pgadmin,

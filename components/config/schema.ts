@@ -11,7 +11,7 @@ import {
 import { bindAddressProblem, dockerHostProblem, isLoopbackIPv4 } from "../lib/net";
 import {
   DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
-  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
+  RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, alternateLoginOf, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
   AUDIT_CLASSES,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
@@ -19,6 +19,7 @@ import { CatalogMajor, settingProblem } from "./pg-settings";
 import { bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { backup, backupRules } from "./schema-backup";
+import { POOL_MODES, appPool, poolRules } from "./schema-pool";
 
 const P = PROJECT;
 
@@ -143,11 +144,12 @@ const postgres = section({
 const app = section({
   name: str({ type: "string", doc: "required: `^[a-z][a-z0-9_-]{0,47}$`, unique after `-` → `_`, not reserved; its roles (`<database>_owner`, `<database>_<user>`) may not fall in `pg_` or take a built-in or reserved role name (`current_user`, `pgbouncer_auth`, ...)" }),
   extensions: stringList({ type: "list", doc: "extensions created in the app's database, from a known list; typos are errors" }),
-  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "`defaultPoolSize`–`maxConnections`", doc: "per role of the app; at least `pgbouncer.defaultPoolSize` when pgBouncer is on (the pool connects as the app's roles)" }),
+  connectionLimit: int({ min: 1, max: 10000, default: 20, type: "pool size–`maxConnections`", doc: "per login role of the app; at least the app's pool size (`pool.size`, else `pgbouncer.defaultPoolSize`) when pgBouncer is on (the pool connects as the app's roles)" }),
   databaseConnectionLimit: int({
     min: 1, max: 10000, type: "`connectionLimit`–`maxConnections`", shown: "none",
-    doc: "`CONNECTION LIMIT` of the app's database: all its roles together (superusers are exempt); at least `connectionLimit`, so every role can reach its own limit and the pooler its pool",
+    doc: "`CONNECTION LIMIT` of the app's database: all its roles together (superusers are exempt); at least `connectionLimit` and the pool size, so every role can reach its own limit and the pooler its pool",
   }),
+  pool: appPool,
   readonlyUsers: stringList({ type: "list", doc: "extra login roles `<database>_<user>` with SELECT only (every schema of the app, tables created later included); each user once" }),
   readwriteUsers: stringList({
     type: "list",
@@ -157,7 +159,10 @@ const app = section({
     type: "list",
     doc: "extra schemas created in the app's database, owned by its owner; read-only and read-write users get the same grants there as in `public`. `^[a-z][a-z0-9_]{0,62}$`, not `public`, `information_schema` or `pg_*`",
   }),
-  rotation: str({ type: "string", default: "initial", numbers: true, doc: "change it to rotate this app's passwords (e.g. `\"2026-11\"`)" }),
+  rotation: str({
+    type: "string", default: "initial", numbers: true,
+    doc: "a whole number ≥ 1 counts rotations: raise it by one to rotate without downtime (the other of the role's two logins gets a new password and becomes the output; the previous one keeps working until the next rotation). Any other value (`initial`, `\"2026-11\"`): changing it resets the role's own password at once, old credentials refused (docs/pooling.md, Rotating passwords)",
+  }),
 }).check(
   rule((v, report) => {
     // every check below that does not need the name runs without it: a missing
@@ -224,10 +229,10 @@ const pgbouncer = section({
   enabled: bool({ default: true, doc: "pgBouncer in front of Postgres (`pooledUrl`, `poolerPort`)" }),
   image: str({ type: "image ref", default: DEFAULT_PGBOUNCER_IMAGE, doc: "pinned pgBouncer image" }),
   port: int({ min: 1024, max: 65535, default: 6432, doc: "published pooled port" }),
-  poolMode: oneOf(["session", "transaction", "statement"] as const, { default: "transaction", doc: "pgBouncer `pool_mode`" }),
+  poolMode: oneOf(POOL_MODES, { default: "transaction", doc: "pgBouncer `pool_mode` of every app without `pool.mode`" }),
   defaultPoolSize: int({
     min: 1, max: 1000, default: 10,
-    doc: `server connections per app database; apps × pool + 1 must fit \`maxConnections − ${SUPERUSER_RESERVED} − ${DIRECT_HEADROOM}\``,
+    doc: `server connections per app database (apps without \`pool.size\`); the sum of every app's pool + 1 must fit \`maxConnections − ${SUPERUSER_RESERVED} − ${DIRECT_HEADROOM}\``,
   }),
   maxClientConn: int({ min: 10, max: 100000, default: 1000, type: "≥ 10", doc: "client connections pgBouncer accepts" }),
 }).check(rule(imageRule("image")));
@@ -293,11 +298,11 @@ type Output = z.output<z.ZodObject<typeof shape>>;
 // ---------------------------------------------------------------- whole-config rules
 
 /**
- * Rules across apps: connection limits against the server and the pooler, and
+ * Rules across apps: connection limits against the server (against the pooler: schema-pool.ts), and
  * databases and roles that must not clash after `-` folds to `_`. The limits do not
  * need the app's name, so an entry without one still has them checked.
  */
-function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<string, unknown>, report: Report): void {
+function appListRules(list: unknown[], pg: Record<string, unknown>, report: Report): void {
   const claimed = new Map<string, string>();
   const claim = (name: string, where: string, path: PropertyKey[]) => {
     const prev = claimed.get(name);
@@ -313,19 +318,12 @@ function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<s
     if (isNum(pg.maxConnections) && isNum(a.databaseConnectionLimit) && a.databaseConnectionLimit > pg.maxConnections) {
       report(["apps", i, "databaseConnectionLimit"], `must be between connectionLimit and ${pg.maxConnections} (postgres.maxConnections), got ${a.databaseConnectionLimit}`);
     }
-    // pgBouncer opens up to pool_size server connections per (database, user) as that
-    // user: a lower CONNECTION LIMIT makes the pool fail with "too many connections for role"
-    if (pb.enabled === true && isNum(pb.defaultPoolSize) && isNum(limit) && limit < pb.defaultPoolSize) {
-      report(
-        ["apps", i, "connectionLimit"],
-        `${limit} is below pgbouncer.defaultPoolSize ${pb.defaultPoolSize}: the pooler may open that many server connections as one role of this app; raise connectionLimit or lower defaultPoolSize`,
-      );
-    }
     const name = a.name;
     if (!isStr(name) || !APP_NAME.test(name) || isReservedDatabase(sqlName(name))) return;
     const db = sqlName(name);
     claim(db, `the database of app ${name}`, ["apps", i, "name"]);
     claim(ownerRoleOf(db), `owner role of ${name}`, ["apps", i, "name"]);
+    claim(alternateLoginOf(ownerRoleOf(db)), `the owner's rotation login of ${name}`, ["apps", i, "name"]);
     const inApp = new Set<string>();
     for (const [list, kind] of [["readonlyUsers", "read-only"], ["readwriteUsers", "read-write"]] as const) {
       const users: unknown[] = Array.isArray(a[list]) ? (a[list] as unknown[]) : [];
@@ -334,6 +332,7 @@ function appListRules(list: unknown[], pg: Record<string, unknown>, pb: Record<s
         if (isStr(u) && APP_USER.test(u) && u !== "owner" && !inApp.has(u)) {
           inApp.add(u);
           claim(userRoleOf(db, u), `${kind} user ${u} of ${name}`, ["apps", i, list, j]);
+          claim(alternateLoginOf(userRoleOf(db, u)), `the rotation login of ${kind} user ${u} of ${name}`, ["apps", i, list, j]);
         }
       });
     }
@@ -377,20 +376,9 @@ export function stackSchema(stack: string) {
         }
       }
       const appList = Array.isArray(v.apps) ? v.apps : [];
-      appListRules(appList, pg, pb, report);
-      // every app's pool plus one for the auth lookup must fit what Postgres leaves after reserved slots
-      if (pb.enabled === true && isNum(pg.maxConnections) && isNum(pb.defaultPoolSize)) {
-        const budget = pg.maxConnections - SUPERUSER_RESERVED - DIRECT_HEADROOM;
-        const needed = appList.length * pb.defaultPoolSize + 1;
-        if (needed > budget) {
-          report(
-            ["pgbouncer", "defaultPoolSize"],
-            `${appList.length} app pool(s) × ${pb.defaultPoolSize} + 1 auth connection = ${needed} server connections, ` +
-              `but postgres.maxConnections ${pg.maxConnections} leaves only ${budget} ` +
-              `(minus ${SUPERUSER_RESERVED} superuser-reserved and ${DIRECT_HEADROOM} direct). Lower defaultPoolSize or raise postgres.maxConnections`,
-          );
-        }
-      }
+      appListRules(appList, pg, report);
+      // pgBouncer opens up to the app's pool as each of its login roles (and that many into its database, max_db_connections)
+      poolRules(appList, pg, pb, report);
       backupRules(isObj(v.backup) ? v.backup : {}, isProd, report);
       // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
       if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {

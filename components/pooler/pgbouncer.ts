@@ -253,6 +253,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       // inside the container's own network namespace; the host side binds one address
       listen: { addr: "*", port: PGBOUNCER_CONTAINER.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
       pool: { mode: config.poolMode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
+      pools: Object.fromEntries(args.apps.map((a) => [a.database, a.pool])),
       authFile: `${confDir}/userlist.txt`,
       authRole: this.authRoleName,
       statsUsers: statsUser ? [statsUser.name] : [],

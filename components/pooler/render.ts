@@ -60,6 +60,14 @@ function atLeast(v: PgBouncerVersion | undefined, major: number, minor: number, 
   return v !== undefined && cmp(v, major, minor, patch) >= 0;
 }
 
+/** One database's pool: `pool_mode`, and `pool_size` = `max_db_connections`. */
+export interface DatabasePool {
+  mode: PoolMode;
+  size: number;
+}
+
+const POOL_MODE_VALUES: readonly string[] = ["session", "transaction", "statement"];
+
 export type ServerSslMode = "require" | "verify-ca" | "verify-full";
 
 export interface PgBouncerIniInput {
@@ -74,6 +82,11 @@ export interface PgBouncerIniInput {
   };
   listen: { addr: string; port: number; unixSocketDir: string };
   pool: { mode: PoolMode; defaultPoolSize: number; maxClientConn: number };
+  /**
+   * Per app database (by name): its own pool mode and size (`apps[].pool`). A database
+   * not listed gets `pool.mode` and `pool.defaultPoolSize`.
+   */
+  pools?: Record<string, DatabasePool>;
   authFile: string;
   /** Defaults to PGBOUNCER_AUTH_ROLE. */
   authRole?: string;
@@ -114,21 +127,31 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
   if (!isHostname(host) && ipVersion(host) !== 4) throw new Error(`invalid server host ${JSON.stringify(host)}`);
   const authRole = assertIdent(input.authRole ?? PGBOUNCER_AUTH_ROLE, "auth role");
   const { mode, defaultPoolSize, maxClientConn } = input.pool;
-  if (!["session", "transaction", "statement"].includes(mode)) throw new Error(`invalid pool mode ${JSON.stringify(mode)}`);
+  if (!POOL_MODE_VALUES.includes(mode)) throw new Error(`invalid pool mode ${JSON.stringify(mode)}`);
   positive(defaultPoolSize, "defaultPoolSize");
   positive(maxClientConn, "maxClientConn");
   const dbs = [...new Set(input.databases.map((d) => assertIdent(d, "database name")))].sort();
+  for (const db of Object.keys(input.pools ?? {})) {
+    if (!dbs.includes(db)) throw new Error(`pool for ${JSON.stringify(db)}, which is not a routed database`);
+  }
+  const poolOf = (db: string): DatabasePool => {
+    const p = input.pools?.[db] ?? { mode, size: defaultPoolSize };
+    if (!POOL_MODE_VALUES.includes(p.mode)) throw new Error(`invalid pool mode ${JSON.stringify(p.mode)} for ${db}`);
+    return { mode: p.mode, size: positive(p.size, `pool size of ${db}`) };
+  };
 
   const lines: string[] = [
     "; Rendered by homelab-postgres. Only the databases below are routable; there is no '*' fallback.",
     "[databases]",
   ];
   for (const db of dbs) {
-    // max_db_connections caps the whole database (every user's pool plus the auth
-    // lookup), so the sum over apps is what config validation budgets for.
+    // max_db_connections caps the whole database (every user's pool, both rotation
+    // logins of each app role, plus the auth lookup), so the sum over apps is what
+    // config validation budgets for, whatever the number of users.
+    const p = poolOf(db);
     lines.push(
       `${db} = host=${host} port=${port(input.server.port, "server port")} dbname=${db} ` +
-        `pool_size=${defaultPoolSize} max_db_connections=${defaultPoolSize}`,
+        `pool_mode=${p.mode} pool_size=${p.size} max_db_connections=${p.size}`,
     );
   }
   const s: [string, string | number][] = [

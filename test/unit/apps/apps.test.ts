@@ -26,13 +26,16 @@ describe("apps", () => {
 
   const ofApps = (type: string) => ofType(base, type).filter((r) => r.parent.includes("homelab:postgres:AppDatabase::"));
 
-  it("creates exactly one password, owner role and database per app, plus one per read-only user", () => {
+  it("creates one database per app, and two logins (the role and its `_b` rotation login) with a password each per owner and read-only user", () => {
     const roles = ofApps(T.role).map((r) => reveal(r.inputs.name));
-    expect(roles.sort()).toEqual(["langfuse_owner", "n8n_main_analytics", "n8n_main_owner"]);
+    expect(roles.sort()).toEqual(["langfuse_owner", "langfuse_owner_b", "n8n_main_analytics", "n8n_main_analytics_b", "n8n_main_owner", "n8n_main_owner_b"]);
     const dbs = ofType(base, T.database).map((d) => [reveal(d.inputs.name), reveal(d.inputs.owner)]);
     expect(dbs.sort()).toEqual([["langfuse", "langfuse_owner"], ["n8n_main", "n8n_main_owner"]]);
     const appPasswords = ofApps(T.password);
-    expect(appPasswords.map((p) => p.name).sort()).toEqual(["homelab-app-langfuse-owner-password", "homelab-app-n8n-main-analytics-password", "homelab-app-n8n-main-owner-password"]);
+    expect(appPasswords.map((p) => p.name).sort()).toEqual([
+      "homelab-app-langfuse-owner-b-password", "homelab-app-langfuse-owner-password", "homelab-app-n8n-main-analytics-b-password",
+      "homelab-app-n8n-main-analytics-password", "homelab-app-n8n-main-owner-b-password", "homelab-app-n8n-main-owner-password",
+    ]);
     for (const p of appPasswords) expect(p.inputs.length).toBeGreaterThanOrEqual(32);
   });
 
@@ -69,7 +72,8 @@ describe("apps", () => {
   it("retains databases and their owner roles when an app is removed, never drops them", () => {
     for (const d of ofType(base, T.database)) expect(d.retainOnDelete || d.protect).toBe(true);
     const retained = ofApps(T.role).filter((r) => r.retainOnDelete).map((r) => reveal(r.inputs.name));
-    expect(retained.sort()).toEqual(["langfuse_owner", "n8n_main_owner"]);
+    // the owner's second login too: objects it created outside its switch to the owner would be lost with it
+    expect(retained.sort()).toEqual(["langfuse_owner", "langfuse_owner_b", "n8n_main_owner", "n8n_main_owner_b"]);
   });
 
   it("keeps extensions and PUBLIC revokes with a retained database; drops read-only grants", () => {
@@ -93,8 +97,15 @@ describe("apps", () => {
     const dependsOn = (r: RegisteredResource, target: string, seen = new Set<string>()): boolean =>
       r.dependencies.some((d) => d === target || (!seen.has(d) && (seen.add(d), byUrn.has(d)) && dependsOn(byUrn.get(d)!, target, seen)));
     // app roles (the pooler's auth role has no Grant resources: its own delete script cleans up)
-    const dropped = ofType(base, T.role).filter((r) => !r.retainOnDelete && r.parent.includes("AppDatabase"));
+    const dropped = ofType(base, T.role).filter((r) => !r.retainOnDelete && r.parent.includes("AppDatabase") && !reveal(r.inputs.assumeRole));
     expect(dropped.length).toBeGreaterThan(0);
+    // a rotation login holds no grant of its own (it has the role's through membership) and goes before its role
+    const logins = ofType(base, T.role).filter((r) => !r.retainOnDelete && reveal(r.inputs.assumeRole));
+    expect(logins.map((r) => reveal(r.inputs.name))).toEqual(["n8n_main_analytics_b"]);
+    for (const login of logins) {
+      expect(base.resources.filter((r) => [T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && reveal(r.inputs.role) === reveal(login.inputs.name))).toEqual([]);
+      expect(login.dependencies).toContain(byName(base, T.role, "homelab-app-n8n-main-analytics").urn);
+    }
     for (const role of dropped) {
       const name = String(reveal(role.inputs.name));
       const naming = base.resources.filter((r) => [T.grant, T.defaultPrivileges].includes(r.type as typeof T.grant) && reveal(r.inputs.role) === name);

@@ -38,7 +38,10 @@ function configWith(key: string, value: number): RawConfig {
   if (head.endsWith("[]")) {
     // an app's limits also answer to the pool (pgBouncer off here) and to each other
     // (databaseConnectionLimit >= connectionLimit: the lowest connectionLimit under it)
-    const app: Record<string, unknown> = { name: "ranged", [rest.join(".")]: value };
+    const app: Record<string, unknown> = { name: "ranged" };
+    let at = app;
+    for (const part of rest.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
+    at[rest[rest.length - 1]] = value;
     if (key === "apps[].databaseConnectionLimit") app.connectionLimit = 1;
     raw[head.slice(0, -2)] = [app];
     raw.pgbouncer = { enabled: false };
@@ -72,6 +75,7 @@ describe("ranged config keys", () => {
       "postgres.logging.slowStatementMs": [-1, 3600000],
       "apps[].connectionLimit": [1, 10000],
       "apps[].databaseConnectionLimit": [1, 10000],
+      "apps[].pool.size": [1, 1000],
       "pgbouncer.port": [1024, 65535],
       "pgbouncer.defaultPoolSize": [1, 1000],
       "pgbouncer.maxClientConn": [10, 100000],

@@ -97,6 +97,27 @@ describe("pgbouncer.ini", () => {
     }
   });
 
+  it("gives each app database its own pool mode and size, capping the database at that size whatever its users", () => {
+    const cfg = parseConfig("dev", {
+      pgbouncer: { poolMode: "transaction", defaultPoolSize: 8 },
+      apps: [{ name: "langfuse", pool: { mode: "session", size: 4 } }, { name: "my-app" }, { name: "grafana", pool: { size: 15 }, connectionLimit: 15 }],
+    });
+    const ini = parseIni(renderPgBouncerIni({ ...base, pool: { ...base.pool, defaultPoolSize: 8 }, pools: Object.fromEntries(cfg.apps.map((a) => [a.database, a.pool])) }));
+    const db = (name: string) => parseConnstr(ini.databases[name]);
+    expect(db("langfuse")).toMatchObject({ pool_mode: "session", pool_size: "4", max_db_connections: "4" });
+    expect(db("my_app")).toMatchObject({ pool_mode: "transaction", pool_size: "8", max_db_connections: "8" });
+    expect(db("grafana")).toMatchObject({ pool_mode: "transaction", pool_size: "15", max_db_connections: "15" });
+    // without per-database pools every database gets the section's
+    const plain = parseIni(renderPgBouncerIni(base));
+    for (const v of Object.values(plain.databases)) expect(parseConnstr(v)).toMatchObject({ pool_mode: "transaction", pool_size: "10", max_db_connections: "10" });
+  });
+
+  it("refuses a pool for a database it does not route, a bad mode or size", () => {
+    expect(() => renderPgBouncerIni({ ...base, pools: { other: { mode: "session", size: 2 } } })).toThrow(/not a routed database/);
+    expect(() => renderPgBouncerIni({ ...base, pools: { grafana: { mode: "sessionx" as "session", size: 2 } } })).toThrow(/invalid pool mode/);
+    expect(() => renderPgBouncerIni({ ...base, pools: { grafana: { mode: "session", size: 0 } } })).toThrow(/pool size of grafana/);
+  });
+
   it("authenticates with SCRAM through the auth role's lookup function, from a file with only that role", () => {
     const ini = parseIni(renderPgBouncerIni(base)).pgbouncer;
     expect(ini.auth_type).toBe("scram-sha-256");
