@@ -11,6 +11,7 @@ import { Client } from "pg";
 import type { PoolMode } from "../../../components/config";
 import { type AppAccess, renderAccessSql } from "../../../components/apps";
 import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
+import type { DatabasePool } from "../../../components/pooler/render";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
 import {
@@ -131,6 +132,8 @@ export interface PoolerConfig {
   mode: PoolMode;
   defaultPoolSize: number;
   maxClientConn: number;
+  /** Per-database pools (`apps[].pool`), as the component passes them. */
+  pools?: Record<string, DatabasePool>;
 }
 
 /**
@@ -185,6 +188,7 @@ export class WrappedPooler {
       server: { host: "127.0.0.1", port: this.pg.port },
       listen: { addr: "127.0.0.1", port: this.port, unixSocketDir: this.dir },
       pool: { mode: config.mode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
+      pools: config.pools,
       authFile: this.authFile,
       statsUsers: this.statsUser ? [this.statsUser.user] : [],
       version: { major: 1, minor: 18, patch: 0 },
