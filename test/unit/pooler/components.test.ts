@@ -46,6 +46,10 @@ const variants = {
     pgbouncer: { defaultPoolSize: 12 },
   }),
   pool10: parseConfig("dev", { apps: [{ name: "langfuse" }, { name: "my-app", readonlyUsers: ["analytics"] }], pgbouncer: { defaultPoolSize: 10 } }),
+  perApp: parseConfig("dev", {
+    apps: [{ name: "langfuse", pool: { mode: "session", size: 4 } }, { name: "my-app", readonlyUsers: ["analytics"] }],
+    pgbouncer: { defaultPoolSize: 12 },
+  }),
 };
 const variantPoolers: Record<keyof typeof variants, PgBouncer> = {} as Record<keyof typeof variants, PgBouncer>;
 
@@ -214,11 +218,18 @@ describe("PgBouncer", () => {
     expect(base).toMatchObject({ ulimits: expect.any(Array), uploads: expect.any(Array), volumes: expect.any(Array) });
     expect(await inputs("threeApps")).toEqual(base);
     expect(await inputs("pool10")).toEqual(base);
+    expect(await inputs("perApp")).toEqual(base);
     // what does differ: the carried ini, and one Command per database
     expect(carriedIni("pgb-threeApps")).not.toEqual(carriedIni("pgb-twoApps"));
     expect(carriedIni("pgb-pool10")).not.toEqual(carriedIni("pgb-twoApps"));
     expect(Object.keys(variantPoolers.threeApps.authLookups).sort()).toEqual(["grafana", "langfuse", "my_app"]);
     expect(Object.keys(variantPoolers.twoApps.authLookups).sort()).toEqual(["langfuse", "my_app"]);
+  });
+
+  it("carries each app's own pool mode and size into its database line (apps[].pool), the others the section's", () => {
+    const line = (db: string) => new RegExp(`^${db} = .*$`, "m").exec(carriedIni("pgb-perApp"))?.[0];
+    expect(line("langfuse")).toMatch(/ pool_mode=session pool_size=4 max_db_connections=4$/);
+    expect(line("my_app")).toMatch(/ pool_mode=transaction pool_size=12 max_db_connections=12$/);
   });
 
   it("hardens and labels the container, and replaces it delete-first (one host port)", () => {
