@@ -193,9 +193,12 @@ describe("rotating passwords without downtime on real PostgreSQL and pgBouncer",
       }))).toEqual([{ tableowner: "shop_owner" }]);
       expect((await viewer.query("select id from items")).rows).toEqual([{ id: 1 }]);
       await expect(viewer.query("insert into items values (2)")).rejects.toThrow(/permission denied/);
-      // what DISCARD ALL (pgBouncer's session-mode reset) does keeps the switch: it is the role's default
-      await viewer.query("RESET ALL");
+      // DISCARD ALL (pgBouncer's session-mode server_reset_query) keeps the switch: it is the login's default
+      await viewer.query("DISCARD ALL");
       expect((await viewer.query("select current_user as c")).rows).toEqual([{ c: "shop_viewer" }]);
+      // and pgBouncer's auth_query finds the read-only user's second login (CONNECT through its role)
+      const pooledViewer = await client("shop", "shop_viewer_b");
+      expect((await pooledViewer.query("select current_user as c, count(*)::int as n from items")).rows).toEqual([{ c: "shop_viewer", n: 1 }]);
     } finally {
       await viewer.end();
     }
