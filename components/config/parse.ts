@@ -9,6 +9,7 @@ import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
 import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
+import { externalExplicitProblems } from "./schema-external";
 import { plaintextSecretProblems } from "./secrets";
 
 type Parsed = ParsedConfig;
@@ -25,6 +26,8 @@ export type CiConfig = Parsed["ci"];
 export type PostgresLogging = Parsed["postgres"]["logging"];
 export type AuditConfig = Parsed["postgres"]["audit"];
 export type NotifyConfig = Parsed["backup"]["notify"];
+/** `postgres.external`: the existing server the program manages instead of running one. */
+export type ExternalConfig = NonNullable<Parsed["postgres"]["external"]>;
 
 export interface MonitoringConfig extends Omit<Parsed["monitoring"], "enabled"> {
   /** `monitoring.enabled`, else true in a prod stack. */
@@ -98,6 +101,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
   const problems: ConfigProblem[] = [
     ...(result.success ? [] : issuesToProblems(schema, result.error.issues)),
     ...plaintext,
+    ...externalExplicitProblems(raw),
     ...awsParsed.problems,
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(stack, problems);
@@ -127,7 +131,8 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       region: backupRegion(c.backup.region, awsParsed.settings),
       endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
     },
-    monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? isProdStack(stack) },
+    // an existing server has no exporter beside it (schema-external.ts): off unless asked for, which is refused
+    monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? (isProdStack(stack) && c.postgres.external === undefined) },
     ci: c.ci,
     aws: awsParsed.settings,
   };
