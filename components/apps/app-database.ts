@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import type { AppConfig } from "../config";
 import { AppAccess, renderConnectionUrl } from "./access";
 import { AdminConnection, adoptOptions, passwordSyncCommand } from "./adopt";
+import { ExternalLogin, ownerMembershipCommand } from "./external-admin";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */
 export interface Endpoint {
@@ -31,6 +32,11 @@ export interface AppDatabaseArgs {
    * bootstrap's identity). Absent: no password command (the provider's own Create/Update only).
    */
   passwords?: { admin: AdminConnection; triggers: pulumi.Input<string>[] };
+  /**
+   * postgres.external: the provider's admin is not a superuser; it becomes a member of
+   * the owner role (external-admin.ts) after the roles and before the database.
+   */
+  externalAdmin?: { login: ExternalLogin; majorVersion: number };
 }
 
 export interface Credentials {
@@ -90,6 +96,12 @@ export class AppDatabase extends pulumi.ComponentResource {
       });
     }
 
+    const ownerSpec = access.roles.find((r) => r.kind === "owner");
+    const membership = args.externalAdmin && ownerSpec
+      ? [ownerMembershipCommand(`${name}-admin-membership`, {
+        login: args.externalAdmin.login, owner: ownerSpec.name, majorVersion: args.externalAdmin.majorVersion, dependsOn: [roles.get(ownerSpec.name) as postgresql.Role],
+      }, child)]
+      : [];
     // retainOnDelete: removing an app from config forgets the database, never drops its data
     this.database = new postgresql.Database(
       `${name}-database`,
@@ -100,7 +112,7 @@ export class AppDatabase extends pulumi.ComponentResource {
         encoding: access.database.encoding,
         connectionLimit: access.database.connectionLimit,
       },
-      { ...child, dependsOn: [...roles.values()], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
+      { ...child, dependsOn: [...roles.values(), ...membership], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
     );
 
     // every role's password as state has it, on a new cluster and after a restore (adopt.ts)

@@ -3,3 +3,4 @@
 export * from "./access";
 export * from "./admin";
 export * from "./app-database";
+export * from "./external-admin";

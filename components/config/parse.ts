@@ -27,14 +27,21 @@ export type PostgresLogging = Parsed["postgres"]["logging"];
 export type AuditConfig = Parsed["postgres"]["audit"];
 export type NotifyConfig = Parsed["backup"]["notify"];
 /** `postgres.external`: the existing server the program manages instead of running one. */
-export type ExternalConfig = NonNullable<Parsed["postgres"]["external"]>;
+export interface ExternalConfig extends Omit<NonNullable<Parsed["postgres"]["external"]>, "host" | "adminUser" | "adminPassword"> {
+  host: string;
+  adminUser: string;
+  /** Secret. */
+  adminPassword: string;
+}
 
 export interface MonitoringConfig extends Omit<Parsed["monitoring"], "enabled"> {
   /** `monitoring.enabled`, else true in a prod stack. */
   enabled: boolean;
 }
 
-export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings"> {
+export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings" | "external"> {
+  /** An existing server to manage instead of running one (the schema requires its host, admin and password). */
+  external?: ExternalConfig;
   /** Major version the conf files are rendered for (from the image tag unless set). */
   majorVersion: number;
   /** Operator postgresql.conf settings, validated. */
@@ -117,6 +124,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       // the schema refused a config where neither says it
       majorVersion: c.postgres.majorVersion ?? (postgresMajorFromImage(c.postgres.image) as number),
       settings: c.postgres.settings as Record<string, ConfValue>,
+      external: c.postgres.external && { ...c.postgres.external, host: c.postgres.external.host as string, adminUser: c.postgres.external.adminUser as string, adminPassword: c.postgres.external.adminPassword as string },
     },
     apps: c.apps.map((a) => {
       const name = a.name as string;
