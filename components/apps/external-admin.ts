@@ -6,9 +6,8 @@
 // - `GRANT ... ON DATABASE`, `REVOKE ... FROM PUBLIC`, CREATE EXTENSION (trusted:
 //   needs CREATE on the database) and CREATE SCHEMA ... AUTHORIZATION all need the
 //   owner's privileges. The provider's Grant on a database grants no role to itself
-//   (resource_postgresql_grant.go getRolesToGrant returns none for "database"), and a
-//   GRANT by a role without the privilege is only a WARNING: without the membership
-//   it would record grants the server never made.
+//   (resource_postgresql_grant.go getRolesToGrant returns none for "database"), and
+//   once PUBLIC lost CONNECT the admin could not even connect to the app's database.
 // - The provider does grant roles temporarily (helpers.go withRolesGranted,
 //   grantRoleMembership, for a Database's owner, a Schema, a Grant's object owners and
 //   DefaultPrivileges), and skips that when the admin is a member already
@@ -87,6 +86,14 @@ function psql(script: string): string {
   return `psql -X -q -v ON_ERROR_STOP=1 -f - <<'${HEREDOC}'\n${script}${HEREDOC}\n`;
 }
 
+/** The shell commands (`/bin/sh -c`) the membership Command runs on create and on delete. */
+export function ownerMembershipShell(owner: string, majorVersion: number): { create: string; delete: string } {
+  return {
+    create: psql(renderMembershipScript(ownerMembershipStatements(owner, majorVersion))),
+    delete: psql(renderMembershipScript(ownerMembershipRemoveStatements(owner))),
+  };
+}
+
 /** The environment psql reads the admin's login from (secret: it holds the password). */
 export function externalPsqlEnvironment(login: ExternalLogin, app: string): Record<string, pulumi.Input<string>> {
   return {
@@ -114,8 +121,7 @@ export function ownerMembershipCommand(name: string, args: OwnerMembershipArgs, 
   return new command.local.Command(
     name,
     {
-      create: psql(renderMembershipScript(ownerMembershipStatements(args.owner, args.majorVersion))),
-      delete: psql(renderMembershipScript(ownerMembershipRemoveStatements(args.owner))),
+      ...ownerMembershipShell(args.owner, args.majorVersion),
       environment: externalPsqlEnvironment(args.login, "homelab-postgres-membership"),
     },
     { ...opts, dependsOn: args.dependsOn, additionalSecretOutputs: ["environment"], deleteBeforeReplace: true },
