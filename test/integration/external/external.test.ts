@@ -33,8 +33,31 @@ function selfSigned(dir: string): { cert: string; key: string } {
   return { cert: fs.readFileSync(crt, "utf8"), key: fs.readFileSync(key, "utf8") };
 }
 
+
+const MAJORS: PgMajor[] = [15, 17];
+let servers: Partial<Record<PgMajor, Promise<PgInstance>>> | undefined;
+
+/** Both servers start at once (the first beforeAll asks): most of their start is waiting on a busy machine. */
+function startAll(): Partial<Record<PgMajor, Promise<PgInstance>>> {
+  servers ??= Object.fromEntries(MAJORS.map((major) => [major, (async () => {
+    const dir = tempDir("ext-tls");
+    const tls = selfSigned(dir);
+    fs.rmSync(dir, { recursive: true, force: true });
+    return startPostgres({
+      major,
+      // no fsync: a throwaway cluster on a busy disk (CREATE DATABASE syncs a whole template otherwise)
+      conf: { tls: { certFile: "tls/server.crt", keyFile: "tls/server.key" }, settings: { fsync: false } },
+      extraFiles: { "tls/server.crt": tls.cert, "tls/server.key": tls.key },
+      hbaTls: false,
+      // nor of the fresh data directory (most of initdb's time)
+      initdbArgs: ["--no-sync"],
+    });
+  })()]));
+  return servers;
+}
+
 // 16 and 17 share the bounded CREATEROLE (16+); 15 is the other side of it
-describe.each([15, 17] as PgMajor[])("postgres.external on PostgreSQL %d, as an admin with CREATEROLE CREATEDB only", (major) => {
+describe.each(MAJORS)("postgres.external on PostgreSQL %d, as an admin with CREATEROLE CREATEDB only", (major) => {
   let pg: PgInstance;
   let bouncer: { server: ServerProcess; port: number; dir: string } | undefined;
   const clients: Client[] = [];
@@ -59,15 +82,7 @@ describe.each([15, 17] as PgMajor[])("postgres.external on PostgreSQL %d, as an 
     return c;
   };
   beforeAll(async () => {
-    const dir = tempDir("ext-tls");
-    const tls = selfSigned(dir);
-    fs.rmSync(dir, { recursive: true, force: true });
-    pg = await startPostgres({
-      major,
-      conf: { tls: { certFile: "tls/server.crt", keyFile: "tls/server.key" } },
-      extraFiles: { "tls/server.crt": tls.cert, "tls/server.key": tls.key },
-      hbaTls: false,
-    });
+    pg = await (startAll()[major] as Promise<PgInstance>);
     // the server's operator made this role; the superuser does nothing else from here on
     await pg.sql(`CREATE ROLE ${ADMIN} LOGIN CREATEROLE CREATEDB PASSWORD '${passwords[ADMIN].replace(/'/g, "''")}'`);
 
