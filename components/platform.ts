@@ -10,6 +10,7 @@ import { AppDatabase, Credentials } from "./apps/app-database";
 import { BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS } from "./backup";
 import { parseRestoreTarget } from "./lib/restore-target";
 import { CiAccess } from "./ci/ci-access";
+import { ExternalPostgres } from "./external";
 import { Monitoring } from "./monitoring";
 import type { ScrapeTargets } from "./monitoring";
 import { PgAdmin } from "./pgadmin/pgadmin";
@@ -33,7 +34,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly network: pulumi.Output<string>;
   /** Secret: every app's connection details. */
   readonly databases: pulumi.Output<Record<string, DatabaseEntry>>;
-  readonly server: PostgresServer;
+  /** Absent with postgres.external (an existing server). */
+  readonly server?: PostgresServer;
   readonly apps: AppDatabase[];
   readonly pooler?: PgBouncer;
   readonly pgadmin?: PgAdmin;
@@ -54,6 +56,15 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     super("homelab:postgres:PostgresPlatform", name, {}, opts);
     const cfg = args.config;
     const child = { parent: this };
+
+    // an existing server: no container, volume or image; the same apps, pooler and outputs
+    if (cfg.postgres.external) {
+      const ext = new ExternalPostgres(`${name}-external`, { config: cfg }, child);
+      [this.host, this.port, this.network, this.apps, this.pooler, this.poolerPort, this.admin] = [ext.host, ext.port, ext.network, ext.apps, ext.pooler, ext.pooler?.port, ext.admin];
+      this.databases = databasesOutput(cfg.apps, this.apps);
+      this.register();
+      return;
+    }
 
     const dockerProvider = new docker.Provider(`${name}-docker`, { host: cfg.dockerHost }, child);
     const bindAddress = resolveBindAddress(cfg.tailscale, child);
@@ -87,7 +98,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
     const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
-    this.server = new PostgresServer(
+    const server = new PostgresServer(
       `${name}-postgres`,
       {
         stack: cfg.stack,
@@ -100,9 +111,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       },
       { parent: this, providers: [dockerProvider] },
     );
+    this.server = server;
     if (bootstrap) {
       pulumi.log.warn(
-        `postgres.bootstrap is set (${this.server.bootstrapId}): an EMPTY data volume is restored from the backup repository; ` +
+        `postgres.bootstrap is set (${server.bootstrapId}): an EMPTY data volume is restored from the backup repository; ` +
           "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
         this,
       );
@@ -116,14 +128,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           repository: repo,
           image: image.imageName,
           majorVersion: cfg.postgres.majorVersion,
-          network: this.server.network.name,
-          dataVolume: this.server.dataVolume.name,
-          socketVolume: this.server.socketVolume.name,
+          network: server.network.name,
+          dataVolume: server.dataVolume.name,
+          socketVolume: server.socketVolume.name,
           apps: cfg.apps,
           dumpKeep: { daily: cfg.backup.dumps.keepDaily, weekly: cfg.backup.dumps.keepWeekly, monthly: cfg.backup.dumps.keepMonthly },
         },
         // after the settings command: its restart must not interrupt stanza-create
-        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container, this.server.settings.applied] },
+        { parent: this, providers: [dockerProvider], dependsOn: [server.container, server.settings.applied] },
       );
     }
 
@@ -135,7 +147,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         host: bindAddress,
         port: cfg.postgres.port,
         username: "postgres",
-        password: this.server.superuserPassword,
+        password: server.superuserPassword,
         database: "postgres",
         sslmode: cfg.postgres.tls.enabled ? "require" : "disable",
         superuser: true,
@@ -143,7 +155,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         expectedVersion: String(cfg.postgres.majorVersion),
       },
       // and after the live settings: a restart they cause must not cut the provider's sessions
-      { ...child, dependsOn: [this.server.container, this.server.settings.applied] },
+      { ...child, dependsOn: [server.container, server.settings.applied] },
     );
 
     // PUBLIC loses CONNECT/TEMPORARY on postgres and template1 (chained: one catalog row each,
@@ -161,8 +173,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     // access model here has no pooler role: that would make apps wait on the pooler.
     const model = accessModel(cfg.apps);
     // passwords from state, set again on a new cluster (container) and after a bootstrap (apps/adopt.ts)
-    const superuserLogin = { host: bindAddress, port: cfg.postgres.port, password: this.server.superuserPassword, sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const };
-    const passwordTriggers = [this.server.container.id, this.server.bootstrapId ?? "initdb"];
+    const superuserLogin = { host: bindAddress, port: cfg.postgres.port, password: server.superuserPassword, sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const };
+    const passwordTriggers = [server.container.id, server.bootstrapId ?? "initdb"];
     const pooled = cfg.pgbouncer.enabled ? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
     this.apps = cfg.apps.map(
       (app, i) =>
@@ -218,21 +230,21 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           stack: cfg.stack,
           config: cfg.pgbouncer,
           apps: cfg.apps,
-          network: this.server.network.name,
+          network: server.network.name,
           bindAddress,
-          postgres: this.server.internal,
+          postgres: server.internal,
           postgresMaxConnections: cfg.postgres.maxConnections,
           tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,
             port: cfg.postgres.port,
-            password: this.server.superuserPassword,
+            password: server.superuserPassword,
             sslmode: tls.enabled ? "require" : "disable",
           },
           // each database's lookup goes in after that app's grants and comes out before them
           databasesReady: Object.fromEntries(cfg.apps.map((app, i) => [app.database, this.apps[i].ready])),
           // a new cluster (container replaced) re-installs the lookup function
-          rerunOn: [this.server.container.id],
+          rerunOn: [server.container.id],
           statsUser: cfg.monitoring.enabled,
           adopt,
           passwordTriggers,
@@ -248,14 +260,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         {
           stack: cfg.stack,
           config: cfg.pgadmin,
-          network: this.server.network.name,
+          network: server.network.name,
           bindAddress,
-          postgres: this.server.internal,
+          postgres: server.internal,
           login: this.admin,
           loginReady: [adminRole, adminReady],
           tls: tls.enabled,
         },
-        { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
+        { parent: this, providers: [dockerProvider], dependsOn: [server.container] },
       );
       this.pgadminUrl = this.pgadmin.url;
     }
@@ -269,15 +281,15 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           config: cfg.monitoring,
           baseImage: cfg.postgres.image,
           platform: cfg.postgres.platform,
-          network: this.server.network.name,
+          network: server.network.name,
           bindAddress,
-          postgres: this.server.internal,
+          postgres: server.internal,
           tls: tls.enabled,
           backup: cfg.backup.enabled,
           pgbouncer: this.pooler && stats
             ? { host: this.pooler.internalHost, port: this.pooler.internalPort, user: stats.name, password: stats.password }
             : undefined,
-          postgresReady: [this.server.container, this.server.settings.applied],
+          postgresReady: [server.container, server.settings.applied],
           adopt,
           passwords: { admin: superuserLogin, triggers: passwordTriggers },
           pgbouncerReady: this.pooler ? [this.pooler.container] : undefined,
@@ -290,16 +302,17 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     this.host = bindAddress;
     this.port = cfg.postgres.port;
-    this.network = this.server.network.name;
-    // keyed by app name as written in config, not by database name
-    this.databases = pulumi.secret(
-      pulumi.all(Object.fromEntries(cfg.apps.map((app, i) => [app.name, databaseOutput(this.apps[i])]))),
-    );
+    this.network = server.network.name;
+    this.databases = databasesOutput(cfg.apps, this.apps);
 
     if (cfg.ci.tailnetKey) {
       this.ciTailnetAuthKey = new CiAccess(`${name}-ci`, { tags: cfg.ci.tags, description: `${cfg.stack}-homelab-postgres-ci`.replace(/[^A-Za-z0-9-]/g, "-").slice(0, 50) }, child).authKey;
     }
 
+    this.register();
+  }
+
+  private register(): void {
     this.registerOutputs({
       host: this.host,
       port: this.port,
@@ -315,6 +328,11 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       ciTailnetAuthKey: this.ciTailnetAuthKey,
     });
   }
+}
+
+/** Secret: every app's entry, keyed by app name as written in config (not by database name). */
+function databasesOutput(apps: { name: string }[], dbs: AppDatabase[]): pulumi.Output<Record<string, DatabaseEntry>> {
+  return pulumi.secret(pulumi.all(Object.fromEntries(apps.map((app, i) => [app.name, databaseOutput(dbs[i])]))));
 }
 
 function credentialOutput(c: Credentials) {

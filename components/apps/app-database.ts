@@ -6,6 +6,7 @@ import * as random from "@pulumi/random";
 import type { AppConfig } from "../config";
 import { AppAccess, renderConnectionUrl } from "./access";
 import { AdminConnection, adoptOptions, passwordSyncCommand } from "./adopt";
+import { ExternalLogin, ownerMembershipCommand } from "./external-admin";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */
 export interface Endpoint {
@@ -31,6 +32,11 @@ export interface AppDatabaseArgs {
    * bootstrap's identity). Absent: no password command (the provider's own Create/Update only).
    */
   passwords?: { admin: AdminConnection; triggers: pulumi.Input<string>[] };
+  /**
+   * postgres.external: the provider's admin is not a superuser; it becomes a member of
+   * the owner role (external-admin.ts) after the roles and before the database.
+   */
+  externalAdmin?: { login: ExternalLogin; majorVersion: number };
 }
 
 export interface Credentials {
@@ -43,6 +49,8 @@ export interface Credentials {
 
 export class AppDatabase extends pulumi.ComponentResource {
   readonly database: postgresql.Database;
+  /** Every login of every app role, both of a rotation's pair (an auth file needs both). */
+  readonly logins: { name: string; password: pulumi.Output<string> }[] = [];
   readonly owner: Credentials;
   readonly readonlyUsers: Record<string, Credentials> = {};
   /** Read-write (DML) users, by the name given in config. */
@@ -102,6 +110,7 @@ export class AppDatabase extends pulumi.ComponentResource {
           roles.set(spec.name, role);
         }
         logins.push({ name: login.name, role, password });
+        this.logins.push({ name: login.name, password });
         if (login.active) active = { name: login.name, password };
       }
       if (!active) throw new Error(`role ${spec.name} has no active login`);
@@ -121,6 +130,12 @@ export class AppDatabase extends pulumi.ComponentResource {
       });
     }
 
+    const ownerSpec = access.roles.find((r) => r.kind === "owner");
+    const membership = args.externalAdmin && ownerSpec
+      ? [ownerMembershipCommand(`${name}-admin-membership`, {
+        login: args.externalAdmin.login, owner: ownerSpec.name, majorVersion: args.externalAdmin.majorVersion, dependsOn: [roles.get(ownerSpec.name) as postgresql.Role],
+      }, child)]
+      : [];
     // retainOnDelete: removing an app from config forgets the database, never drops its data
     this.database = new postgresql.Database(
       `${name}-database`,
@@ -131,7 +146,7 @@ export class AppDatabase extends pulumi.ComponentResource {
         encoding: access.database.encoding,
         connectionLimit: access.database.connectionLimit,
       },
-      { ...child, dependsOn: logins.map((l) => l.role), retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
+      { ...child, dependsOn: [...logins.map((l) => l.role), ...membership], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
     );
 
     // every role's password as state has it, on a new cluster and after a restore (adopt.ts)

@@ -4,3 +4,4 @@ export * from "./access";
 export * from "./admin";
 export * from "./app-database";
 export * from "./rotation";
+export * from "./external-admin";

@@ -9,6 +9,7 @@ import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
 import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
+import { externalExplicitProblems } from "./schema-external";
 import { plaintextSecretProblems } from "./secrets";
 
 type Parsed = ParsedConfig;
@@ -25,13 +26,22 @@ export type CiConfig = Parsed["ci"];
 export type PostgresLogging = Parsed["postgres"]["logging"];
 export type AuditConfig = Parsed["postgres"]["audit"];
 export type NotifyConfig = Parsed["backup"]["notify"];
+/** `postgres.external`: the existing server the program manages instead of running one. */
+export interface ExternalConfig extends Omit<NonNullable<Parsed["postgres"]["external"]>, "host" | "adminUser" | "adminPassword"> {
+  host: string;
+  adminUser: string;
+  /** Secret. */
+  adminPassword: string;
+}
 
 export interface MonitoringConfig extends Omit<Parsed["monitoring"], "enabled"> {
   /** `monitoring.enabled`, else true in a prod stack. */
   enabled: boolean;
 }
 
-export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings"> {
+export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings" | "external"> {
+  /** An existing server to manage instead of running one (the schema requires its host, admin and password). */
+  external?: ExternalConfig;
   /** Major version the conf files are rendered for (from the image tag unless set). */
   majorVersion: number;
   /** Operator postgresql.conf settings, validated. */
@@ -100,6 +110,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
   const problems: ConfigProblem[] = [
     ...(result.success ? [] : issuesToProblems(schema, result.error.issues)),
     ...plaintext,
+    ...externalExplicitProblems(raw),
     ...awsParsed.problems,
   ];
   if (!result.success || problems.length > 0) throw new ConfigError(stack, problems);
@@ -115,6 +126,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       // the schema refused a config where neither says it
       majorVersion: c.postgres.majorVersion ?? (postgresMajorFromImage(c.postgres.image) as number),
       settings: c.postgres.settings as Record<string, ConfValue>,
+      external: c.postgres.external && { ...c.postgres.external, host: c.postgres.external.host as string, adminUser: c.postgres.external.adminUser as string, adminPassword: c.postgres.external.adminPassword as string },
     },
     apps: c.apps.map((a) => {
       const name = a.name as string;
@@ -130,7 +142,8 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       region: backupRegion(c.backup.region, awsParsed.settings),
       endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
     },
-    monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? isProdStack(stack) },
+    // an existing server has no exporter beside it (schema-external.ts): off unless asked for, which is refused
+    monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? (isProdStack(stack) && c.postgres.external === undefined) },
     ci: c.ci,
     aws: awsParsed.settings,
   };

@@ -20,6 +20,7 @@ import { bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str
 import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { backup, backupRules } from "./schema-backup";
 import { POOL_MODES, appPool, poolRules } from "./schema-pool";
+import { external, externalRules } from "./schema-external";
 
 const P = PROJECT;
 
@@ -108,8 +109,11 @@ const postgres = section({
     from: oneOf(["backup"] as const, { default: "backup", shown: "`backup` once the section is set", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
     target: str({ type: "string", default: "latest", shown: "`latest` once the section is set", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
   }).optional()),
+  external,
 }).check(
   rule((v, report) => {
+    // an existing server: its keys are checked by externalRules, the server-only ones refused (schema-external.ts)
+    if (v.external !== undefined) return;
     imageRule("image")(v, report);
     if (isObj(v.bootstrap) && isStr(v.bootstrap.target) && parseRestoreTarget(v.bootstrap.target) === undefined) {
       report(["bootstrap", "target"], `${JSON.stringify(v.bootstrap.target)} is not a restore target: expected ${RESTORE_TARGET_FORMS}`);
@@ -349,7 +353,9 @@ export function stackSchema(stack: string) {
       const pb = isObj(v.pgbouncer) ? v.pgbouncer : {};
       const pa = isObj(v.pgadmin) ? v.pgadmin : {};
       const mo = isObj(v.monitoring) ? v.monitoring : {};
-      if (isProd && ts.ip === undefined && ts.device === undefined) {
+      // postgres.external: nothing is published but pgBouncer, and the provider connects to the external host
+      const ext = isObj(pg.external);
+      if (isProd && ts.ip === undefined && ts.device === undefined && !(ext && pb.enabled !== true)) {
         report(["tailscale"], "a prod stack must bind a tailnet address: set tailscale.ip or tailscale.device");
       }
       const dockerHostBad = isStr(v.dockerHost) ? dockerHostProblem(v.dockerHost) : undefined;
@@ -357,14 +363,14 @@ export function stackSchema(stack: string) {
       // a loopback bind on a remote docker host is unreachable for the postgresql provider,
       // which connects from the machine running `pulumi up` to <bind address>:<port>
       const bindsLoopback = ts.device === undefined && (ts.ip === undefined || (isStr(ts.ip) && isLoopbackIPv4(ts.ip)));
-      if (bindsLoopback && isStr(v.dockerHost) && !dockerHostBad && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
+      if (bindsLoopback && !ext && isStr(v.dockerHost) && !dockerHostBad && !/^(unix|npipe):\/\//.test(v.dockerHost)) {
         report(["dockerHost"], `${v.dockerHost} is remote but the bind address is loopback: set tailscale.ip or tailscale.device so this machine can reach Postgres`);
       }
       // published ports share one bind address
-      const ports: [string, string, unknown][] = [["postgres", "port", pg.port]];
+      const ports: [string, string, unknown][] = ext ? [] : [["postgres", "port", pg.port]];
       if (pb.enabled === true) ports.push(["pgbouncer", "port", pb.port]);
       if (pa.enabled === true) ports.push(["pgadmin", "port", pa.port]);
-      if (mo.enabled === true || (mo.enabled === undefined && isProd)) {
+      if (mo.enabled === true || (mo.enabled === undefined && isProd && !ext)) {
         ports.push(["monitoring", "postgresExporterPort", mo.postgresExporterPort]);
         if (pb.enabled === true) ports.push(["monitoring", "pgbouncerExporterPort", mo.pgbouncerExporterPort]);
       }
@@ -379,7 +385,8 @@ export function stackSchema(stack: string) {
       appListRules(appList, pg, report);
       // pgBouncer opens up to the app's pool as each of its login roles (and that many into its database, max_db_connections)
       poolRules(appList, pg, pb, report);
-      backupRules(isObj(v.backup) ? v.backup : {}, isProd, report);
+      backupRules(isObj(v.backup) ? v.backup : {}, isProd && !ext, report);
+      externalRules(v, report);
       // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
       if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {
         report(["postgres", "bootstrap"], "restores from the backup repository: needs backup.enabled (and the same bucket/posix path and encryptionPassphrase as the lost cluster)");

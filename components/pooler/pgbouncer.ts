@@ -10,6 +10,7 @@
 // limits. The docker provider replaces a container when any of those changes
 // (upload, ports, ulimit, command, entrypoint... are ForceNew in
 // kreuzwerker/terraform-provider-docker v4.5.0 internal/provider/resource_docker_container.go).
+import { createHash } from "crypto";
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
@@ -17,7 +18,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
-import { RuntimeFiles } from "../runtime";
+import { type RuntimeFile, RuntimeFiles } from "../runtime";
 import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
 import {
   AUTH_FILE_PERMISSIONS,
@@ -29,6 +30,8 @@ import {
   renderAuthFile,
   renderAuthRemoveScript,
   renderPgBouncerIni,
+  type PgBouncerIniInput,
+  renderUsersAuthFile,
 } from "./render";
 import { renderPgBouncerWrapper } from "./wrapper";
 
@@ -88,9 +91,9 @@ export interface PgBouncerArgs {
   tls?: { certificate: string; privateKey: pulumi.Input<string> };
   /**
    * Direct superuser access for installing the auth lookup (the same endpoint and
-   * credentials the postgresql provider uses; never the pooler).
+   * credentials the postgresql provider uses; never the pooler). Required unless `authFile`.
    */
-  admin: {
+  admin?: {
     /** Host psql connects to (the bind address). */
     host: pulumi.Input<string>;
     /** Postgres' published port. */
@@ -120,7 +123,21 @@ export interface PgBouncerArgs {
   adopt?: boolean;
   /** Set the auth role's password from state whenever these change (with `rerunOn`); the admin connection is `admin`. */
   passwordTriggers?: pulumi.Input<string>[];
+  /**
+   * postgres.external: no auth role and no auth_query lookup (installing its SECURITY
+   * DEFINER function over pg_authid needs a superuser). pgBouncer checks every client
+   * against an auth file of these users and passwords, delivered with the ini as a
+   * runtime file (0400, secret), and logs in to the server with the same password.
+   */
+  authFile?: { users: { name: string; password: pulumi.Input<string> }[] };
+  /** TLS toward the server (`server_tls_sslmode = require`) without offering it to clients: an existing server's own certificate. */
+  upstreamTls?: boolean;
+  /** Auth-file mode: what must exist before the auth file is delivered (the roles with these passwords). */
+  authFileReady?: pulumi.Input<pulumi.Resource>[];
 }
+
+/** Name of the auth file in the runtime volume (auth-file mode); sorts before the ini, so the carrier renames it first. */
+export const RUNTIME_AUTH_FILE = "auth-users.txt";
 
 export class PgBouncer extends pulumi.ComponentResource {
   /** Host clients outside docker use: the bind address. */
@@ -133,9 +150,10 @@ export class PgBouncer extends pulumi.ComponentResource {
   readonly internalPort: number;
   /** Login role pgBouncer runs auth_query as. */
   readonly authRoleName: string;
-  /** Its password: secret. */
-  readonly authPassword: pulumi.Output<string>;
-  readonly authRole: postgresql.Role;
+  /** Its password: secret (absent in auth-file mode). */
+  readonly authPassword?: pulumi.Output<string>;
+  /** Absent in auth-file mode. */
+  readonly authRole?: postgresql.Role;
   /** Per app database (by database name): installs the lookup there, and removes it on delete. */
   readonly authLookups: Record<string, command.local.Command>;
   /** Delivers the ini; replaced when it changes, while pgBouncer reloads. */
@@ -154,85 +172,90 @@ export class PgBouncer extends pulumi.ComponentResource {
     const databases = [...new Set(args.apps.map((a) => a.database))].sort();
     this.authRoleName = PGBOUNCER_AUTH_ROLE;
 
-    const pw = new random.RandomPassword(`${name}-auth-password`, { length: 40, special: false }, child);
-    // setMocks and some engines do not mark provider secrets; mark it ourselves
-    this.authPassword = pulumi.secret(pw.result);
-
-    // LOGIN and nothing else: what it may read comes only from the lookup function
-    this.authRole = new postgresql.Role(
-      `${name}-auth-role`,
-      {
-        name: this.authRoleName,
-        login: true,
-        password: this.authPassword,
-        superuser: false,
-        createDatabase: false,
-        createRole: false,
-        replication: false,
-        bypassRowLevelSecurity: false,
-        inherit: false,
-      },
-      { ...child, additionalSecretOutputs: ["password"], ...adoptOptions("role", this.authRoleName, args.adopt === true) },
-    );
-    if (args.passwordTriggers) {
-      // a restored cluster's auth role holds the password of the backup's time (apps/adopt.ts)
-      passwordSyncCommand(`${name}-auth-password-sync`, {
-        roles: [{ name: this.authRoleName, password: this.authPassword }],
-        admin: { host: args.admin.host, port: args.admin.port, password: args.admin.password, sslmode: args.admin.sslmode },
-        triggers: args.passwordTriggers,
-        dependsOn: [this.authRole],
-      }, child);
-    }
-
-    // postgresql.Function cannot emit `SET search_path` (and reads functions back by
-    // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs
-    // the rendered scripts the integration tests prove; a non-zero exit fails `up`.
-    // One Command per database, so adding or removing an app creates or deletes only
-    // that database's. Each depends on the auth role and on its database, so the
-    // engine deletes it (running `delete`) before either: the postgresql provider
-    // deletes a role with REASSIGN OWNED, DROP OWNED and DROP ROLE in its own database
-    // only (`postgres`; cyrilgdn/terraform-provider-postgresql resource_postgresql_role.go,
-    // resourcePostgreSQLRoleDelete), and DROP ROLE fails while the role still holds
-    // privileges in an app database.
-    const a = args.admin;
-    const environment = {
-      PGHOST: a.host,
-      PGPORT: String(a.port),
-      PGUSER: a.user ?? "postgres",
-      PGPASSWORD: pulumi.secret(a.password),
-      PGDATABASE: "postgres",
-      PGSSLMODE: a.sslmode,
-      PGCONNECT_TIMEOUT: "30",
-      PGAPPNAME: "homelab-postgres-pgbouncer-setup",
-    };
     this.authLookups = {};
-    for (const db of databases) {
-      const ready = args.databasesReady?.[db];
-      this.authLookups[db] = new command.local.Command(
-        `${name}-auth-${db}`,
+    // auth-file mode (postgres.external) has no auth role and no lookups: see `authFile`
+    const a = args.admin;
+    if (!args.authFile) {
+      if (!a) throw new Error("PgBouncer: `admin` is required unless `authFile` is given");
+      const pw = new random.RandomPassword(`${name}-auth-password`, { length: 40, special: false }, child);
+      // setMocks and some engines do not mark provider secrets; mark it ourselves
+      const authPassword = pulumi.secret(pw.result);
+      this.authPassword = authPassword;
+
+      // LOGIN and nothing else: what it may read comes only from the lookup function
+      this.authRole = new postgresql.Role(
+        `${name}-auth-role`,
         {
-          // A changed script or environment is an Update that re-runs `create`
-          // (idempotent); only `triggers` replaces (pulumi-command v0.4.x
-          // provider/pkg/provider/provider.go, Diff).
-          create: authPsqlCommand(renderAuthCreateScript(db, this.authRoleName)),
-          // runs on destroy and when the app or pgBouncer goes, with the script and
-          // environment stored by the last create or update
-          delete: authPsqlCommand(renderAuthRemoveScript(db, this.authRoleName)),
-          environment,
-          // Only a new cluster forces a fresh install (its catalog lacks the lookup). The
-          // scripts are not here: their change is an in-place re-run of `create`,
-          // where a replacement would also run the old `delete`.
-          triggers: args.rerunOn ?? [],
+          name: this.authRoleName,
+          login: true,
+          password: authPassword,
+          superuser: false,
+          createDatabase: false,
+          createRole: false,
+          replication: false,
+          bypassRowLevelSecurity: false,
+          inherit: false,
         },
-        {
-          ...child,
-          dependsOn: [this.authRole, ...(ready ? [ready] : [])],
-          additionalSecretOutputs: ["environment"],
-          // A replacement is create-before-delete by default: the old `delete` would then
-          // remove the lookup the new `create` had just installed in the same database.
-          deleteBeforeReplace: true,
-        },
+        { ...child, additionalSecretOutputs: ["password"], ...adoptOptions("role", this.authRoleName, args.adopt === true) },
       );
+      if (args.passwordTriggers) {
+        // a restored cluster's auth role holds the password of the backup's time (apps/adopt.ts)
+        passwordSyncCommand(`${name}-auth-password-sync`, {
+          roles: [{ name: this.authRoleName, password: authPassword }],
+          admin: { host: a.host, port: a.port, password: a.password, sslmode: a.sslmode },
+          triggers: args.passwordTriggers,
+          dependsOn: [this.authRole],
+        }, child);
+      }
+
+      // postgresql.Function cannot emit `SET search_path` (and reads functions back by
+      // parsing pg_get_functiondef), and the provider has no raw-SQL resource. psql runs
+      // the rendered scripts the integration tests prove; a non-zero exit fails `up`.
+      // One Command per database, so adding or removing an app creates or deletes only
+      // that database's. Each depends on the auth role and on its database, so the
+      // engine deletes it (running `delete`) before either: the postgresql provider
+      // deletes a role with REASSIGN OWNED, DROP OWNED and DROP ROLE in its own database
+      // only (`postgres`; cyrilgdn/terraform-provider-postgresql resource_postgresql_role.go,
+      // resourcePostgreSQLRoleDelete), and DROP ROLE fails while the role still holds
+      // privileges in an app database.
+      const environment = {
+        PGHOST: a.host,
+        PGPORT: String(a.port),
+        PGUSER: a.user ?? "postgres",
+        PGPASSWORD: pulumi.secret(a.password),
+        PGDATABASE: "postgres",
+        PGSSLMODE: a.sslmode,
+        PGCONNECT_TIMEOUT: "30",
+        PGAPPNAME: "homelab-postgres-pgbouncer-setup",
+      };
+      for (const db of databases) {
+        const ready = args.databasesReady?.[db];
+        this.authLookups[db] = new command.local.Command(
+          `${name}-auth-${db}`,
+          {
+            // A changed script or environment is an Update that re-runs `create`
+            // (idempotent); only `triggers` replaces (pulumi-command v0.4.x
+            // provider/pkg/provider/provider.go, Diff).
+            create: authPsqlCommand(renderAuthCreateScript(db, this.authRoleName)),
+            // runs on destroy and when the app or pgBouncer goes, with the script and
+            // environment stored by the last create or update
+            delete: authPsqlCommand(renderAuthRemoveScript(db, this.authRoleName)),
+            environment,
+            // Only a new cluster forces a fresh install (its catalog lacks the lookup). The
+            // scripts are not here: their change is an in-place re-run of `create`,
+            // where a replacement would also run the old `delete`.
+            triggers: args.rerunOn ?? [],
+          },
+          {
+            ...child,
+            dependsOn: [this.authRole, ...(ready ? [ready] : [])],
+            additionalSecretOutputs: ["environment"],
+            // A replacement is create-before-delete by default: the old `delete` would then
+            // remove the lookup the new `create` had just installed in the same database.
+            deleteBeforeReplace: true,
+          },
+        );
+      }
     }
 
     if (args.statsUser) {
@@ -243,49 +266,68 @@ export class PgBouncer extends pulumi.ComponentResource {
 
     const confDir = PGBOUNCER_CONTAINER.confDir;
     const tlsFiles = args.tls ? { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` } : undefined;
-    this.ini = renderPgBouncerIni({
+    const fileMode = args.authFile !== undefined;
+    const iniInput: PgBouncerIniInput = {
       databases,
       server: {
         host: args.postgres.host,
         port: args.postgres.port,
-        tls: args.tls ? { sslmode: "require" } : undefined,
+        tls: args.tls || args.upstreamTls ? { sslmode: "require" } : undefined,
       },
       // inside the container's own network namespace; the host side binds one address
       listen: { addr: "*", port: PGBOUNCER_CONTAINER.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
       pool: { mode: config.poolMode, defaultPoolSize: config.defaultPoolSize, maxClientConn: config.maxClientConn },
       pools: Object.fromEntries(args.apps.map((a) => [a.database, a.pool])),
-      authFile: `${confDir}/userlist.txt`,
+      authFile: fileMode ? `${PGBOUNCER_CONTAINER.runtimeDir}/${RUNTIME_AUTH_FILE}` : `${confDir}/userlist.txt`,
       authRole: this.authRoleName,
+      authLookup: !fileMode,
       statsUsers: statsUser ? [statsUser.name] : [],
       clientTls: tlsFiles,
       version: pgbouncerVersionFromImage(config.image),
-    });
+    };
+    this.ini = renderPgBouncerIni(iniInput);
 
     const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
     const user = `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`;
     // The carrier runs the pgBouncer image (busybox: sh, cp, mv, cmp) as pgBouncer's
     // user. It starts after every lookup exists, so the ini never routes to a
     // database pgBouncer cannot authenticate against.
+    const files: Record<string, RuntimeFile> = { [RUNTIME_INI]: { content: this.ini } };
+    if (args.authFile) {
+      // Users come and go with the apps and a rotation changes a password: a runtime
+      // file, not an upload, so the container stays and pgBouncer reloads. The ini
+      // carries the file's digest, so it changes with it and the wrapper sends SIGHUP
+      // (a SHA-256 of 40-character random passwords gives nothing away).
+      const users = [...args.authFile.users, ...(statsUser ? [{ name: statsUser.name, password: statsUser.password }] : [])];
+      const authText = pulumi.secret(
+        pulumi.all(users.map((u) => pulumi.output(u.password))).apply((pws) => renderUsersAuthFile(users.map((u, i) => ({ user: u.name, password: pws[i] })))),
+      );
+      files[RUNTIME_AUTH_FILE] = { content: authText, mode: "0400" };
+      files[RUNTIME_INI] = { content: pulumi.unsecret(authText.apply((t) => renderPgBouncerIni({ ...iniInput, authFileDigest: createHash("sha256").update(t).digest("hex") }))) };
+    }
     this.runtime = new RuntimeFiles(
       `${name}-runtime`,
-      { stack, purpose: "pgbouncer", image: image.imageId, user, files: { [RUNTIME_INI]: { content: this.ini } } },
-      { ...child, dependsOn: Object.values(this.authLookups) },
+      { stack, purpose: "pgbouncer", image: image.imageId, user, files },
+      { ...child, dependsOn: [...Object.values(this.authLookups), ...(args.authFileReady ?? [])] },
     );
 
     const owner = { owner: PGBOUNCER_CONTAINER.uid, group: PGBOUNCER_CONTAINER.uid };
     const wrapperFile = `${confDir}/hlpg-pgbouncer.sh`;
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
       { file: wrapperFile, content: renderPgBouncerWrapper(), permissions: "0755", ...owner },
-      {
+    ];
+    const authPassword = this.authPassword;
+    if (authPassword) {
+      uploads.push({
         file: `${confDir}/userlist.txt`,
         content: pulumi.secret(
-          pulumi.all([this.authPassword, statsUser?.password ?? ""]).apply(([p, sp]) =>
+          pulumi.all([authPassword, statsUser?.password ?? ""]).apply(([p, sp]) =>
             renderAuthFile(this.authRoleName, p, statsUser ? [{ user: statsUser.name, password: sp }] : [])),
         ),
         permissions: AUTH_FILE_PERMISSIONS,
         ...owner,
-      },
-    ];
+      });
+    }
     if (args.tls && tlsFiles) {
       uploads.push(
         { file: tlsFiles.certFile, content: args.tls.certificate, permissions: "0644", ...owner },

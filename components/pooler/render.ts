@@ -91,6 +91,16 @@ export interface PgBouncerIniInput {
   /** Defaults to PGBOUNCER_AUTH_ROLE. */
   authRole?: string;
   /**
+   * false: no auth_user and no auth_query; every client is looked up in `authFile`
+   * (postgres.external, where no superuser can install the lookup). Default true.
+   */
+  authLookup?: boolean;
+  /**
+   * A digest of the auth file's text, written as a comment: the wrapper reloads
+   * pgBouncer when the ini changes, and so also when the auth file does.
+   */
+  authFileDigest?: string;
+  /**
    * Users of the stats console (SHOW POOLS/STATS/LISTS, read-only): the monitoring
    * exporter's own user, listed in the auth file. Default none.
    */
@@ -124,8 +134,10 @@ function positive(n: number, what: string): number {
 /** pgbouncer.ini. Every value is validated; unknown databases are simply not routable. */
 export function renderPgBouncerIni(input: PgBouncerIniInput): string {
   const host = input.server.host;
-  if (!isHostname(host) && ipVersion(host) !== 4) throw new Error(`invalid server host ${JSON.stringify(host)}`);
+  if (!isHostname(host) && ipVersion(host) === 0) throw new Error(`invalid server host ${JSON.stringify(host)}`);
   const authRole = assertIdent(input.authRole ?? PGBOUNCER_AUTH_ROLE, "auth role");
+  const lookup = input.authLookup !== false;
+  if (input.authFileDigest !== undefined && !/^[0-9a-f]{64}$/.test(input.authFileDigest)) throw new Error("authFileDigest must be a hex SHA-256");
   const { mode, defaultPoolSize, maxClientConn } = input.pool;
   if (!POOL_MODE_VALUES.includes(mode)) throw new Error(`invalid pool mode ${JSON.stringify(mode)}`);
   positive(defaultPoolSize, "defaultPoolSize");
@@ -142,6 +154,7 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
 
   const lines: string[] = [
     "; Rendered by homelab-postgres. Only the databases below are routable; there is no '*' fallback.",
+    ...(input.authFileDigest ? [`; auth file sha256 ${input.authFileDigest}`] : []),
     "[databases]",
   ];
   for (const db of dbs) {
@@ -161,14 +174,13 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
     ["unix_socket_dir", iniValue(input.listen.unixSocketDir, "unix_socket_dir")],
     ["auth_type", "scram-sha-256"],
     ["auth_file", iniValue(input.authFile, "auth_file")],
-    ["auth_user", authRole],
-    ["auth_query", AUTH_QUERY],
+    ...(lookup ? [["auth_user", authRole], ["auth_query", AUTH_QUERY]] as [string, string][] : []),
     // nobody gets the admin console over TCP: the auth role's password must not
     // double as a key to SHOW CLIENTS (user names, client addresses). The stats
     // console only for the exporter's own user (monitoring), which has its own password.
     ["admin_users", ""],
     ["stats_users", (input.statsUsers ?? []).map((u) => {
-      if (assertIdent(u, "stats user") === authRole) throw new Error("the auth role must not be a stats user");
+      if (assertIdent(u, "stats user") === authRole && lookup) throw new Error("the auth role must not be a stats user");
       return u;
     }).join(",")],
     ["pool_mode", mode],
@@ -217,6 +229,18 @@ export function renderAuthFile(role: string, password: string, extra: { user: st
     if (/[\r\n\0]/.test(e.password) || e.password.length === 0) throw new Error(`password of ${e.user} must be one non-empty line`);
     return `"${e.user}" "${e.password.replace(/"/g, '""')}"\n`;
   }).join("");
+}
+
+/**
+ * auth_file text of every user pgBouncer lets in without auth_query (postgres.external):
+ * each login role the program manages, with its password; sorted, one per line.
+ */
+export function renderUsersAuthFile(users: { user: string; password: string }[]): string {
+  if (users.length === 0) return "";
+  const sorted = [...users].sort((a, b) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0));
+  for (let i = 1; i < sorted.length; i++) if (sorted[i].user === sorted[i - 1].user) throw new Error(`auth file lists ${sorted[i].user} twice`);
+  const [first, ...rest] = sorted;
+  return renderAuthFile(first.user, first.password, rest);
 }
 
 /** CREATE ROLE for the auth role, for the integration test and operators (the component uses postgresql.Role). */

@@ -63,6 +63,11 @@ function problems(raw: RawConfig): { path: string; message: string }[] {
   return [];
 }
 
+function withExternal(raw: RawConfig): RawConfig {
+  const pg = raw.postgres as { external: object };
+  return { ...raw, postgres: { ...pg, majorVersion: 15, external: { host: "db.example.com", adminUser: "platform_admin", adminPassword: "pw", ...pg.external } } };
+}
+
 const pathOf = (key: string) => `homelab-postgres:${key.replace("[]", "[0]")}`;
 
 describe("ranged config keys", () => {
@@ -73,6 +78,7 @@ describe("ranged config keys", () => {
       "postgres.maxConnections": [20, 10000],
       "postgres.memoryMb": [256, 1048576],
       "postgres.logging.slowStatementMs": [-1, 3600000],
+      "postgres.external.port": [1, 65535],
       "apps[].connectionLimit": [1, 10000],
       "apps[].databaseConnectionLimit": [1, 10000],
       "apps[].pool.size": [1, 1000],
@@ -95,8 +101,11 @@ describe("ranged config keys", () => {
 
   describe.each(RANGED)("$key ($min–$max)", ({ key, min, max }) => {
     // majorVersion must also agree with the image tag: give it an image of that major
+    // postgres.external's keys need the section's required ones and the server's major
     const withImage = (raw: RawConfig, v: number): RawConfig =>
-      key === "postgres.majorVersion" ? { ...raw, postgres: { ...(raw.postgres as object), image: `postgres:${v}.1` } } : raw;
+      key === "postgres.majorVersion" ? { ...raw, postgres: { ...(raw.postgres as object), image: `postgres:${v}.1` } }
+      : key.startsWith("postgres.external.") ? withExternal(raw)
+      : raw;
 
     it.each([min, max])("accepts %d", (v) => {
       expect(problems(withImage(configWith(key, v), v))).toEqual([]);

@@ -104,8 +104,8 @@ beforeAll(async () => {
   });
   await Promise.all([
     value(pooler.container.id), value(pooler2.container.id), value(admin.container.id), value(admin.url),
-    value(pooler.authPassword), value(admin.password), ...Object.values(pooler.authLookups).map((c) => value(c.id)),
-    ...Object.values(variantPoolers).map((p) => value(p.container.id)), ...Object.values(variantPoolers).map((p) => value(p.authPassword)),
+    value(pooler.authPassword!), value(admin.password), ...Object.values(pooler.authLookups).map((c) => value(c.id)),
+    ...Object.values(variantPoolers).map((p) => value(p.container.id)), ...Object.values(variantPoolers).map((p) => value(p.authPassword!)),
   ]);
 });
 
@@ -131,7 +131,7 @@ describe("PgBouncer", () => {
   });
 
   it("keeps the auth password secret: output, auth file upload and every auth Command's environment", async () => {
-    expect(await pulumi.isSecret(pooler.authPassword)).toBe(true);
+    expect(await pulumi.isSecret(pooler.authPassword!)).toBe(true);
     expect(await pulumi.isSecret(pooler.container.uploads)).toBe(true);
     expect(Object.keys(pooler.authLookups).sort()).toEqual(["langfuse", "my_app"]);
     for (const cmd of Object.values(pooler.authLookups)) expect(await pulumi.isSecret(cmd.environment)).toBe(true);
@@ -141,7 +141,7 @@ describe("PgBouncer", () => {
   });
 
   it("uploads an auth file with the auth role's credential only, 0600, owned by the container user", async () => {
-    const pw = await value(pooler.authPassword);
+    const pw = await value(pooler.authPassword!);
     const ups = reveal(byName("pgbouncer-container").inputs.uploads) as Upload[];
     const auth = ups.filter((u) => u.content.includes(pw));
     expect(auth).toHaveLength(1);
@@ -209,7 +209,7 @@ describe("PgBouncer", () => {
   it("keeps the pgBouncer container's inputs identical with 2 or 3 apps and pool size 10 or 12", async () => {
     /** Container inputs with secrets revealed and the (per-name mock) auth password blanked. */
     const inputs = async (key: keyof typeof variants) => {
-      const pw = await value(variantPoolers[key].authPassword);
+      const pw = await value(variantPoolers[key].authPassword!);
       const c = byName(`pgb-${key}-container`).inputs;
       const keys = ["uploads", "ulimits", "command", "entrypoints", "envs", "labels", "ports", "volumes", "image", "user", "networksAdvanced", "healthcheck", "capabilities", "memory"];
       return JSON.parse(JSON.stringify(reveal(Object.fromEntries(keys.map((k) => [k, c[k]])))).split(pw).join("<auth password>")) as unknown;
