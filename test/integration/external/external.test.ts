@@ -11,7 +11,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { accessModel, ownerMembershipShell, renderAccessSql } from "../../../components/apps";
+import { accessModel, ownerMembershipShell, renderAccessSql, renderRotationLoginsSql } from "../../../components/apps";
 import { parseConfig } from "../../../components/config";
 import { TRUSTED_EXTENSIONS } from "../../../components/config/schema-external";
 import { renderPgBouncerIni, renderUsersAuthFile } from "../../../components/pooler";
@@ -71,7 +71,7 @@ describe.each(MAJORS)("postgres.external on PostgreSQL %d, as an admin with CREA
     ],
   });
   const model = accessModel(config.apps);
-  for (const a of model) for (const r of a.roles) passwords[r.name] = `pw-${r.name}-${Math.random().toString(36).slice(2)}`;
+  for (const a of model) for (const r of a.roles) for (const l of r.logins) passwords[l.name] = `pw-${l.name}-${Math.random().toString(36).slice(2)}`;
   const psqlEnv = () => ({
     PATH: `${pgBinDir()}:${process.env.PATH ?? "/usr/bin:/bin"}`,
     PGHOST: "127.0.0.1", PGPORT: String(pg.port), PGUSER: ADMIN, PGPASSWORD: passwords[ADMIN], PGDATABASE: "postgres", PGSSLMODE: "require", PGCONNECT_TIMEOUT: "30",
@@ -97,6 +97,8 @@ describe.each(MAJORS)("postgres.external on PostgreSQL %d, as an admin with CREA
       }
       await admin.query(stmt);
     }
+    // each role's second login (rotation.ts), as the provider makes it: CREATE, GRANT, ALTER ROLE SET ROLE
+    for (const stmt of renderRotationLoginsSql(model, passwords)) await admin.query(stmt);
     for (const [database, stmts] of Object.entries(sql.perDatabase)) {
       const c = await as(ADMIN, database);
       for (const s of stmts) await c.query(s);
@@ -119,6 +121,15 @@ describe.each(MAJORS)("postgres.external on PostgreSQL %d, as an admin with CREA
     // the provider's isMemberOfRole (helpers.go): a row, with set_option on 16+, so its temporary GRANT/REVOKE around a Database, Schema or Grant is skipped
     const q = `SELECT 1 FROM pg_auth_members WHERE pg_get_userbyid(roleid) = $1 AND pg_get_userbyid(member) = $2${major >= 16 ? " AND set_option" : ""}`;
     expect((await c.query(q, ["shop_owner", ADMIN])).rowCount).toBe(1);
+  });
+
+  it("made each role's second login as that admin: it logs in and acts as the role (rotation without a superuser)", async () => {
+    const b = await as("shop_owner_b", "shop");
+    expect((await b.query("select current_user, session_user")).rows[0]).toEqual({ current_user: "shop_owner", session_user: "shop_owner_b" });
+    await b.query("create table public.rotated (id int)");
+    const { rows } = await b.query("select tableowner from pg_tables where tablename = 'rotated'");
+    expect(rows).toEqual([{ tableowner: "shop_owner" }]);
+    await b.query("drop table public.rotated");
   });
 
   it("made the databases, owned by the apps' owners, closed to PUBLIC, with the extensions and schema", async () => {
