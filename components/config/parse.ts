@@ -9,6 +9,7 @@ import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
 import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
+import { defaultSlotName } from "./schema-standby";
 import { plaintextSecretProblems } from "./secrets";
 
 type Parsed = ParsedConfig;
@@ -22,6 +23,8 @@ export type BackupRetention = Parsed["backup"]["retention"];
 export type PgBouncerConfig = Parsed["pgbouncer"];
 export type PgAdminConfig = Parsed["pgadmin"];
 export type CiConfig = Parsed["ci"];
+/** The `standby` section, its slot name resolved (`hlpg_standby_<stack>` unless set). */
+export type StandbyConfig = Omit<Parsed["standby"], "slotName"> & { slotName: string };
 export type PostgresLogging = Parsed["postgres"]["logging"];
 export type AuditConfig = Parsed["postgres"]["audit"];
 export type NotifyConfig = Parsed["backup"]["notify"];
@@ -69,6 +72,7 @@ export interface StackConfig {
   pgadmin: PgAdminConfig;
   backup: BackupConfig;
   monitoring: MonitoringConfig;
+  standby: StandbyConfig;
   ci: CiConfig;
   /** The stack's `aws:*` provider settings (profile, credentials files, region, keys). */
   aws: AwsProviderSettings;
@@ -128,6 +132,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       endpointCredentials: creds?.accessKeyId && creds.secretAccessKey ? { accessKeyId: creds.accessKeyId, secretAccessKey: creds.secretAccessKey } : undefined,
     },
     monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? isProdStack(stack) },
+    standby: { ...c.standby, slotName: c.standby.slotName ?? defaultSlotName(stack) },
     ci: c.ci,
     aws: awsParsed.settings,
   };

@@ -19,6 +19,7 @@ import { CatalogMajor, settingProblem } from "./pg-settings";
 import { bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { backup, backupRules } from "./schema-backup";
+import { standby, standbyRules } from "./schema-standby";
 
 const P = PROJECT;
 
@@ -279,6 +280,7 @@ const shape = {
   pgadmin,
   backup,
   monitoring,
+  standby,
   ci,
 };
 
@@ -392,6 +394,7 @@ export function stackSchema(stack: string) {
         }
       }
       backupRules(isObj(v.backup) ? v.backup : {}, isProd, report);
+      standbyRules(v, report);
       // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
       if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {
         report(["postgres", "bootstrap"], "restores from the backup repository: needs backup.enabled (and the same bucket/posix path and encryptionPassphrase as the lost cluster)");

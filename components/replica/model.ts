@@ -4,7 +4,6 @@
 import * as path from "path";
 import { REPLICATOR_ROLE } from "../config/constants";
 import type { StandbyConfInput, StandbySslMode } from "../server/standby-conf";
-import { SLOT_NAME } from "../server/standby-conf";
 
 /**
  * The replication role: LOGIN REPLICATION and nothing else. Its connection limit covers
@@ -22,12 +21,7 @@ export const REPLICATOR = {
   connectionLimit: 3,
 } as const;
 
-/** The default slot name: per stack, so two stacks on one primary never share one. */
-export function defaultSlotName(stack: string): string {
-  const name = `hlpg_standby_${stack.toLowerCase().replace(/[^a-z0-9_]/g, "_")}`.slice(0, 63);
-  if (!SLOT_NAME.test(name)) throw new Error(`internal: slot name ${name}`);
-  return name;
-}
+export { defaultSlotName } from "../config/schema-standby";
 
 /** How the primary lists the standby (pg_stat_replication.application_name), and the standby label of the metrics. */
 export const STANDBY_APPLICATION_NAME = "hlpg_standby";

@@ -5,14 +5,13 @@
 import * as net from "net";
 import type { ConfValue } from "../config";
 import { isHostname } from "../lib/net";
-import { assertAbsPath } from "../lib/names";
+import { SLOT_NAME, assertAbsPath } from "../lib/names";
 
 /** The sslmodes a standby may stream with: never one that allows plain text. */
 export const STANDBY_SSLMODES = ["require", "verify-ca", "verify-full"] as const;
 export type StandbySslMode = (typeof STANDBY_SSLMODES)[number];
 
-/** A physical replication slot name: what PostgreSQL accepts (ReplicationSlotValidateName), lower case. */
-export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
+export { SLOT_NAME };
 
 export interface StandbyConfInput {
   /** The server to stream from: its tailnet address (or loopback in tests) and published port. */
