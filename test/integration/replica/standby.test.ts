@@ -15,6 +15,7 @@ import { accessModel, renderAccessSql } from "../../../components/apps/access";
 import { renderPostgresEntrypoint } from "../../../components/server/entrypoint";
 import { renderPgpass } from "../../../components/server/standby-conf";
 import { FAILOVER_SCRIPT_FILE, REPLICATOR, STANDBY_APPLICATION_NAME, defaultSlotName, standbyConf } from "../../../components/replica/model";
+import { REPLICATION_QUERY, SLOT_QUERY } from "../../../components/monitoring/queries";
 import { physicalSlotSql, roleCreate } from "../../helpers/provider-sql";
 import { PgInstance, applyAccessSql, pgBinDir, requireBinary, run, runOk, startPostgres, tempDir, waitFor, writeFile } from "../harness";
 
@@ -142,6 +143,27 @@ describe("streaming standby on PostgreSQL 15: replication, promotion, rejoin", (
     await owner.end();
     await caughtUp(primary, standby);
     expect(await one(standby, "select count(*)::int as n from orders", "shop")).toEqual([{ n: 0 }]);
+  });
+
+  it("the exporter's replication and slot queries, as a pg_monitor member, see the streaming standby from both sides", async () => {
+    await primary.sql("CREATE ROLE monitor_probe LOGIN PASSWORD 'probe-password-0123' IN ROLE pg_monitor");
+    await caughtUp(primary, standby);
+    const asMonitor = async (pg: PgInstance, sql: string) => {
+      const c = await pg.connect({ user: "monitor_probe", password: "probe-password-0123" });
+      try {
+        return (await c.query(sql)).rows as Record<string, unknown>[];
+      } finally {
+        await c.end();
+      }
+    };
+    const [slotRow] = await asMonitor(primary, SLOT_QUERY.sql);
+    expect(slotRow).toMatchObject({ slot_name: slot, active: 1, lost: 0 });
+    expect(Number(slotRow.retained_wal_bytes)).toBeGreaterThanOrEqual(0);
+    expect(Number(slotRow.retained_wal_bytes)).toBeLessThan(64 * 1024 * 1024);
+    expect(await asMonitor(primary, REPLICATION_QUERY.sql)).toEqual([expect.objectContaining({ is_standby: 0, standbys: "1" })]);
+    expect(await asMonitor(standby, REPLICATION_QUERY.sql)).toEqual([expect.objectContaining({ is_standby: 1 })]);
+    // the standby holds no slot of its own (a physical copy carries none): no rows, no error
+    expect(await asMonitor(standby, SLOT_QUERY.sql)).toEqual([]);
   });
 
   it("the replication role has no other right: no database, no plain-text replication", async () => {
