@@ -70,7 +70,7 @@ describe("streaming standby on PostgreSQL 15: replication, promotion, rejoin", (
     requireBinary(path.join(pgBinDir(), "pg_rewind"), "postgresql-15");
     work = tempDir("standby");
     execFileSync(requireBinary("/usr/bin/openssl", "openssl"), [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=postgres",
+      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj", "/CN=postgres",
       "-keyout", path.join(work, "server.key"), "-out", path.join(work, "server.crt"),
     ], { stdio: "ignore" });
     tlsFiles = { "tls/server.crt": fs.readFileSync(path.join(work, "server.crt"), "utf8"), "tls/server.key": fs.readFileSync(path.join(work, "server.key"), "utf8") };
@@ -110,7 +110,6 @@ describe("streaming standby on PostgreSQL 15: replication, promotion, rejoin", (
       env: { ...env(), PGDATA: pgdata, POSTGRES_PASSWORD_FILE: path.join(work, "superuser-password") },
     });
     expect(again.stdout).toMatch(/holds a standby; starting it as it is/);
-
     standby = await startPostgres({
       existingDataDir: pgdata, superPassword: primary.superPassword, extraFiles: tlsFiles, hbaReplication,
       conf: { ...tlsConf, standby: conf },
@@ -146,7 +145,9 @@ describe("streaming standby on PostgreSQL 15: replication, promotion, rejoin", (
   });
 
   it("the exporter's replication and slot queries, as a pg_monitor member, see the streaming standby from both sides", async () => {
+    // as the program's monitor role: pg_monitor and CONNECT on postgres (PUBLIC has none there)
     await primary.sql("CREATE ROLE monitor_probe LOGIN PASSWORD 'probe-password-0123' IN ROLE pg_monitor");
+    await primary.sql("GRANT CONNECT ON DATABASE postgres TO monitor_probe");
     await caughtUp(primary, standby);
     const asMonitor = async (pg: PgInstance, sql: string) => {
       const c = await pg.connect({ user: "monitor_probe", password: "probe-password-0123" });
@@ -200,7 +201,7 @@ describe("streaming standby on PostgreSQL 15: replication, promotion, rejoin", (
     await runOk(path.join(pgBinDir(), "pgbench"), ["-i", "-s", "1", "-q", ...target], { env: pgEnv });
     const samples: number[] = [];
     let done = false;
-    const bench = runOk(path.join(pgBinDir(), "pgbench"), ["-c", "2", "-j", "1", "-T", "3", "-N", ...target], { env: pgEnv }).finally(() => (done = true));
+    const bench = runOk(path.join(pgBinDir(), "pgbench"), ["-c", "2", "-j", "1", "-T", "2", "-N", ...target], { env: pgEnv }).finally(() => (done = true));
     const sampler = await primary.connect();
     keep(sampler);
     while (!done) {
