@@ -1,5 +1,6 @@
 // PostgresPlatform: wires server, apps, pooler, pgAdmin, backups. No logic of
 // its own beyond deciding what depends on what.
+import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
@@ -19,7 +20,7 @@ import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
 import { PostgresImage } from "./server/image";
 import { PostgresServer } from "./server/server";
-import { PostgresStandby } from "./replica";
+import { FAILOVER_SCRIPT_FILE, PostgresStandby } from "./replica";
 import { CONTAINER_PATHS as BACKUP_PATHS, RUNTIME_FILE_NAMES, archiveGetCommand } from "./backup";
 import { resolveBindAddress } from "./server/tailnet";
 
@@ -105,6 +106,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
         bootstrap,
         replicationPeer: standbyAddress,
+        failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,
       },
       { parent: this, providers: [dockerProvider] },
     );

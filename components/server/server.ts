@@ -67,6 +67,8 @@ export interface PostgresServerArgs {
    * role stream from there only. A change of it is a new upload: the container is replaced.
    */
   replicationPeer?: pulumi.Input<string>;
+  /** The failover tool's text (components/replica hlpg-failover.sh), with a standby: uploaded as /usr/local/bin/hlpg-failover for a switchover back. */
+  failoverScript?: string;
 }
 
 /** Port of the entrypoint's private recovery server (socket only, in a private directory). */
@@ -156,6 +158,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         permissions: "0755",
       },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
+      ...(args.failoverScript ? [{ file: "/usr/local/bin/hlpg-failover", content: args.failoverScript, permissions: "0755" }] : []),
     ];
     if (tls) {
       if (!config.tls.certificate || !args.tlsPrivateKey) throw new Error("TLS enabled without certificate and key");

@@ -102,6 +102,8 @@ describe("standby under mocks", () => {
     expect(primaryHba).toMatch(new RegExp(`^hostssl\\s+replication\\s+hlpg_replicator\\s+${STANDBY_IP}/32\\s+scram-sha-256$`, "m"));
     expect(upload(c, "/usr/local/bin/hlpg-entrypoint.sh")).toMatch(/pg_basebackup --dbname=.*--slot=hlpg_standby_prod/);
     expect(upload(c, "/usr/local/bin/hlpg-failover")).toMatch(/pg_rewind --target-pgdata/);
+    // the primary has it too: after a failover and rejoin it is the standby a switchover promotes
+    expect(upload(byName(r, "homelab-postgres-container"), "/usr/local/bin/hlpg-failover")).toBe(upload(c, "/usr/local/bin/hlpg-failover"));
   });
 
   it("exports the standby endpoint and a standbyUrl for read-only users only", () => {
