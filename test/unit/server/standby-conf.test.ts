@@ -51,7 +51,7 @@ describe("standby settings", () => {
 
   it("clones an empty volume in the entrypoint, and never with a primary's bootstrap", () => {
     const text = renderPostgresEntrypoint({ configFile: "/etc/postgresql/postgresql.conf", next: "docker-entrypoint.sh", standby: { from: "basebackup", conf } });
-    expect(text).toMatch(/^  standby_bootstrap$/m);
+    expect(text).toMatch(/^ {2}standby_bootstrap$/m);
     expect(text).toMatch(/--slot=hlpg_standby_prod/);
     const backup = renderPostgresEntrypoint({ configFile: "/c", next: "n", standby: { from: "backup", pgbackrestConf: "/etc/pgbackrest/runtime/pgbackrest.conf", stanza: "prod" } });
     expect(backup).toMatch(/--stanza=prod --pg1-path="\$staging" --type=standby restore/);
