@@ -24,7 +24,7 @@ export const standby = section({
     default: "basebackup",
     doc: "how an empty standby volume starts: `basebackup` (pg_basebackup from the primary through the slot) or `backup` (pgBackRest restore `--type=standby` from the repository, needs `backup.enabled`; less load on the primary). A volume that is not empty is never overwritten",
   }),
-  slotName: str({ type: "`^[a-z0-9_]{1,63}$`", shown: "`hlpg_standby_<stack>`", doc: "the physical replication slot on the primary the standby streams through" }),
+  slotName: str({ type: "`^[a-z0-9_]{1,63}$`", shown: "`hlpg_standby_` + the stack name", doc: "the physical replication slot on the primary the standby streams through" }),
   promoted: bool({
     default: false,
     doc: "set after `hlpg-failover promote` (docs/replication.md): `host`, `port` and every `url`/`pooledUrl` point at the standby, which now takes the writes",
