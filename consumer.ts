@@ -46,3 +46,20 @@ export function appDatabase(platform: pulumi.StackReference, app: string): AppCo
     network: platform.requireOutput("network") as pulumi.Output<string>,
   };
 }
+
+/** Pure: a read-only user's URL for reads: on the standby when the platform runs one, else on the primary. */
+export function pickReadonlyUrl(entry: DatabaseEntry, user: string): string {
+  const c = entry.readonlyUsers[user];
+  if (!c) {
+    throw new Error(`${JSON.stringify(user)} is not a read-only user of ${entry.database} (read-only users: ${Object.keys(entry.readonlyUsers).sort().join(", ") || "none"})`);
+  }
+  return c.standbyUrl ?? c.url;
+}
+
+/** Secret: the URL an app's read-only user reads through (the hot standby when there is one). */
+export function readonlyUrl(platform: pulumi.StackReference, app: string, user: string): pulumi.Output<string> {
+  return pulumi.secret(
+    pulumi.all([platform.requireOutput("databases"), platform.name]).apply(([dbs, stack]) =>
+      pickReadonlyUrl(pickApp(dbs as Record<string, DatabaseEntry>, app, stack), user)),
+  );
+}

@@ -9,6 +9,11 @@ export interface RoleCredentials {
   url: string;
   /** The same through pgBouncer; absent when pgBouncer is disabled. */
   pooledUrl?: string;
+  /**
+   * Read-only users only, when a standby runs (`standby.enabled`): the same login on the
+   * hot standby. Reads only; it may lag the primary by the replication lag (docs/replication.md).
+   */
+  standbyUrl?: string;
 }
 
 /** One entry of the `databases` output. */

@@ -1,5 +1,6 @@
 // PostgresPlatform: wires server, apps, pooler, pgAdmin, backups. No logic of
 // its own beyond deciding what depends on what.
+import * as fs from "fs";
 import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
@@ -20,6 +21,8 @@ import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
 import { PostgresImage } from "./server/image";
 import { PostgresServer } from "./server/server";
+import { FAILOVER_SCRIPT_FILE, PostgresStandby } from "./replica";
+import { CONTAINER_PATHS as BACKUP_PATHS, RUNTIME_FILE_NAMES, archiveGetCommand } from "./backup";
 import { resolveBindAddress } from "./server/tailnet";
 
 export interface PostgresPlatformArgs {
@@ -49,6 +52,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly scrapeTargets?: pulumi.Output<ScrapeTargets>;
   /** Ready-to-paste Prometheus `scrape_configs` entries, when monitoring is on. */
   readonly prometheusScrapeConfig?: pulumi.Output<string>;
+  /** The streaming standby on the second host, when `standby.enabled`. */
+  readonly standby?: PostgresStandby;
+  /** Where the standby listens (`standby.enabled`): its tailnet address and published port. */
+  readonly standbyEndpoint?: pulumi.Output<{ host: string; port: number }>;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -96,6 +103,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       this.backupBucket = bucket?.bucketName;
     }
 
+    const standbyAddress = cfg.standby.enabled ? resolveBindAddress(cfg.standby.tailscale, child) : undefined;
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
     const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     const server = new PostgresServer(
@@ -108,6 +116,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
         bootstrap,
+        replicationPeer: standbyAddress,
+        failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,
       },
       { parent: this, providers: [dockerProvider] },
     );
@@ -169,13 +179,37 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       );
     }
 
+    if (standbyAddress && tlsKey(cfg)) {
+      this.standby = new PostgresStandby(`${name}-standby`, {
+        stack: cfg.stack,
+        config: cfg.standby,
+        postgres: cfg.postgres,
+        bindAddress: standbyAddress,
+        primary: { host: bindAddress, port: cfg.postgres.port },
+        superuserPassword: server.superuserPassword,
+        tlsPrivateKey: pulumi.secret(tlsKey(cfg) as string),
+        buildImage: image !== undefined,
+        backup: repo ? {
+          stanza: repo.stanza, pgbackrestConf: repo.pgbackrestConfWithSecrets, pgbackrestConfPath: BACKUP_PATHS.pgbackrestConf,
+          pgbackrestConfDir: BACKUP_PATHS.pgbackrestDir, pgbackrestConfFileName: RUNTIME_FILE_NAMES.pgbackrestConf,
+          restoreCommand: archiveGetCommand({ stanza: repo.stanza, configFile: BACKUP_PATHS.pgbackrestConf }),
+          archive: { command: repo.serverWiring.archiveCommand, timeoutSeconds: repo.serverWiring.archiveTimeoutSeconds },
+          volumes: repo.posixVolume ? [repo.posixVolume] : [],
+        } : undefined,
+      }, { parent: this, providers: [pgProvider] });
+      this.standbyEndpoint = pulumi.output({ host: standbyAddress, port: cfg.standby.port });
+    }
+    // standby.promoted: the standby takes the writes; every URL follows it (docs/replication.md)
+    const writer = cfg.standby.promoted && standbyAddress ? { host: standbyAddress, port: cfg.standby.port } : undefined;
+
     // The pooler grants its auth role CONNECT itself (after the apps exist), so the
     // access model here has no pooler role: that would make apps wait on the pooler.
     const model = accessModel(cfg.apps);
     // passwords from state, set again on a new cluster (container) and after a bootstrap (apps/adopt.ts)
     const superuserLogin = { host: bindAddress, port: cfg.postgres.port, password: server.superuserPassword, sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const };
     const passwordTriggers = [server.container.id, server.bootstrapId ?? "initdb"];
-    const pooled = cfg.pgbouncer.enabled ? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
+    // promoted: the pooler is on the lost host, so pooledUrl is the new primary's direct URL
+    const pooled = cfg.pgbouncer.enabled ? writer ?? { host: bindAddress, port: cfg.pgbouncer.port } : undefined;
     this.apps = cfg.apps.map(
       (app, i) =>
         new AppDatabase(
@@ -183,8 +217,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           {
             app,
             access: model[i],
-            direct: { host: bindAddress, port: cfg.postgres.port },
+            direct: writer ?? { host: bindAddress, port: cfg.postgres.port },
             pooled,
+            standby: standbyAddress ? { host: standbyAddress, port: cfg.standby.port } : undefined,
             requireTls: cfg.postgres.tls.enabled,
             adopt,
             passwords: { admin: superuserLogin, triggers: passwordTriggers },
@@ -300,8 +335,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       this.prometheusScrapeConfig = this.monitoring.prometheusScrapeConfig;
     }
 
-    this.host = bindAddress;
-    this.port = cfg.postgres.port;
+    this.host = writer ? writer.host : bindAddress;
+    this.port = writer ? writer.port : cfg.postgres.port;
     this.network = server.network.name;
     this.databases = databasesOutput(cfg.apps, this.apps);
 
@@ -326,6 +361,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       scrapeTargets: this.scrapeTargets,
       prometheusScrapeConfig: this.prometheusScrapeConfig,
       ciTailnetAuthKey: this.ciTailnetAuthKey,
+      standby: this.standbyEndpoint,
     });
   }
 }
@@ -336,7 +372,12 @@ function databasesOutput(apps: { name: string }[], dbs: AppDatabase[]): pulumi.O
 }
 
 function credentialOutput(c: Credentials) {
-  return { user: c.user, password: c.password, url: c.url, pooledUrl: c.pooledUrl };
+  return { user: c.user, password: c.password, url: c.url, pooledUrl: c.pooledUrl, ...(c.standbyUrl ? { standbyUrl: c.standbyUrl } : {}) };
+}
+
+/** The TLS key a standby needs (the config refuses a standby without TLS). */
+function tlsKey(cfg: StackConfig): string | undefined {
+  return cfg.postgres.tls.enabled ? cfg.postgres.tls.privateKey : undefined;
 }
 
 function databaseOutput(a: AppDatabase) {

@@ -23,6 +23,8 @@ export interface AppDatabaseArgs {
   direct: Endpoint;
   /** pgBouncer endpoint, when enabled. */
   pooled?: Endpoint;
+  /** The streaming standby (standby.enabled): read-only users get a `standbyUrl` there. */
+  standby?: Endpoint;
   /** Append `sslmode=require` to URLs (TLS on). */
   requireTls: boolean;
   /** postgres.bootstrap is set: the roles and the database may exist already (restored) and are adopted (adopt.ts). */
@@ -45,6 +47,8 @@ export interface Credentials {
   password: pulumi.Output<string>;
   url: pulumi.Output<string>;
   pooledUrl?: pulumi.Output<string>;
+  /** Read-only users with a standby: the same login on the hot standby (reads only, may lag). */
+  standbyUrl?: pulumi.Output<string>;
 }
 
 export class AppDatabase extends pulumi.ComponentResource {
@@ -127,6 +131,7 @@ export class AppDatabase extends pulumi.ComponentResource {
         password,
         url: url(args.direct),
         pooledUrl: args.pooled ? url(args.pooled) : undefined,
+        standbyUrl: args.standby && spec.kind === "readonly" ? url(args.standby) : undefined,
       });
     }
 

@@ -223,3 +223,12 @@ export function archiveSettings(input: ArchiveInput): { command: string; timeout
   const config = input.configFile ? ` --config=${assertAbsPath(input.configFile, "configFile")}` : "";
   return { command: `pgbackrest${config} --stanza=${input.stanza} archive-push %p`, timeoutSeconds: input.timeoutSeconds };
 }
+
+/**
+ * restore_command of a standby (or any recovery): pgBackRest archive-get of the
+ * segment PostgreSQL asks for, from the first repository that has it.
+ */
+export function archiveGetCommand(input: { stanza: string; configFile: string }): string {
+  check(STANZA.test(input.stanza), "stanza", input.stanza);
+  return `pgbackrest --config=${assertAbsPath(input.configFile, "configFile")} --stanza=${input.stanza} archive-get %f "%p"`;
+}

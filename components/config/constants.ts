@@ -42,8 +42,13 @@ export const ADMIN_CONNECTION_LIMIT = DIRECT_HEADROOM;
  * superuser in all but name: the admin role gets no CREATEROLE there.
  */
 export const BOUNDED_CREATEROLE_MAJOR = 16;
-/** Roles the program creates for itself: pgBouncer's auth_user (components/pooler PGBOUNCER_AUTH_ROLE) and the admin role. */
-export const PROGRAM_ROLES: readonly string[] = ["pgbouncer_auth", ADMIN_ROLE];
+/**
+ * The streaming standby's login (components/replica): LOGIN REPLICATION and nothing else.
+ * In the `hlpg_` namespace, which no app can reach (the app name `hlpg` is reserved).
+ */
+export const REPLICATOR_ROLE = "hlpg_replicator";
+/** Roles the program creates for itself: pgBouncer's auth_user (components/pooler PGBOUNCER_AUTH_ROLE), the admin role, the standby's replicator. */
+export const PROGRAM_ROLES: readonly string[] = ["pgbouncer_auth", ADMIN_ROLE, REPLICATOR_ROLE];
 
 /**
  * Role names no role derived from config may take, besides the whole `pg_`
@@ -102,6 +107,8 @@ const MANAGED_KEYS: ReadonlySet<string> = new Set([
   "listen_addresses", "port", "max_connections", "superuser_reserved_connections", "hba_file", "ident_file",
   "config_file", "data_directory", "external_pid_file", "unix_socket_directories", "unix_socket_permissions",
   "unix_socket_group", "password_encryption", "wal_level", "restore_command", "recovery_target_time",
+  // a standby's recovery settings (components/replica): the program renders them on the standby only
+  "primary_conninfo", "primary_slot_name", "hot_standby", "hot_standby_feedback", "recovery_target_timeline",
 ]);
 
 /**

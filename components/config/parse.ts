@@ -10,6 +10,7 @@ import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
 import { ConfigError, ConfigProblem, issuesToProblems } from "./problems";
 import { ConfValue, ParsedConfig, stackSchema } from "./schema";
 import { externalExplicitProblems } from "./schema-external";
+import { defaultSlotName } from "./schema-standby";
 import { plaintextSecretProblems } from "./secrets";
 
 type Parsed = ParsedConfig;
@@ -23,6 +24,8 @@ export type BackupRetention = Parsed["backup"]["retention"];
 export type PgBouncerConfig = Parsed["pgbouncer"];
 export type PgAdminConfig = Parsed["pgadmin"];
 export type CiConfig = Parsed["ci"];
+/** The `standby` section, its slot name resolved (`hlpg_standby_<stack>` unless set). */
+export type StandbyConfig = Omit<Parsed["standby"], "slotName"> & { slotName: string };
 export type PostgresLogging = Parsed["postgres"]["logging"];
 export type AuditConfig = Parsed["postgres"]["audit"];
 export type NotifyConfig = Parsed["backup"]["notify"];
@@ -81,6 +84,7 @@ export interface StackConfig {
   pgadmin: PgAdminConfig;
   backup: BackupConfig;
   monitoring: MonitoringConfig;
+  standby: StandbyConfig;
   ci: CiConfig;
   /** The stack's `aws:*` provider settings (profile, credentials files, region, keys). */
   aws: AwsProviderSettings;
@@ -144,6 +148,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
     },
     // an existing server has no exporter beside it (schema-external.ts): off unless asked for, which is refused
     monitoring: { ...c.monitoring, enabled: c.monitoring.enabled ?? (isProdStack(stack) && c.postgres.external === undefined) },
+    standby: { ...c.standby, slotName: c.standby.slotName ?? defaultSlotName(stack) },
     ci: c.ci,
     aws: awsParsed.settings,
   };

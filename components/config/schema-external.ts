@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { SAFE_IDENT } from "../lib/names";
 import { ipVersion, isHostname, isLoopbackIPv4 } from "../lib/net";
-import { SUPPORTED_MAJORS, ownerRoleOf, roleNameProblem, userRoleOf } from "./constants";
+import { SUPPORTED_MAJORS, alternateLoginOf, ownerRoleOf, roleNameProblem, userRoleOf } from "./constants";
 import { int, oneOf, section, str } from "./fields";
 import { type ConfigProblem, keyPath } from "./problems";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
@@ -102,6 +102,8 @@ export function externalRules(v: Record<string, unknown>, report: Report): void 
   if (mo.enabled === true) {
     report(["monitoring", "enabled"], "is not available with postgres.external: the exporter's role needs pg_monitor, which a CREATEROLE admin may grant only on 15 (16+: only with ADMIN OPTION on pg_monitor)");
   }
+  const sb = isObj(v.standby) ? v.standby : {};
+  if (sb.enabled === true) report(["standby", "enabled"], "is not available with postgres.external: the standby streams from the program's own Postgres container (replication role, slot and pg_hba line); use the server's own replication");
   const pb = isObj(v.pgbouncer) ? v.pgbouncer : {};
   // pgBouncer runs in a container: loopback there is the container itself
   if (pb.enabled === true && isStr(ext.host) && (ext.host === "localhost" || isLoopbackIPv4(ext.host) || ext.host === "::1")) {
@@ -115,7 +117,9 @@ export function externalRules(v: Record<string, unknown>, report: Report): void 
     if (isStr(ext.adminUser) && isStr(a.name)) {
       const db = a.name.replace(/-/g, "_");
       const users = [...(Array.isArray(a.readonlyUsers) ? a.readonlyUsers : []), ...(Array.isArray(a.readwriteUsers) ? a.readwriteUsers : [])];
-      const roles = [ownerRoleOf(db), ...users.filter(isStr).map((u) => userRoleOf(db, u))];
+      const own = [ownerRoleOf(db), ...users.filter(isStr).map((u) => userRoleOf(db, u))];
+      // each role's second login (rotation) is the program's too
+      const roles = [...own, ...own.map(alternateLoginOf)];
       if (roles.includes(ext.adminUser)) report(["postgres", "external", "adminUser"], `${ext.adminUser} is a role of app ${a.name}: the admin must be a role of its own`);
     }
     if (!trusted || !Array.isArray(a.extensions)) return;

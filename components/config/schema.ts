@@ -21,6 +21,7 @@ import { Report, isNum, isObj, isStr, rule } from "./rules";
 import { backup, backupRules } from "./schema-backup";
 import { POOL_MODES, appPool, poolRules } from "./schema-pool";
 import { external, externalRules } from "./schema-external";
+import { standby, standbyRules } from "./schema-standby";
 
 const P = PROJECT;
 
@@ -288,6 +289,7 @@ const shape = {
   pgadmin,
   backup,
   monitoring,
+  standby,
   ci,
 };
 
@@ -387,6 +389,7 @@ export function stackSchema(stack: string) {
       poolRules(appList, pg, pb, report);
       backupRules(isObj(v.backup) ? v.backup : {}, isProd && !ext, report);
       externalRules(v, report);
+      standbyRules(v, report);
       // the restore runs in the Postgres image built with pgBackRest, from the stack's repository
       if (isObj(pg.bootstrap) && !(isObj(v.backup) && v.backup.enabled === true)) {
         report(["postgres", "bootstrap"], "restores from the backup repository: needs backup.enabled (and the same bucket/posix path and encryptionPassphrase as the lost cluster)");

@@ -15,6 +15,8 @@ export const EXTENSION_NAME = /^[a-z][a-z0-9_-]{0,62}$/;
 /** postgresql.conf parameter names: letters, digits, underscores, one optional dot (extension.param). */
 export const CONF_KEY = /^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)?$/;
 /** pgBackRest stanza: lower-case, [a-z0-9_-]. */
+/** A physical replication slot name: what PostgreSQL accepts (ReplicationSlotValidateName), lower case. */
+export const SLOT_NAME = /^[a-z0-9_]{1,63}$/;
 export const STANZA = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 /**
  * S3 general-purpose bucket names, every rule of the AWS user guide's "General

@@ -70,6 +70,28 @@ export const REPLICATION_QUERY: Query = {
   },
 };
 
+/**
+ * Physical replication slots (the standby's, components/replica): whether a standby
+ * streams through each, and how much WAL it holds back in pg_wal. An abandoned slot
+ * keeps every segment from its restart_lsn on until the disk is full.
+ */
+export const SLOT_QUERY: Query = {
+  namespace: "hlpg_replication_slot",
+  sql: `SELECT s.slot_name,
+  CASE WHEN s.active THEN 1 ELSE 0 END AS active,
+  COALESCE(pg_catalog.pg_wal_lsn_diff(
+    CASE WHEN pg_catalog.pg_is_in_recovery() THEN pg_catalog.pg_last_wal_receive_lsn() ELSE pg_catalog.pg_current_wal_lsn() END,
+    s.restart_lsn), 0) AS retained_wal_bytes,
+  CASE WHEN s.wal_status = 'lost' THEN 1 ELSE 0 END AS lost
+FROM pg_catalog.pg_replication_slots s WHERE s.slot_type = 'physical'`,
+  columns: {
+    slot_name: label("replication slot"),
+    active: gauge("1 while a standby streams through the slot"),
+    retained_wal_bytes: gauge("WAL the slot keeps in pg_wal (bytes from its restart_lsn to the current position; 0 before first use)"),
+    lost: gauge("1 when the WAL the slot needed was removed (max_slot_wal_keep_size): the standby must catch up from the archive or be re-cloned"),
+  },
+};
+
 /** The backup sidecar's job table (hlpg-backup/observe.sh). */
 export const BACKUP_JOB_QUERY: Query = {
   namespace: "hlpg_backup_job",
@@ -117,7 +139,7 @@ export interface ExporterQueriesInput {
 
 /** The queries a stack's exporter runs. */
 export function exporterQueries(input: ExporterQueriesInput): Query[] {
-  return [ARCHIVER_QUERY, DATABASE_QUERY, REPLICATION_QUERY, ...(input.backup ? [BACKUP_JOB_QUERY, BACKUP_GROUP_QUERY] : [])];
+  return [ARCHIVER_QUERY, DATABASE_QUERY, REPLICATION_QUERY, SLOT_QUERY, ...(input.backup ? [BACKUP_JOB_QUERY, BACKUP_GROUP_QUERY] : [])];
 }
 
 /** Every metric name the custom queries produce (not the label columns). */

@@ -15,6 +15,7 @@
 import { STANZA, assertAbsPath } from "../lib/names";
 import { quoteConfValue, shellQuote } from "../lib/quote";
 import { RestoreTarget, restoreTargetArgs, restoreTargetText } from "../lib/restore-target";
+import { StandbyBootstrapInput, renderStandbyBootstrap } from "./standby-bootstrap";
 
 /** Start a new data volume from the backup repository instead of initdb. */
 export interface BootstrapInput {
@@ -35,6 +36,8 @@ export interface EntrypointInput {
   next: string;
   /** Restore an empty data directory from the repository (postgres.bootstrap). */
   bootstrap?: BootstrapInput;
+  /** The standby container (components/replica): clone an empty data directory (standby-bootstrap.ts). */
+  standby?: StandbyBootstrapInput;
 }
 
 /** What the bootstrap marker records: the repository's stanza and the target, so another target on the same volume is refused too. */
@@ -123,7 +126,8 @@ export function renderPostgresEntrypoint(input: EntrypointInput): string {
   }
   // quoteConfValue gives a single-quoted, shell-safe token for these plain paths
   const configFile = quoteConfValue(input.configFile);
-  const bootstrap = input.bootstrap ? renderBootstrap(input.bootstrap, input.configFile) : "";
+  if (input.bootstrap && input.standby) throw new Error("a standby is cloned from its primary, not bootstrapped as a new primary");
+  const bootstrap = input.bootstrap ? renderBootstrap(input.bootstrap, input.configFile) : input.standby ? renderStandbyBootstrap(input.standby) : "";
   return `#!/usr/bin/env bash
 # Rendered by homelab-postgres. Sets the superuser password from
 # POSTGRES_PASSWORD_FILE on every start of an existing cluster, then runs ${input.next}.
@@ -133,6 +137,8 @@ sync_superuser_password() {
   local pgdata="\${PGDATA:?PGDATA is not set}" file="\${POSTGRES_PASSWORD_FILE:?POSTGRES_PASSWORD_FILE is not set}"
   # first start: the image's initdb sets the password itself
   [ -s "$pgdata/PG_VERSION" ] || return 0
+  # a standby's catalog is the primary's (replicated, password included) and read-only
+  [ ! -f "$pgdata/standby.signal" ] || return 0
   local pw out
   pw="$(< "$file")"
   pw="\${pw//\\'/\\'\\'}"
@@ -151,7 +157,7 @@ sync_superuser_password() {
 }
 ${bootstrap}
 if [ "\${1:-}" = postgres ]; then
-${input.bootstrap ? "  bootstrap_from_backup\n" : ""}  sync_superuser_password
+${input.bootstrap ? "  bootstrap_from_backup\n" : ""}${input.standby ? "  standby_bootstrap\n" : ""}  sync_superuser_password
 fi
 exec ${input.next} "$@"
 `;

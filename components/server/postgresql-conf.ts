@@ -3,6 +3,7 @@
 import { ConfValue, SUPERUSER_RESERVED, isManagedSetting } from "../config";
 import { CONF_KEY } from "../lib/names";
 import { quoteConfValue } from "../lib/quote";
+import { StandbyConfInput, standbySettings } from "./standby-conf";
 
 /** Memory-derived settings in the spirit of PGTune's "web application" profile (SSD storage). */
 export interface Tuning {
@@ -47,6 +48,8 @@ export interface PostgresConfInput {
   logging?: { connections: boolean; slowStatementMs: number };
   /** pgAudit (`postgres.audit`), when enabled: preloaded, and these session classes logged. */
   audit?: { classes: string[] };
+  /** A streaming standby's recovery settings (standby-conf.ts): primary_conninfo, slot, hot_standby, restore_command. */
+  standby?: StandbyConfInput;
 }
 
 /** The config's logging defaults (postgres.logging). */
@@ -107,6 +110,7 @@ export function staticSettings(input: PostgresConfInput): [string, ConfValue][] 
     ["wal_level", "replica"],
     ["archive_mode", input.archive ? "on" : "off"],
     ...(input.archive ? ([["archive_command", input.archive.command]] as [string, ConfValue][]) : []),
+    ...(input.standby ? standbySettings(input.standby) : []),
   ];
   for (const [k] of out) if (!isManagedSetting(k)) throw new Error(`internal: ${k} is rendered but not listed as managed`);
   return out;

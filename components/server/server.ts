@@ -3,7 +3,7 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import type { PostgresConfig } from "../config";
+import { REPLICATOR_ROLE, type PostgresConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
@@ -62,6 +62,13 @@ export interface PostgresServerArgs {
    * initdb (entrypoint.ts). Needs `backup` (the image with pgBackRest, the conf volume).
    */
   bootstrap?: Omit<BootstrapInput, "privatePort">;
+  /**
+   * The standby's tailnet address (components/replica): pg_hba.conf lets the replication
+   * role stream from there only. A change of it is a new upload: the container is replaced.
+   */
+  replicationPeer?: pulumi.Input<string>;
+  /** The failover tool's text (components/replica hlpg-failover.sh), with a standby: uploaded as /usr/local/bin/hlpg-failover for a switchover back. */
+  failoverScript?: string;
 }
 
 /** Port of the entrypoint's private recovery server (socket only, in a private directory). */
@@ -85,7 +92,7 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly staticConf: string;
   /** Applies the live settings (ALTER SYSTEM, reload, restart when needed); SQL resources wait for it. */
   readonly settings: PostgresSettings;
-  readonly pgHbaConf: string;
+  readonly pgHbaConf: pulumi.Output<string>;
   readonly bindAddress: pulumi.Output<string>;
   /** Published port on the bind address. */
   readonly port: number;
@@ -136,7 +143,8 @@ export class PostgresServer extends pulumi.ComponentResource {
     };
     this.postgresqlConf = renderPostgresqlConf(confInput);
     this.staticConf = renderStaticConf(confInput);
-    this.pgHbaConf = renderPgHba({ tls: config.tls.enabled });
+    this.pgHbaConf = pulumi.output(args.replicationPeer).apply((address) =>
+      renderPgHba({ tls: config.tls.enabled, replication: address === undefined ? undefined : { user: REPLICATOR_ROLE, address } }));
 
     const image = args.image ?? new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child).imageId;
 
@@ -150,6 +158,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         permissions: "0755",
       },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
+      ...(args.failoverScript ? [{ file: "/usr/local/bin/hlpg-failover", content: args.failoverScript, permissions: "0755" }] : []),
     ];
     if (tls) {
       if (!config.tls.certificate || !args.tlsPrivateKey) throw new Error("TLS enabled without certificate and key");

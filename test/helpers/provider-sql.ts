@@ -70,3 +70,33 @@ export function databaseDelete(database: string): SqlStep {
     ],
   };
 }
+
+/**
+ * postgresql/resource_postgresql_physical_replication_slot.go: Create runs
+ * `SELECT FROM pg_create_physical_replication_slot($1)` (immediately_reserve left
+ * false: the slot holds no WAL until a standby first streams through it), Exists
+ * `SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 and slot_type = 'physical'`,
+ * Delete `SELECT pg_drop_replication_slot($1)` (which fails while a walsender uses the slot).
+ * Parameters as the provider binds them ($1 = the slot name).
+ */
+export const physicalSlotSql = {
+  create: "SELECT FROM pg_create_physical_replication_slot($1)",
+  exists: "SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 and slot_type = 'physical'",
+  delete: "SELECT pg_drop_replication_slot($1)",
+} as const;
+
+/**
+ * postgresql/resource_postgresql_role.go resourcePostgreSQLRoleCreate: `CREATE ROLE <Q(name)> WITH` the
+ * password (ENCRYPTED PASSWORD '<literal>'), VALID UNTIL 'infinity' (always kept), the int options (CONNECTION LIMIT), then
+ * every boolean option spelled out: SUPERUSER, CREATEDB, CREATEROLE, INHERIT, LOGIN,
+ * BYPASSRLS (9.5+), REPLICATION (9.1+), each enabled or NO-prefixed.
+ */
+export function roleCreate(r: {
+  name: string; password: string; connectionLimit: number;
+  superuser: boolean; createDatabase: boolean; createRole: boolean; inherit: boolean; login: boolean; bypassRowLevelSecurity: boolean; replication: boolean;
+}): string {
+  const b = (on: boolean, word: string) => (on ? word : `NO${word}`);
+  return `CREATE ROLE ${Q(r.name)} WITH ENCRYPTED PASSWORD '${r.password.replace(/'/g, "''")}' VALID UNTIL 'infinity' CONNECTION LIMIT ${r.connectionLimit} ` +
+    [b(r.superuser, "SUPERUSER"), b(r.createDatabase, "CREATEDB"), b(r.createRole, "CREATEROLE"), b(r.inherit, "INHERIT"), b(r.login, "LOGIN"),
+      b(r.bypassRowLevelSecurity, "BYPASSRLS"), b(r.replication, "REPLICATION")].join(" ");
+}

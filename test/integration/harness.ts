@@ -7,7 +7,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { Client, ClientConfig } from "pg";
-import { renderPgHba } from "../../components/server/pg-hba";
+import { HbaInput, renderPgHba } from "../../components/server/pg-hba";
 import { PostgresConfInput, renderPostgresqlConf, renderStaticConf } from "../../components/server/postgresql-conf";
 
 const IS_ROOT = typeof process.getuid === "function" && process.getuid() === 0;
@@ -214,6 +214,8 @@ export interface StartPgOptions {
   superPassword?: string;
   /** Render pg_hba.conf with hostssl lines (defaults to on when conf.tls is set). */
   hbaTls?: boolean;
+  /** The replication line of pg_hba.conf (HbaInput.replication). */
+  hbaReplication?: HbaInput["replication"];
   /** Server major (default 15). */
   major?: PgMajor;
   /**
@@ -271,7 +273,7 @@ export async function startPostgres(opts: StartPgOptions = {}): Promise<PgInstan
     input.tls = { certFile: abs(input.tls.certFile), keyFile: abs(input.tls.keyFile) };
   }
   writeFile(path.join(confDir, "postgresql.conf"), opts.staticConfOnly ? renderStaticConf(input) : renderPostgresqlConf(input));
-  writeFile(path.join(confDir, "pg_hba.conf"), renderPgHba({ tls: opts.hbaTls ?? input.tls !== undefined }));
+  writeFile(path.join(confDir, "pg_hba.conf"), renderPgHba({ tls: opts.hbaTls ?? input.tls !== undefined, replication: opts.hbaReplication }));
   const spawnServer = () => new ServerProcess(path.join(bin, "postgres"), ["-D", dataDir, "-c", `config_file=${path.join(confDir, "postgresql.conf")}`]);
   let server = spawnServer();
   let stopping = false;

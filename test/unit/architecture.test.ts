@@ -20,6 +20,7 @@ const LAYER: Record<string, number> = {
   pgadmin: 3,
   backup: 3, // shares the server's volumes and container layout
   monitoring: 3, // exporters beside the server and pooler; reaches them by what the platform hands in
+  replica: 3, // the standby on a second host: the server's renderers and layout, the primary's SQL provider
   external: 3.5, // an existing server instead of ours: wires apps and the pooler against it (postgres.external), below the platform
   platform: 4,
 };

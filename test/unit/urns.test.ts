@@ -6,14 +6,34 @@
 // to the resource, then accept the new list with `npx jest --selectProjects unit -u urns`.
 import { PROD_SECRETS, runProgram } from "../helpers/program";
 
+const TLS = { enabled: true, certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" };
+/** prod with TLS and a standby on a second host: the standby's resources on top of prod's. */
+const WITH_STANDBY = {
+  overrides: {
+    ...PROD_SECRETS.overrides,
+    tailscale: { ip: "100.64.7.7" },
+    postgres: { image: "pgvector/pgvector:0.8.0-pg17", memoryMb: 8192, maxConnections: 200, tls: TLS },
+    standby: { enabled: true, dockerHost: "ssh://ops@standby-box", tailscale: { ip: "100.64.8.8" } },
+  },
+  secretKeys: ["backup", "postgres"],
+};
+
 /** URNs without the `urn:pulumi:<stack>::<project>::` prefix, sorted. */
-async function urns(stack: string): Promise<string[]> {
-  const r = await runProgram(stack, stack === "prod" ? PROD_SECRETS : {});
+async function urns(stack: string, opts = stack === "prod" ? PROD_SECRETS : {}): Promise<string[]> {
+  const r = await runProgram(stack, opts);
   return r.resources.map((x) => x.urn.replace(/^urn:pulumi:[^:]+::[^:]+::/, "")).sort();
 }
 
 describe("resource URNs", () => {
   it.each(["dev", "prod"])("of the %s stack are the committed ones", async (stack) => {
     expect(await urns(stack)).toMatchSnapshot();
+  });
+
+  it("of the prod stack with a standby are prod's plus the standby's", async () => {
+    const prod = await urns("prod");
+    const standby = await urns("prod", WITH_STANDBY);
+    // a standby adds resources and changes no existing URN
+    expect(prod.filter((u) => !standby.includes(u))).toEqual([]);
+    expect(standby.filter((u) => !prod.includes(u))).toMatchSnapshot();
   });
 });

@@ -73,6 +73,18 @@ describe("postgres.external", () => {
     ]);
   });
 
+  it("refuses an admin named like an app role's second login, and a standby (it streams from our own container)", () => {
+    const found = problems("dev", {
+      postgres: { majorVersion: 16, external: { ...ext, adminUser: "shop_reader_b" } },
+      apps: [{ name: "shop", readonlyUsers: ["reader"] }],
+      standby: { enabled: true },
+    });
+    expect(found.map((p) => [p.path.replace(P, ""), p.message])).toEqual(expect.arrayContaining([
+      ["postgres.external.adminUser", expect.stringMatching(/is a role of app shop/)],
+      ["standby.enabled", expect.stringMatching(/not available with postgres.external/)],
+    ]));
+  });
+
   it("takes the admin password only as a secret in prod", () => {
     const raw = { ...good, tailscale: { ip: "100.88.1.2" } };
     const plain = () => parseConfig("prod", raw, {}, { secretKeys: [] });

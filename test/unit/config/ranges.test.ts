@@ -75,6 +75,7 @@ describe("ranged config keys", () => {
     expect(Object.fromEntries(RANGED.map((r) => [r.key, [r.min, r.max]]))).toEqual({
       "postgres.majorVersion": [15, 17],
       "postgres.port": [1024, 65535],
+      "standby.port": [1024, 65535],
       "postgres.maxConnections": [20, 10000],
       "postgres.memoryMb": [256, 1048576],
       "postgres.logging.slowStatementMs": [-1, 3600000],

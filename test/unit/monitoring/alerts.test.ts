@@ -52,7 +52,7 @@ describe("alert rules", () => {
   it("include every alert the issue lists", () => {
     expect(rules.map((r) => r.alert).sort()).toEqual([
       "HlpgBackupJobFailed", "HlpgBackupStale", "HlpgConnectionsHigh", "HlpgExporterDown", "HlpgLongRunningTransaction",
-      "HlpgPgBouncerClientsWaiting", "HlpgPostgresDown", "HlpgReplicationLag", "HlpgRestoreDrillFailed",
+      "HlpgPgBouncerClientsWaiting", "HlpgPostgresDown", "HlpgReplicationLag", "HlpgReplicationSlotInactive", "HlpgReplicationSlotRetainingWal", "HlpgRestoreDrillFailed",
       "HlpgTransactionIdWraparound", "HlpgWalArchiveLagging", "HlpgWalArchivingFailing",
     ]);
   });

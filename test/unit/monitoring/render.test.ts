@@ -23,8 +23,8 @@ describe("exporter queries", () => {
   it("parse as postgres_exporter's YAML; the backup tables' queries only with backups on", () => {
     const withBackup = yaml.load(renderExporterQueries({ backup: true })) as Record<string, { query: string; master: boolean; metrics: Record<string, { usage: string }>[] }>;
     const without = yaml.load(renderExporterQueries({ backup: false })) as Record<string, unknown>;
-    expect(Object.keys(withBackup).sort()).toEqual(["hlpg_archiver", "hlpg_backup_group", "hlpg_backup_job", "hlpg_database", "hlpg_replication"]);
-    expect(Object.keys(without).sort()).toEqual(["hlpg_archiver", "hlpg_database", "hlpg_replication"]);
+    expect(Object.keys(withBackup).sort()).toEqual(["hlpg_archiver", "hlpg_backup_group", "hlpg_backup_job", "hlpg_database", "hlpg_replication", "hlpg_replication_slot"]);
+    expect(Object.keys(without).sort()).toEqual(["hlpg_archiver", "hlpg_database", "hlpg_replication", "hlpg_replication_slot"]);
     expect(withBackup.hlpg_backup_job.metrics.map((m) => Object.keys(m)[0])).toContain("backup_job");
     // `job` would collide with Prometheus' own target label
     expect(withBackup.hlpg_backup_job.metrics.map((m) => Object.keys(m)[0])).not.toContain("job");
