@@ -20,3 +20,4 @@ export const backupBucket = platform.backupBucket;
 export const scrapeTargets = platform.scrapeTargets;
 export const prometheusScrapeConfig = platform.prometheusScrapeConfig;
 export const ciTailnetAuthKey = platform.ciTailnetAuthKey;
+export const caCertificate = platform.caCertificate;

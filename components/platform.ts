@@ -20,6 +20,7 @@ import { accessModel, clusterGrants } from "./apps/access";
 import { PostgresImage } from "./server/image";
 import { PostgresServer } from "./server/server";
 import { resolveBindAddress } from "./server/tailnet";
+import { PostgresTls, StackCa, tlsReloadCommand } from "./tls";
 
 export interface PostgresPlatformArgs {
   /** Validated stack config (components/config). */
@@ -47,6 +48,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly scrapeTargets?: pulumi.Output<ScrapeTargets>;
   /** Ready-to-paste Prometheus `scrape_configs` entries, when monitoring is on. */
   readonly prometheusScrapeConfig?: pulumi.Output<string>;
+  /** PEM of the stack CA (postgres.tls.mode stack-ca): public; app stacks verify the servers with it. */
+  readonly caCertificate?: pulumi.Output<string>;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -85,6 +88,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       this.backupBucket = bucket?.bucketName;
     }
 
+    // postgres.tls.mode stack-ca: the CA, its server certificate, and their carrier for Postgres
+    const tlsCfg = cfg.postgres.tls;
+    const ca = tlsCfg.enabled && tlsCfg.mode === "stack-ca"
+      ? new StackCa(`${name}-ca`, { stack: cfg.stack, bindAddress, device: cfg.tailscale.device, dnsNames: tlsCfg.dnsNames, validityDays: tlsCfg.validityDays, renewBeforeDays: tlsCfg.renewBeforeDays, caValidityDays: tlsCfg.caValidityDays }, child)
+      : undefined;
+    const pgTls = ca && new PostgresTls(`${name}-postgres-tls`, { stack: cfg.stack, builtImage: image?.imageName, image: cfg.postgres.image, certificate: ca.certificate, privateKey: ca.privateKey }, { parent: this, providers: [dockerProvider] });
+    this.caCertificate = ca?.caCertificate;
+
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
     const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     this.server = new PostgresServer(
@@ -96,6 +107,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         image: image?.imageName,
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
+        tlsVolume: pgTls?.wiring,
         bootstrap,
       },
       { parent: this, providers: [dockerProvider] },
@@ -106,6 +118,15 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
         this,
       );
+    }
+
+    if (pgTls) {
+      // a renewed certificate replaces the carrier; Postgres then reloads it (no restart)
+      tlsReloadCommand(`${name}-postgres-tls-reload`, {
+        admin: { host: bindAddress, port: cfg.postgres.port, password: this.server.superuserPassword, sslmode: "require" },
+        carrier: pgTls.files.container,
+        dependsOn: [this.server.container],
+      }, child);
     }
 
     if (image && repo) {
@@ -174,6 +195,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             direct: { host: bindAddress, port: cfg.postgres.port },
             pooled,
             requireTls: cfg.postgres.tls.enabled,
+            verifyTls: ca ? { caFile: tlsCfg.clientCaFile } : undefined,
             adopt,
             passwords: { admin: superuserLogin, triggers: passwordTriggers },
           },
@@ -222,7 +244,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           bindAddress,
           postgres: this.server.internal,
           postgresMaxConnections: cfg.postgres.maxConnections,
-          tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
+          tls: ca
+            ? { certificate: ca.certificate, privateKey: ca.privateKey, caCertificate: ca.caCertificate }
+            : tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,
             port: cfg.postgres.port,
@@ -254,6 +278,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           login: this.admin,
           loginReady: [adminRole, adminReady],
           tls: tls.enabled,
+          https: ca ? { certificate: ca.certificate, privateKey: ca.privateKey } : undefined,
         },
         { parent: this, providers: [dockerProvider], dependsOn: [this.server.container] },
       );
@@ -313,6 +338,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       scrapeTargets: this.scrapeTargets,
       prometheusScrapeConfig: this.prometheusScrapeConfig,
       ciTailnetAuthKey: this.ciTailnetAuthKey,
+      caCertificate: this.caCertificate,
     });
   }
 }

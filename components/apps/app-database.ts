@@ -13,6 +13,12 @@ export interface Endpoint {
   port: number;
 }
 
+/** The URL's TLS parameters: verified against the stack CA, or encrypted only, or none. */
+export function tlsParams(a: { requireTls: boolean; verifyTls?: { caFile: string } }): { sslmode?: "require" | "verify-full"; sslrootcert?: string } {
+  if (a.verifyTls) return { sslmode: "verify-full", sslrootcert: a.verifyTls.caFile };
+  return a.requireTls ? { sslmode: "require" } : {};
+}
+
 export interface AppDatabaseArgs {
   /** The app as validated config. */
   app: AppConfig;
@@ -24,6 +30,8 @@ export interface AppDatabaseArgs {
   pooled?: Endpoint;
   /** Append `sslmode=require` to URLs (TLS on). */
   requireTls: boolean;
+  /** The stack CA is on: `sslmode=verify-full&sslrootcert=<caFile>` instead. */
+  verifyTls?: { caFile: string };
   /** postgres.bootstrap is set: the roles and the database may exist already (restored) and are adopted (adopt.ts). */
   adopt?: boolean;
   /**
@@ -78,7 +86,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       const url = (e: Endpoint) =>
         pulumi.secret(
           pulumi.all([e.host, password]).apply(([host, pwd]) =>
-            renderConnectionUrl({ user: spec.name, password: pwd, host, port: e.port, database: access.database.name, sslmode: args.requireTls ? "require" : undefined }),
+            renderConnectionUrl({ user: spec.name, password: pwd, host, port: e.port, database: access.database.name, ...tlsParams(args) }),
           ),
         );
       credentials.set(spec.name, {

@@ -17,7 +17,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
-import { RuntimeFiles } from "../runtime";
+import { createHash } from "crypto";
+import { RuntimeFiles, type RuntimeFile } from "../runtime";
 import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
 import {
   AUTH_FILE_PERMISSIONS,
@@ -56,6 +57,29 @@ export const PGBOUNCER_CONTAINER = {
 /** Name of the ini in the runtime volume. */
 export const RUNTIME_INI = "pgbouncer.ini";
 
+/**
+ * Names of the TLS files in the runtime volume (stack-ca mode). They sort before
+ * RUNTIME_INI: the carrier copies files in name order, and the wrapper reloads when
+ * the ini changes, so the key, certificate and CA are in place before that reload.
+ */
+export const RUNTIME_TLS = { ca: "ca.crt", cert: "cert.crt", key: "key.pem" } as const;
+
+/** The ini's last line in stack-ca mode: the certificate's digest, so a renewal changes the ini and the wrapper reloads (SIGHUP re-reads the TLS files: pgBouncer main.c handle_sighup → sbuf_tls_setup). */
+export function tlsStampLine(certificate: string): string {
+  return `; server certificate sha256 ${createHash("sha256").update(certificate).digest("hex")}`;
+}
+
+/** What the carrier delivers: the ini, and in stack-ca mode the TLS files with the ini stamped. */
+export function runtimeFiles(ini: string, tls?: { certificate: pulumi.Input<string>; privateKey: pulumi.Input<string>; caCertificate?: pulumi.Input<string> }): Record<string, RuntimeFile> {
+  if (!tls?.caCertificate) return { [RUNTIME_INI]: { content: ini } };
+  return {
+    [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: "0444" },
+    [RUNTIME_TLS.cert]: { content: tls.certificate, mode: "0444" },
+    [RUNTIME_TLS.key]: { content: pulumi.secret(tls.privateKey), mode: "0600" },
+    [RUNTIME_INI]: { content: pulumi.output(tls.certificate).apply((c) => `${ini}${ini.endsWith("\n") ? "" : "\n"}${tlsStampLine(c)}\n`) },
+  };
+}
+
 /** File descriptors pgBouncer may need: every client, every server connection Postgres can accept, and slack. */
 export function pgbouncerNofile(maxClientConn: number, postgresMaxConnections: number): number {
   return Math.max(4096, maxClientConn + postgresMaxConnections + 256);
@@ -85,7 +109,17 @@ export interface PgBouncerArgs {
    * certificate to its clients (client_tls_sslmode = require), so `sslmode=require`
    * URLs work against the pooler too.
    */
-  tls?: { certificate: string; privateKey: pulumi.Input<string> };
+  tls?: {
+    certificate: pulumi.Input<string>;
+    privateKey: pulumi.Input<string>;
+    /**
+     * The stack CA (postgres.tls.mode stack-ca): pgBouncer verifies Postgres
+     * (server_tls_sslmode = verify-full against it), and the three files travel in the
+     * runtime carrier instead of uploads, so a renewed certificate reloads pgBouncer
+     * instead of replacing it.
+     */
+    caCertificate?: pulumi.Input<string>;
+  };
   /**
    * Direct superuser access for installing the auth lookup (the same endpoint and
    * credentials the postgresql provider uses; never the pooler).
@@ -242,13 +276,20 @@ export class PgBouncer extends pulumi.ComponentResource {
     const statsUser = this.statsUser;
 
     const confDir = PGBOUNCER_CONTAINER.confDir;
-    const tlsFiles = args.tls ? { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` } : undefined;
+    const stackCa = args.tls?.caCertificate !== undefined;
+    const rt = PGBOUNCER_CONTAINER.runtimeDir;
+    const tlsFiles = !args.tls
+      ? undefined
+      : stackCa
+        ? { certFile: `${rt}/${RUNTIME_TLS.cert}`, keyFile: `${rt}/${RUNTIME_TLS.key}` }
+        : { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` };
     this.ini = renderPgBouncerIni({
       databases,
       server: {
         host: args.postgres.host,
         port: args.postgres.port,
-        tls: args.tls ? { sslmode: "require" } : undefined,
+        // the certificate names `postgres`, the host pgBouncer connects to (tls/stack-ca.ts INTERNAL_NAMES)
+        tls: args.tls ? (stackCa ? { sslmode: "verify-full", caFile: `${rt}/${RUNTIME_TLS.ca}` } : { sslmode: "require" }) : undefined,
       },
       // inside the container's own network namespace; the host side binds one address
       listen: { addr: "*", port: PGBOUNCER_CONTAINER.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
@@ -267,7 +308,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     // database pgBouncer cannot authenticate against.
     this.runtime = new RuntimeFiles(
       `${name}-runtime`,
-      { stack, purpose: "pgbouncer", image: image.imageId, user, files: { [RUNTIME_INI]: { content: this.ini } } },
+      { stack, purpose: "pgbouncer", image: image.imageId, user, files: runtimeFiles(this.ini, stackCa ? args.tls : undefined) },
       { ...child, dependsOn: Object.values(this.authLookups) },
     );
 
@@ -285,7 +326,7 @@ export class PgBouncer extends pulumi.ComponentResource {
         ...owner,
       },
     ];
-    if (args.tls && tlsFiles) {
+    if (args.tls && tlsFiles && !stackCa) {
       uploads.push(
         { file: tlsFiles.certFile, content: args.tls.certificate, permissions: "0644", ...owner },
         { file: tlsFiles.keyFile, content: pulumi.secret(args.tls.privateKey), permissions: "0600", ...owner },

@@ -1,0 +1,3 @@
+// The stack's own CA and where its certificate goes (docs/tls.md).
+export * from "./stack-ca";
+export * from "./postgres-files";
