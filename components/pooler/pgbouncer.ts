@@ -64,9 +64,14 @@ export const RUNTIME_INI = "pgbouncer.ini";
  */
 export const RUNTIME_TLS = { ca: "ca.crt", cert: "cert.crt", key: "key.pem" } as const;
 
-/** The ini's last line in stack-ca mode: the certificate's digest, so a renewal changes the ini and the wrapper reloads (SIGHUP re-reads the TLS files: pgBouncer main.c handle_sighup → sbuf_tls_setup). */
-export function tlsStampLine(certificate: string): string {
-  return `; server certificate sha256 ${createHash("sha256").update(certificate).digest("hex")}`;
+/**
+ * The ini's last line in stack-ca mode: a digest of the certificate and the CA, so a
+ * renewal of either changes the ini and the wrapper reloads (SIGHUP re-reads the TLS
+ * files: pgBouncer main.c handle_sighup → sbuf_tls_setup). Up to 1.18 open server
+ * connections keep their session; new ones use the new CA file.
+ */
+export function tlsStampLine(certificate: string, caCertificate: string): string {
+  return `; tls files sha256 ${createHash("sha256").update(certificate).update("\0").update(caCertificate).digest("hex")}`;
 }
 
 /** What the carrier delivers: the ini, and in stack-ca mode the TLS files with the ini stamped. */
@@ -76,7 +81,7 @@ export function runtimeFiles(ini: string, tls?: { certificate: pulumi.Input<stri
     [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: "0444" },
     [RUNTIME_TLS.cert]: { content: tls.certificate, mode: "0444" },
     [RUNTIME_TLS.key]: { content: pulumi.secret(tls.privateKey), mode: "0600" },
-    [RUNTIME_INI]: { content: pulumi.output(tls.certificate).apply((c) => `${ini}${ini.endsWith("\n") ? "" : "\n"}${tlsStampLine(c)}\n`) },
+    [RUNTIME_INI]: { content: pulumi.all([tls.certificate, tls.caCertificate]).apply(([c, ca]) => `${ini}${ini.endsWith("\n") ? "" : "\n"}${tlsStampLine(c, ca)}\n`) },
   };
 }
 

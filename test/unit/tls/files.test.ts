@@ -41,8 +41,10 @@ describe("what the carriers deliver", () => {
     expect(files[RUNTIME_TLS.key].mode).toBe("0600");
     expect(await secret(files[RUNTIME_TLS.key].content)).toBe(true);
     const ini = await new Promise<string>((res) => pulumi.output(files[RUNTIME_INI].content).apply(res));
-    expect(ini).toBe(`[pgbouncer]\n${tlsStampLine("CERT-1")}\n`);
-    expect(tlsStampLine("CERT-2")).not.toBe(tlsStampLine("CERT-1"));
+    expect(ini).toBe(`[pgbouncer]\n${tlsStampLine("CERT-1", "CA")}\n`);
+    // a renewed certificate, or a renewed CA alone, changes the ini: the wrapper reloads
+    expect(tlsStampLine("CERT-2", "CA")).not.toBe(tlsStampLine("CERT-1", "CA"));
+    expect(tlsStampLine("CERT-1", "CA-2")).not.toBe(tlsStampLine("CERT-1", "CA"));
   });
 
   it("pgBouncer without the stack CA: the ini alone, unchanged", () => {

@@ -88,7 +88,7 @@ describe("prod with the stack CA", () => {
     expect(ini).toMatch(/^server_tls_sslmode = verify-full$/m);
     expect(ini).toMatch(/^server_tls_ca_file = \/etc\/pgbouncer\/runtime\/ca\.crt$/m);
     expect(ini).toMatch(/^client_tls_cert_file = \/etc\/pgbouncer\/runtime\/cert\.crt$/m);
-    expect(ini).toMatch(/^; server certificate sha256 [0-9a-f]{64}$/m);
+    expect(ini).toMatch(/^; tls files sha256 [0-9a-f]{64}$/m);
     expect(files["ca.crt"].content).toBe(r.outputs.caCertificate);
     expect(Object.keys(files).sort()).toEqual(["ca.crt", "cert.crt", "key.pem", "pgbouncer.ini"]);
     expect(uploads(byName(r, "homelab-pgbouncer-container")).some((u) => u.file.includes("tls"))).toBe(false);
