@@ -282,6 +282,12 @@ export function renderConnectionUrl(p: {
   return `postgresql://${pct(p.user)}:${pct(p.password)}@${host}:${p.port}/${pct(p.database)}${query}`;
 }
 
+/** The URL's TLS parameters: verified against the stack CA, or encrypted only, or none. */
+export function tlsParams(a: { requireTls: boolean; verifyTls?: { caFile: string } }): { sslmode?: "require" | "verify-full"; sslrootcert?: string } {
+  if (a.verifyTls) return { sslmode: "verify-full", sslrootcert: a.verifyTls.caFile };
+  return a.requireTls ? { sslmode: "require" } : {};
+}
+
 /** encodeURIComponent plus the sub-delims it leaves alone, so any client parses it the same way. */
 function pct(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);

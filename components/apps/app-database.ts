@@ -4,19 +4,13 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppConfig } from "../config";
-import { AppAccess, renderConnectionUrl } from "./access";
+import { AppAccess, renderConnectionUrl, tlsParams } from "./access";
 import { AdminConnection, adoptOptions, passwordSyncCommand } from "./adopt";
 
 /** Where clients reach the server (direct) and, optionally, the pooler. */
 export interface Endpoint {
   host: pulumi.Input<string>;
   port: number;
-}
-
-/** The URL's TLS parameters: verified against the stack CA, or encrypted only, or none. */
-export function tlsParams(a: { requireTls: boolean; verifyTls?: { caFile: string } }): { sslmode?: "require" | "verify-full"; sslrootcert?: string } {
-  if (a.verifyTls) return { sslmode: "verify-full", sslrootcert: a.verifyTls.caFile };
-  return a.requireTls ? { sslmode: "require" } : {};
 }
 
 export interface AppDatabaseArgs {

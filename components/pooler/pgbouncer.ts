@@ -17,7 +17,6 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
-import { createHash } from "crypto";
 import { RuntimeFiles, type RuntimeFile } from "../runtime";
 import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
 import {
@@ -32,6 +31,9 @@ import {
   renderPgBouncerIni,
 } from "./render";
 import { renderPgBouncerWrapper } from "./wrapper";
+import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "./tls-files";
+
+export { RUNTIME_INI, RUNTIME_TLS, tlsStampLine } from "./tls-files";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
@@ -54,34 +56,15 @@ export const PGBOUNCER_CONTAINER = {
   port: 6432,
 } as const;
 
-/** Name of the ini in the runtime volume. */
-export const RUNTIME_INI = "pgbouncer.ini";
-
-/**
- * Names of the TLS files in the runtime volume (stack-ca mode). They sort before
- * RUNTIME_INI: the carrier copies files in name order, and the wrapper reloads when
- * the ini changes, so the key, certificate and CA are in place before that reload.
- */
-export const RUNTIME_TLS = { ca: "ca.crt", cert: "cert.crt", key: "key.pem" } as const;
-
-/**
- * The ini's last line in stack-ca mode: a digest of the certificate and the CA, so a
- * renewal of either changes the ini and the wrapper reloads (SIGHUP re-reads the TLS
- * files: pgBouncer main.c handle_sighup → sbuf_tls_setup). Up to 1.18 open server
- * connections keep their session; new ones use the new CA file.
- */
-export function tlsStampLine(certificate: string, caCertificate: string): string {
-  return `; tls files sha256 ${createHash("sha256").update(certificate).update("\0").update(caCertificate).digest("hex")}`;
-}
 
 /** What the carrier delivers: the ini, and in stack-ca mode the TLS files with the ini stamped. */
 export function runtimeFiles(ini: string, tls?: { certificate: pulumi.Input<string>; privateKey: pulumi.Input<string>; caCertificate?: pulumi.Input<string> }): Record<string, RuntimeFile> {
   if (!tls?.caCertificate) return { [RUNTIME_INI]: { content: ini } };
   return {
-    [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: "0444" },
-    [RUNTIME_TLS.cert]: { content: tls.certificate, mode: "0444" },
-    [RUNTIME_TLS.key]: { content: pulumi.secret(tls.privateKey), mode: "0600" },
-    [RUNTIME_INI]: { content: pulumi.all([tls.certificate, tls.caCertificate]).apply(([c, ca]) => `${ini}${ini.endsWith("\n") ? "" : "\n"}${tlsStampLine(c, ca)}\n`) },
+    [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: RUNTIME_TLS_MODES.ca },
+    [RUNTIME_TLS.cert]: { content: tls.certificate, mode: RUNTIME_TLS_MODES.cert },
+    [RUNTIME_TLS.key]: { content: pulumi.secret(tls.privateKey), mode: RUNTIME_TLS_MODES.key },
+    [RUNTIME_INI]: { content: pulumi.all([tls.certificate, tls.caCertificate]).apply(([c, ca]) => stampIni(ini, c, ca)) },
   };
 }
 

@@ -11,6 +11,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { RuntimeFiles } from "../runtime";
 import { CONTAINER } from "../server/server";
+import { POSTGRES_TLS_MODES, RELOAD_SQL } from "./names";
 
 /** Where Postgres finds its TLS files (the same in both modes: postgresql.conf does not change with the mode). */
 export const POSTGRES_TLS_DIR = `${CONTAINER.confDir}/tls`;
@@ -22,8 +23,8 @@ export const POSTGRES_TLS_FILES = { certFile: `${POSTGRES_TLS_DIR}/server.crt`, 
  */
 export function postgresTlsFiles(certificate: pulumi.Input<string>, privateKey: pulumi.Input<string>) {
   return {
-    "server.crt": { content: certificate, mode: "0444" },
-    "server.key": { content: pulumi.secret(privateKey), mode: "0600" },
+    "server.crt": { content: certificate, mode: POSTGRES_TLS_MODES["server.crt"] },
+    "server.key": { content: pulumi.secret(privateKey), mode: POSTGRES_TLS_MODES["server.key"] },
   };
 }
 
@@ -70,8 +71,7 @@ export interface TlsReloadArgs {
   dependsOn: pulumi.Resource[];
 }
 
-/** The statement the reload runs. */
-export const RELOAD_SQL = "SELECT pg_reload_conf()";
+export { RELOAD_SQL } from "./names";
 
 /**
  * Runs pg_reload_conf() whenever the TLS carrier is replaced (its id is the trigger;

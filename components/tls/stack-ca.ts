@@ -13,40 +13,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 
-/** Key type of the CA and the server: P-256 ECDSA, which libpq, pgBouncer's libssl and gunicorn all accept. */
-export const KEY_ALGORITHM = { algorithm: "ECDSA", ecdsaCurve: "P256" } as const;
-
-/** Names every container on the stack network reaches the servers by (CONTAINER.hostname, PGBOUNCER_CONTAINER.hostname). */
-export const INTERNAL_NAMES = ["postgres", "pgbouncer"] as const;
-
-export interface CertificateNamesInput {
-  /** The bind address: a tailnet IP, or loopback on a dev stack. */
-  bindAddress: string;
-  /** `tailscale.device`: the device's MagicDNS name (FQDN), when the address is looked up. */
-  device?: string;
-  /** `postgres.tls.dnsNames`. */
-  dnsNames?: readonly string[];
-}
-
-export interface CertificateNames {
-  commonName: string;
-  dnsNames: string[];
-  ipAddresses: string[];
-}
-
-/**
- * Pure: the subject alternative names of the server certificate. The bind address
- * (clients connect to the IP), the MagicDNS name and its first label (MagicDNS
- * resolves both on tailnet clients), extra names from config, and the container
- * names pgBouncer (server_tls_sslmode = verify-full) and app containers on the
- * stack network connect by. The integration tests issue their certificates from this.
- */
-export function serverCertificateNames(input: CertificateNamesInput): CertificateNames {
-  const fqdn = input.device?.replace(/\.$/, "").toLowerCase();
-  const short = fqdn?.includes(".") ? fqdn.split(".")[0] : undefined;
-  const dnsNames = [...new Set([fqdn, short, ...(input.dnsNames ?? []).map((n) => n.toLowerCase()), ...INTERNAL_NAMES].filter((n): n is string => !!n))];
-  return { commonName: fqdn ?? input.bindAddress, dnsNames, ipAddresses: [input.bindAddress] };
-}
+export { INTERNAL_NAMES, KEY_ALGORITHM, serverCertificateNames } from "./names";
+import { KEY_ALGORITHM, serverCertificateNames } from "./names";
 
 export interface StackCaArgs {
   /** Stack name: in the CA's subject, so two stacks' CAs are told apart. */

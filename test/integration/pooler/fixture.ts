@@ -9,10 +9,9 @@ import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import type { PoolMode } from "../../../components/config";
-import { type AppAccess, renderAccessSql } from "../../../components/apps";
-import * as pulumi from "@pulumi/pulumi";
-import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
-import { RUNTIME_TLS, runtimeFiles } from "../../../components/pooler/pgbouncer";
+import { type AppAccess, renderAccessSql } from "../../../components/apps/access";
+import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni } from "../../../components/pooler/render";
+import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "../../../components/pooler/tls-files";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
 import {
@@ -212,14 +211,23 @@ export class WrappedPooler {
     await this.carrier?.stop("SIGTERM");
     this.tls = tls;
     const paths = { staging: this.staging, runtime: this.runtime };
-    // what the component hands the carrier: the ini, plus the TLS files in stack-ca mode
-    const files = runtimeFiles(this.ini(config), tls);
+    // what the component hands the carrier (pgbouncer.ts runtimeFiles): the ini, and in
+    // stack-ca mode the TLS files with their modes and the ini stamped
+    const ini = this.ini(config);
+    const files: Record<string, { content: string; mode: string }> = tls
+      ? {
+        [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: RUNTIME_TLS_MODES.ca },
+        [RUNTIME_TLS.cert]: { content: tls.certificate, mode: RUNTIME_TLS_MODES.cert },
+        [RUNTIME_TLS.key]: { content: tls.privateKey, mode: RUNTIME_TLS_MODES.key },
+        [RUNTIME_INI]: { content: stampIni(ini, tls.certificate, tls.caCertificate), mode: "0444" },
+      }
+      : { [RUNTIME_INI]: { content: ini, mode: "0444" } };
     for (const [name, f] of Object.entries(files)) {
       const staged = path.join(this.staging, name);
       fs.rmSync(staged, { force: true });
-      writeFile(staged, await known(f.content), 0o444);
+      writeFile(staged, f.content, 0o444);
     }
-    const list = Object.entries(files).map(([name, f]) => ({ name, mode: f.mode ?? "0444" }));
+    const list = Object.entries(files).map(([name, f]) => ({ name, mode: f.mode }));
     this.carrier = new ServerProcess(...shArgs("-c", renderCarrierScript(list, paths)));
     // ["CMD", "sh", "-c", test]
     const test = carrierHealthcheck(list.map((f) => f.name), paths)[3];
@@ -260,11 +268,6 @@ export interface PoolerTls {
   caCertificate: string;
   certificate: string;
   privateKey: string;
-}
-
-/** The value of an Input that holds a known value (a secret included). */
-function known(v: pulumi.Input<string>): Promise<string> {
-  return new Promise((resolve) => pulumi.output(v).apply(resolve));
 }
 
 /** Whether a process exists (signal 0). */

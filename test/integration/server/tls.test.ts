@@ -1,36 +1,118 @@
-// TLS on: the rendered conf serves TLS with the given key pair, and the rendered
-// hba refuses unencrypted TCP from anything but container-local loopback.
-import { execFileSync } from "child_process";
+// TLS on real servers, as postgres.tls.mode stack-ca runs it: openssl plays @pulumi/tls,
+// issuing a CA and a server certificate with the names serverCertificateNames gives the
+// program's CertRequest (the key type is its KEY_ALGORITHM, P-256). The pair reaches
+// Postgres and pgBouncer through the real carrier script with the names and modes the
+// components give them; Postgres runs the rendered conf (the same ssl_* lines in both
+// modes: a provided pair is uploaded to the same paths) and hba: TLS served, unencrypted
+// TCP refused from anything but container-local loopback. Clients connect with the
+// URLs renderConnectionUrl writes into the outputs, by psql (libpq's verify-full), and a
+// renewal is delivered and reloaded the way `up` does it.
 import * as fs from "fs";
 import * as net from "net";
-import * as os from "os";
 import * as path from "path";
-import { parseConfig } from "../../../components/config";
-import { accessModel, renderAccessSql, renderConnectionUrl } from "../../../components/apps/access";
-import { tlsParams } from "../../../components/apps/app-database";
-import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthRoleSql } from "../../../components/pooler";
-import { carrierFiles, carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
-import { KEY_ALGORITHM, postgresTlsFiles, RELOAD_SQL, serverCertificateNames } from "../../../components/tls";
-import { applyAccessSql, chownTree, pgBin, PgInstance, requireBinary, run, runOk, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
-import { adminConsole, PGBOUNCER, PoolerConfig, runCommand, WrappedPooler } from "../pooler/fixture";
+import { renderConnectionUrl, tlsParams } from "../../../components/apps/access";
+import { PGBOUNCER_AUTH_ROLE, renderAuthRoleSql } from "../../../components/pooler/render";
+import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
+import { KEY_ALGORITHM, POSTGRES_TLS_MODES, RELOAD_SQL, serverCertificateNames } from "../../../components/tls/names";
+import { chownTree, pgBin, PgInstance, requireBinary, run, runOk, ServerProcess, startPostgres, tempDir, waitFor, writeFile } from "../harness";
+import { adminConsole, PGBOUNCER, PoolerConfig, WrappedPooler } from "../pooler/fixture";
 
-describe("TLS on PostgreSQL 15", () => {
+const MAGICDNS = "db.tailnet-test.ts.net";
+const NAMES = serverCertificateNames({ bindAddress: "127.0.0.1", device: MAGICDNS });
+
+/** What openssl made: file paths in `dir`, and the PEMs. */
+interface Issued { key: string; cert: string; keyPem: string; certPem: string }
+
+/**
+ * One shell run of openssl (a spawn is slow on a loaded machine): two CAs, the server
+ * key, and two certificates for the program's names with serials 1 and 2 from the
+ * same key, as a renewal issues them (LocallySignedCert is replaced, the PrivateKey stays).
+ */
+async function issueAll(dir: string): Promise<void> {
+  expect(KEY_ALGORITHM).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
+  const openssl = requireBinary("/usr/bin/openssl", "openssl");
+  const san = [...NAMES.dnsNames.map((n) => `DNS:${n}`), ...NAMES.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
+  fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
+  chownTree(path.join(dir, "server.ext"));
+  const ca = (name: string) =>
+    `${openssl} req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=${name} ` +
+    `-addext basicConstraints=critical,CA:TRUE,pathlen:0 -addext keyUsage=critical,keyCertSign,cRLSign -keyout ${name}.key -out ${name}.crt`;
+  const sign = (name: string, serial: number) =>
+    `${openssl} x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial ${serial} -days 2 -extfile server.ext -out ${name}.crt && cp server.key ${name}.key`;
+  await runOk("/bin/sh", ["-c", [
+    "set -e", ca("ca"), ca("other-ca"),
+    `${openssl} ecparam -name prime256v1 -genkey -noout -out server.key`,
+    `${openssl} req -new -key server.key -subj /CN=${NAMES.commonName} -out server.csr`,
+    sign("first", 1), sign("renewed", 2),
+  ].join("\n")], { cwd: dir });
+}
+
+function read(dir: string, name: string): Issued {
+  const key = path.join(dir, `${name}.key`);
+  const cert = path.join(dir, `${name}.crt`);
+  return { key, cert, keyPem: fs.readFileSync(key, "utf8"), certPem: fs.readFileSync(cert, "utf8") };
+}
+
+/** What `up` does to deliver the pair: the carrier (real script, the component's files and modes) copies it into `runtime`. */
+async function deliverPostgresTls(staging: string, runtime: string, pair: Issued): Promise<void> {
+  // postgres-files.ts postgresTlsFiles: these names and modes
+  const list = Object.entries(POSTGRES_TLS_MODES).map(([name, mode]) => ({ name, mode }));
+  for (const f of list) writeFile(path.join(staging, f.name), f.name === "server.key" ? pair.keyPem : pair.certPem, 0o400);
+  const paths = { staging, runtime };
+  const carrier = new ServerProcess("/bin/sh", ["-c", renderCarrierScript(list, paths)]);
+  const test = carrierHealthcheck(list.map((f) => f.name), paths)[3];
+  await waitFor("the TLS carrier's copies", async () => (await run("/bin/sh", ["-c", test])).code === 0, 10_000, carrier);
+  await carrier.stop("SIGTERM");
+}
+
+/** The serial of the certificate a server presents (openssl s_client speaks the Postgres SSLRequest). */
+async function servedSerial(port: number, caFile: string): Promise<string> {
+  const r = await run("/bin/sh", ["-c",
+    `openssl s_client -starttls postgres -connect 127.0.0.1:${port} -CAfile ${caFile} -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial`]);
+  return r.stdout.trim();
+}
+
+describe("TLS on PostgreSQL 15 and pgBouncer 1.18 with the stack CA", () => {
+  // the client is pgBouncer's auth role (its password is in the auth file, so no lookup is
+  // needed): TLS, not authentication, is under test here (test/integration/pooler has that)
+  const owner = PGBOUNCER_AUTH_ROLE;
+  const AUTH = `auth-${Math.random().toString(36).slice(2)}`;
+  const passwords = { [owner]: AUTH };
+  const pooled: PoolerConfig = { databases: ["postgres"], mode: "transaction", defaultPoolSize: 5, maxClientConn: 50 };
+  let dir: string;
   let pg: PgInstance;
-  let tmp: string;
+  let pooler: WrappedPooler;
+  let ca: Issued;
+  let wrongCa: Issued;
+  let server: Issued;
+  let renewed: Issued;
+  let staging: string;
+  let runtime: string;
 
   beforeAll(async () => {
-    const openssl = requireBinary("/usr/bin/openssl", "openssl");
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), "hlpg-tls-"));
-    execFileSync(openssl, [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=postgres",
-      "-keyout", path.join(tmp, "server.key"), "-out", path.join(tmp, "server.crt"),
-    ], { stdio: "ignore" });
-    const certText = fs.readFileSync(path.join(tmp, "server.crt"), "utf8");
-    const keyText = fs.readFileSync(path.join(tmp, "server.key"), "utf8");
-    pg = await startPostgres({
-      extraFiles: { "tls/server.crt": certText, "tls/server.key": keyText },
-      conf: { tls: { certFile: "tls/server.crt", keyFile: "tls/server.key" } },
-    });
+    requireBinary(PGBOUNCER, "pgbouncer");
+    dir = tempDir("stack-ca");
+    await issueAll(dir);
+    ca = read(dir, "ca");
+    wrongCa = read(dir, "other-ca");
+    server = read(dir, "first");
+    renewed = read(dir, "renewed");
+    staging = path.join(dir, "staging");
+    runtime = path.join(dir, "runtime");
+    for (const d of [staging, runtime]) {
+      fs.mkdirSync(d);
+      chownTree(d);
+    }
+    await deliverPostgresTls(staging, runtime, server);
+    pg = await startPostgres({ conf: { tls: { certFile: path.join(runtime, "server.crt"), keyFile: path.join(runtime, "server.key") } } });
+    await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH));
+    pooler = await WrappedPooler.start(pg, AUTH, pooled, { tls: { caCertificate: ca.certPem, certificate: server.certPem, privateKey: server.keyPem } });
+  });
+
+  afterAll(async () => {
+    await pooler?.stop();
+    await pg?.destroy();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   /**
@@ -43,11 +125,6 @@ describe("TLS on PostgreSQL 15", () => {
     const fromOtherAddress = (port: number, host: string) => connect({ port, host, localAddress: "127.0.0.2" });
     return Object.assign(sock, { connect: fromOtherAddress as unknown as net.Socket["connect"] });
   };
-
-  afterAll(async () => {
-    await pg?.destroy();
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
-  });
 
   it("serves TLS with the rendered settings", async () => {
     const c = await pg.connect({ stream: fromElsewhere, ssl: { rejectUnauthorized: false } });
@@ -65,122 +142,11 @@ describe("TLS on PostgreSQL 15", () => {
     const c = await pg.connect({ host: "127.0.0.1", ssl: false });
     await c.end();
   });
-});
-
-// ---------------------------------------------------------------- the stack CA
-// postgres.tls.mode stack-ca on real servers: openssl plays @pulumi/tls, issuing a CA
-// and a server certificate with the names serverCertificateNames gives the program's
-// CertRequest (the key type is its KEY_ALGORITHM, P-256). The files reach Postgres and
-// pgBouncer through the real carrier script with the modes the components give them;
-// clients connect with the URLs renderConnectionUrl writes into the outputs, by psql
-// (libpq's verify-full), and the renewal is delivered and reloaded the way `up` does.
-
-const MAGICDNS = "db.tailnet-test.ts.net";
-const NAMES = serverCertificateNames({ bindAddress: "127.0.0.1", device: MAGICDNS });
-
-/** What openssl made: file paths in `dir`, and the PEMs. */
-interface Issued { key: string; cert: string; keyPem: string; certPem: string }
-
-async function openssl(args: string[], cwd: string): Promise<void> {
-  await runOk(requireBinary("/usr/bin/openssl", "openssl"), args, { cwd });
-}
-
-async function makeCa(dir: string, name: string): Promise<Issued> {
-  expect(KEY_ALGORITHM).toEqual({ algorithm: "ECDSA", ecdsaCurve: "P256" });
-  await openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", `/CN=${name}`,
-    "-addext", "basicConstraints=critical,CA:TRUE,pathlen:0", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-    "-keyout", `${name}.key`, "-out", `${name}.crt`], dir);
-  return read(dir, name);
-}
-
-/** A server certificate from `ca` for the program's names; `key` reuses a key, as a renewal does (the key resource stays). */
-async function issue(dir: string, ca: Issued, name: string, serial: number, key?: string): Promise<Issued> {
-  const san = [...NAMES.dnsNames.map((n) => `DNS:${n}`), ...NAMES.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
-  fs.writeFileSync(path.join(dir, `${name}.ext`), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
-  if (key) {
-    fs.copyFileSync(key, path.join(dir, `${name}.key`));
-    chownTree(path.join(dir, `${name}.key`));
-  }
-  else await openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", `${name}.key`], dir);
-  await openssl(["req", "-new", "-key", `${name}.key`, "-subj", `/CN=${NAMES.commonName}`, "-out", `${name}.csr`], dir);
-  await openssl(["x509", "-req", "-in", `${name}.csr`, "-CA", ca.cert, "-CAkey", ca.key, "-set_serial", String(serial), "-days", "2",
-    "-extfile", `${name}.ext`, "-out", `${name}.crt`], dir);
-  return read(dir, name);
-}
-
-function read(dir: string, name: string): Issued {
-  const key = path.join(dir, `${name}.key`);
-  const cert = path.join(dir, `${name}.crt`);
-  return { key, cert, keyPem: fs.readFileSync(key, "utf8"), certPem: fs.readFileSync(cert, "utf8") };
-}
-
-/** What `up` does to deliver the pair: the carrier (real script, the component's files and modes) copies it into `runtime`. */
-async function deliverPostgresTls(staging: string, runtime: string, pair: Issued): Promise<void> {
-  const files = postgresTlsFiles(pair.certPem, pair.keyPem);
-  const list = carrierFiles(files);
-  for (const f of list) writeFile(path.join(staging, f.name), f.name === "server.key" ? pair.keyPem : pair.certPem, 0o400);
-  const paths = { staging, runtime };
-  const carrier = new ServerProcess("/bin/sh", ["-c", renderCarrierScript(list, paths)]);
-  const test = carrierHealthcheck(list.map((f) => f.name), paths)[3];
-  await waitFor("the TLS carrier's copies", async () => (await run("/bin/sh", ["-c", test])).code === 0, 10_000, carrier);
-  await carrier.stop("SIGTERM");
-}
-
-/** The serial of the certificate a server presents (openssl s_client speaks the Postgres SSLRequest). */
-async function servedSerial(port: number, caFile: string): Promise<string> {
-  const r = await run("/bin/sh", ["-c",
-    `openssl s_client -starttls postgres -connect 127.0.0.1:${port} -CAfile ${caFile} -verify_return_error </dev/null 2>/dev/null | openssl x509 -noout -serial`]);
-  return r.stdout.trim();
-}
-
-describe("the stack CA: verify-full against PostgreSQL 15 and pgBouncer 1.18", () => {
-  const cfg = parseConfig("dev", { apps: [{ name: "shop" }], pgbouncer: { enabled: true } });
-  const model = accessModel(cfg.apps);
-  const owner = model[0].roles[0].name;
-  const passwords = { [owner]: `pw-${Math.random().toString(36).slice(2)}` };
-  const AUTH = `auth-${Math.random().toString(36).slice(2)}`;
-  const pooled: PoolerConfig = { databases: ["shop"], mode: "transaction", defaultPoolSize: 5, maxClientConn: 50 };
-  let dir: string;
-  let pg: PgInstance;
-  let pooler: WrappedPooler;
-  let ca: Issued;
-  let wrongCa: Issued;
-  let server: Issued;
-  let staging: string;
-  let runtime: string;
-
-  beforeAll(async () => {
-    requireBinary(PGBOUNCER, "pgbouncer");
-    dir = tempDir("stack-ca");
-    ca = await makeCa(dir, "ca");
-    wrongCa = await makeCa(dir, "other-ca");
-    server = await issue(dir, ca, "server", 1);
-    for (const f of [ca.cert, wrongCa.cert]) chownTree(f);
-    staging = path.join(dir, "staging");
-    runtime = path.join(dir, "runtime");
-    for (const d of [staging, runtime]) {
-      fs.mkdirSync(d);
-      chownTree(d);
-    }
-    await deliverPostgresTls(staging, runtime, server);
-    pg = await startPostgres({ conf: { tls: { certFile: path.join(runtime, "server.crt"), keyFile: path.join(runtime, "server.key") } } });
-    await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH));
-    await applyAccessSql(pg, renderAccessSql(model, passwords));
-    const r = await runCommand(pg, authPsqlCommand(renderAuthCreateScript("shop")));
-    if (r.code !== 0) throw new Error(r.stderr);
-    pooler = await WrappedPooler.start(pg, AUTH, pooled, { tls: { caCertificate: ca.certPem, certificate: server.certPem, privateKey: server.keyPem } });
-  });
-
-  afterAll(async () => {
-    await pooler?.stop();
-    await pg?.destroy();
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
 
   /** psql with the URL the outputs carry (renderConnectionUrl, tlsParams), optionally another host name for the same address. */
   const psql = (port: number, caFile: string, opts: { hostName?: string; user?: string; database?: string; password?: string } = {}) => {
     const url = renderConnectionUrl({
-      user: opts.user ?? owner, password: opts.password ?? passwords[owner], host: opts.hostName ?? "127.0.0.1", port, database: opts.database ?? "shop",
+      user: opts.user ?? owner, password: opts.password ?? passwords[owner], host: opts.hostName ?? "127.0.0.1", port, database: opts.database ?? "postgres",
       ...tlsParams({ requireTls: true, verifyTls: { caFile } }),
     });
     // hostaddr: connect to loopback while libpq checks the certificate against the URL's host
@@ -214,35 +180,39 @@ describe("the stack CA: verify-full against PostgreSQL 15 and pgBouncer 1.18", (
     expect(wrong.stderr).toMatch(/certificate verify failed/);
   });
 
-  it("pgBouncer refuses a Postgres its CA file does not vouch for", async () => {
-    await pooler.deliver(pooled, { caCertificate: wrongCa.certPem, certificate: server.certPem, privateKey: server.keyPem });
-    // the wrapper reloads on the ini's change (the stamp covers the CA); 1.18 keeps open
-    // server connections, so drop them as their sessions end: the next ones verify anew
-    await waitFor("pgBouncer to refuse Postgres", async () => {
-      await adminConsole(pooler, "RECONNECT shop");
-      return (await psql(pooler.port, ca.cert)).code !== 0;
-    }, 15_000, pooler.wrapper);
-    expect(pooler.wrapper?.output).toMatch(/certificate verify failed/);
-    await pooler.deliver(pooled, { caCertificate: ca.certPem, certificate: server.certPem, privateKey: server.keyPem });
-    await waitFor("pgBouncer to reach Postgres again", async () => (await psql(pooler.port, ca.cert)).code === 0, 15_000, pooler.wrapper);
-  });
-
   it("a renewed certificate is served after a reload: Postgres and pgBouncer keep running", async () => {
-    const renewed = await issue(dir, ca, "renewed", 2, server.key);
     const postmaster = pg.server.pid;
     const bouncer = pooler.pgbouncerPid();
     expect(await servedSerial(pg.port, ca.cert)).toBe("serial=01");
-    await deliverPostgresTls(staging, runtime, renewed);
-    // tlsReloadCommand's statement, as the superuser
-    await pg.sql(RELOAD_SQL);
+    expect(await servedSerial(pooler.port, ca.cert)).toBe("serial=01");
+    // both carriers replaced at once, as one `up` does; then tlsReloadCommand's statement
+    await Promise.all([
+      deliverPostgresTls(staging, runtime, renewed).then(() => pg.sql(RELOAD_SQL)),
+      pooler.deliver(pooled, { caCertificate: ca.certPem, certificate: renewed.certPem, privateKey: renewed.keyPem }),
+    ]);
     await waitFor("Postgres to serve the renewed certificate", async () => (await servedSerial(pg.port, ca.cert)) === "serial=02", 10_000, pg.server);
+    // the wrapper polls the ini every 2 s
+    await waitFor("pgBouncer to serve the renewed certificate", async () => (await servedSerial(pooler.port, ca.cert)) === "serial=02", 10_000, pooler.wrapper);
     expect(pg.server.pid).toBe(postmaster);
     expect(pg.restarts).toBe(0);
-
-    expect(await servedSerial(pooler.port, ca.cert)).toBe("serial=01");
-    await pooler.deliver(pooled, { caCertificate: ca.certPem, certificate: renewed.certPem, privateKey: renewed.keyPem });
-    await waitFor("pgBouncer to serve the renewed certificate", async () => (await servedSerial(pooler.port, ca.cert)) === "serial=02", 10_000, pooler.wrapper);
     expect(pooler.pgbouncerPid()).toBe(bouncer);
     expect((await psql(pooler.port, ca.cert)).stdout.trim()).toBe(`${owner} true`);
+  });
+
+  it("pgBouncer refuses a Postgres its CA file does not vouch for", async () => {
+    const reloads = () => (pooler.wrapper?.output.match(/got SIGHUP/g) ?? []).length;
+    const before = reloads();
+    await pooler.deliver(pooled, { caCertificate: wrongCa.certPem, certificate: server.certPem, privateKey: server.keyPem });
+    // the wrapper reloads on the ini's change (the stamp covers the CA); 1.18 keeps open
+    // server connections, so drop them as their sessions end: the next ones verify anew
+    await waitFor("pgBouncer to reload", async () => reloads() > before, 10_000, pooler.wrapper);
+    await adminConsole(pooler, "RECONNECT postgres");
+    // a client now waits while pgBouncer fails to open a verified server connection: give it 4 s
+    const client = run(pgBin("psql"), ["-X", "-Atc", "select 1", renderConnectionUrl({
+      user: owner, password: AUTH, host: "127.0.0.1", port: pooler.port, database: "postgres", ...tlsParams({ requireTls: true, verifyTls: { caFile: ca.cert } }),
+    })], { timeoutMs: 4000 });
+    await waitFor("pgBouncer to refuse Postgres' certificate", async () => /certificate verify failed/.test(pooler.wrapper?.output ?? ""), 10_000, pooler.wrapper);
+    expect((await client).stdout).not.toMatch(/^1$/m);
+    // last: pgBouncer now waits server_login_retry (15 s) before it tries Postgres again
   });
 });

@@ -1,8 +1,7 @@
 // The pure parts of stack-ca TLS: the certificate's names, the files each carrier
 // delivers (the key secret and 0600), pgBouncer's ordering and reload stamp, the URLs.
 import * as pulumi from "@pulumi/pulumi";
-import { renderConnectionUrl } from "../../../components/apps/access";
-import { tlsParams } from "../../../components/apps/app-database";
+import { renderConnectionUrl, tlsParams } from "../../../components/apps/access";
 import { RUNTIME_INI, RUNTIME_TLS, runtimeFiles, tlsStampLine } from "../../../components/pooler/pgbouncer";
 import { pgadminHealthcheck } from "../../../components/pgadmin/render";
 import { carrierFiles } from "../../../components/runtime";
