@@ -17,6 +17,13 @@ export interface AppConnection {
   url: pulumi.Output<string>;
   /** Secret. Through pgBouncer when the platform runs it, else the direct URL. */
   pooledUrl: pulumi.Output<string>;
+  /**
+   * PEM of the platform's CA when it runs postgres.tls.mode stack-ca (not secret), else
+   * undefined. Its URLs say `sslmode=verify-full&sslrootcert=<caFile>`: put this there.
+   */
+  caCertificate: pulumi.Output<string | undefined>;
+  /** Where the URLs expect the CA (their `sslrootcert`), when they verify. */
+  caFile: pulumi.Output<string | undefined>;
   /** Platform host (tailnet IP) and docker network, for containers on the same host. */
   host: pulumi.Output<string>;
   network: pulumi.Output<string>;
@@ -32,6 +39,20 @@ export function pickApp(databases: Record<string, DatabaseEntry> | undefined, ap
   return entry;
 }
 
+/** Pure: the `sslrootcert` a URL names (verify-full URLs of a stack-CA platform), if any. */
+export function sslRootCertOf(url: string): string | undefined {
+  const q = url.indexOf("?");
+  if (q < 0) return undefined;
+  const v = new URLSearchParams(url.slice(q + 1)).get("sslrootcert");
+  return v ?? undefined;
+}
+
+/** Pure: the URL with its CA file moved to `caFile` (an app that keeps the CA elsewhere). */
+export function withCaFile(url: string, caFile: string): string {
+  if (sslRootCertOf(url) === undefined) return url;
+  return url.replace(/([?&])sslrootcert=[^&]*/, `$1sslrootcert=${encodeURI(caFile)}`);
+}
+
 export function appDatabase(platform: pulumi.StackReference, app: string): AppConnection {
   const entry = pulumi
     .all([platform.requireOutput("databases"), platform.name])
@@ -42,6 +63,9 @@ export function appDatabase(platform: pulumi.StackReference, app: string): AppCo
     password: pulumi.secret(entry.apply((e) => e.password)),
     url: pulumi.secret(entry.apply((e) => e.url)),
     pooledUrl: pulumi.secret(entry.apply((e) => e.pooledUrl ?? e.url)),
+    // getOutput: a platform from before the stack CA has no such output
+    caCertificate: platform.getOutput("caCertificate") as pulumi.Output<string | undefined>,
+    caFile: entry.apply((e) => sslRootCertOf(e.url)),
     host: platform.requireOutput("host") as pulumi.Output<string>,
     network: platform.requireOutput("network") as pulumi.Output<string>,
   };

@@ -21,3 +21,4 @@ export const scrapeTargets = platform.scrapeTargets;
 export const prometheusScrapeConfig = platform.prometheusScrapeConfig;
 export const ciTailnetAuthKey = platform.ciTailnetAuthKey;
 export const standby = platform.standbyEndpoint;
+export const caCertificate = platform.caCertificate;

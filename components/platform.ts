@@ -24,6 +24,7 @@ import { PostgresServer } from "./server/server";
 import { FAILOVER_SCRIPT_FILE, PostgresStandby } from "./replica";
 import { CONTAINER_PATHS as BACKUP_PATHS, RUNTIME_FILE_NAMES, archiveGetCommand } from "./backup";
 import { resolveBindAddress } from "./server/tailnet";
+import { PostgresTls, StackCa, tlsReloadCommand } from "./tls";
 
 export interface PostgresPlatformArgs {
   /** Validated stack config (components/config). */
@@ -56,6 +57,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
   readonly standby?: PostgresStandby;
   /** Where the standby listens (`standby.enabled`): its tailnet address and published port. */
   readonly standbyEndpoint?: pulumi.Output<{ host: string; port: number }>;
+  /** PEM of the stack CA (postgres.tls.mode stack-ca): public; app stacks verify the servers with it. */
+  readonly caCertificate?: pulumi.Output<string>;
   /** Secret: ephemeral tagged tailnet key for CI runners, when `ci.tailnetKey`. */
   readonly ciTailnetAuthKey?: pulumi.Output<string>;
 
@@ -104,6 +107,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     }
 
     const standbyAddress = cfg.standby.enabled ? resolveBindAddress(cfg.standby.tailscale, child) : undefined;
+    // postgres.tls.mode stack-ca: the CA, its server certificate, and their carrier for Postgres
+    const tlsCfg = cfg.postgres.tls;
+    const ca = tlsCfg.enabled && tlsCfg.mode === "stack-ca"
+      ? new StackCa(`${name}-ca`, { stack: cfg.stack, bindAddress, device: cfg.tailscale.device, dnsNames: tlsCfg.dnsNames, validityDays: tlsCfg.validityDays, renewBeforeDays: tlsCfg.renewBeforeDays, caValidityDays: tlsCfg.caValidityDays }, child)
+      : undefined;
+    const pgTls = ca && new PostgresTls(`${name}-postgres-tls`, { stack: cfg.stack, builtImage: image?.imageName, image: cfg.postgres.image, certificate: ca.certificate, privateKey: ca.privateKey }, { parent: this, providers: [dockerProvider] });
+    this.caCertificate = ca?.caCertificate;
+
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
     const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     const server = new PostgresServer(
@@ -115,6 +126,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         image: image?.imageName,
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
+        tlsVolume: pgTls?.wiring,
         bootstrap,
         replicationPeer: standbyAddress,
         failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,
@@ -128,6 +140,15 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
         this,
       );
+    }
+
+    if (pgTls) {
+      // a renewed certificate replaces the carrier; Postgres then reloads it (no restart)
+      tlsReloadCommand(`${name}-postgres-tls-reload`, {
+        admin: { host: bindAddress, port: cfg.postgres.port, password: this.server.superuserPassword, sslmode: "require" },
+        carrier: pgTls.files.container,
+        dependsOn: [this.server.container],
+      }, child);
     }
 
     if (image && repo) {
@@ -221,6 +242,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
             pooled,
             standby: standbyAddress ? { host: standbyAddress, port: cfg.standby.port } : undefined,
             requireTls: cfg.postgres.tls.enabled,
+            verifyTls: ca ? { caFile: tlsCfg.clientCaFile } : undefined,
             adopt,
             passwords: { admin: superuserLogin, triggers: passwordTriggers },
           },
@@ -269,7 +291,9 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           bindAddress,
           postgres: server.internal,
           postgresMaxConnections: cfg.postgres.maxConnections,
-          tls: tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
+          tls: ca
+            ? { certificate: ca.certificate, privateKey: ca.privateKey, caCertificate: ca.caCertificate }
+            : tls.enabled && tls.certificate && tls.privateKey ? { certificate: tls.certificate, privateKey: pulumi.secret(tls.privateKey) } : undefined,
           admin: {
             host: bindAddress,
             port: cfg.postgres.port,
@@ -301,6 +325,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           login: this.admin,
           loginReady: [adminRole, adminReady],
           tls: tls.enabled,
+          https: ca ? { certificate: ca.certificate, privateKey: ca.privateKey } : undefined,
         },
         { parent: this, providers: [dockerProvider], dependsOn: [server.container] },
       );
@@ -362,6 +387,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       prometheusScrapeConfig: this.prometheusScrapeConfig,
       ciTailnetAuthKey: this.ciTailnetAuthKey,
       standby: this.standbyEndpoint,
+      caCertificate: this.caCertificate,
     });
   }
 }

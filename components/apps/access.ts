@@ -298,11 +298,25 @@ export function renderAdoptSql(model: AppAccess[], passwords: Record<string, str
   return { cluster: clusterSql, perDatabase: fresh.perDatabase };
 }
 
-/** `postgresql://user:password@host:port/database`, user and password percent-encoded. */
-export function renderConnectionUrl(p: { user: string; password: string; host: string; port: number; database: string; sslmode?: "require" }): string {
+/**
+ * `postgresql://user:password@host:port/database`, user and password percent-encoded.
+ * `verify-full` names the CA file (`sslrootcert`): libpq and node-postgres read it from there.
+ */
+export function renderConnectionUrl(p: {
+  user: string; password: string; host: string; port: number; database: string;
+  sslmode?: "require" | "verify-full"; sslrootcert?: string;
+}): string {
   const host = p.host.includes(":") ? `[${p.host}]` : p.host;
-  const query = p.sslmode ? `?sslmode=${p.sslmode}` : "";
+  if (p.sslmode === "verify-full" && !p.sslrootcert) throw new Error("sslmode=verify-full needs the CA file (sslrootcert)");
+  const params = [...(p.sslmode ? [`sslmode=${p.sslmode}`] : []), ...(p.sslmode === "verify-full" ? [`sslrootcert=${encodeURI(p.sslrootcert ?? "")}`] : [])];
+  const query = params.length ? `?${params.join("&")}` : "";
   return `postgresql://${pct(p.user)}:${pct(p.password)}@${host}:${p.port}/${pct(p.database)}${query}`;
+}
+
+/** The URL's TLS parameters: verified against the stack CA, or encrypted only, or none. */
+export function tlsParams(a: { requireTls: boolean; verifyTls?: { caFile: string } }): { sslmode?: "require" | "verify-full"; sslrootcert?: string } {
+  if (a.verifyTls) return { sslmode: "verify-full", sslrootcert: a.verifyTls.caFile };
+  return a.requireTls ? { sslmode: "require" } : {};
 }
 
 /** encodeURIComponent plus the sub-delims it leaves alone, so any client parses it the same way. */

@@ -4,7 +4,7 @@ import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import type { AppConfig } from "../config";
-import { AppAccess, renderConnectionUrl } from "./access";
+import { AppAccess, renderConnectionUrl, tlsParams } from "./access";
 import { AdminConnection, adoptOptions, passwordSyncCommand } from "./adopt";
 import { ExternalLogin, ownerMembershipCommand } from "./external-admin";
 
@@ -27,6 +27,8 @@ export interface AppDatabaseArgs {
   standby?: Endpoint;
   /** Append `sslmode=require` to URLs (TLS on). */
   requireTls: boolean;
+  /** The stack CA is on: `sslmode=verify-full&sslrootcert=<caFile>` instead. */
+  verifyTls?: { caFile: string };
   /** postgres.bootstrap is set: the roles and the database may exist already (restored) and are adopted (adopt.ts). */
   adopt?: boolean;
   /**
@@ -122,7 +124,7 @@ export class AppDatabase extends pulumi.ComponentResource {
       const url = (e: Endpoint) =>
         pulumi.secret(
           pulumi.all([e.host, password]).apply(([host, pwd]) =>
-            renderConnectionUrl({ user, password: pwd, host, port: e.port, database: access.database.name, sslmode: args.requireTls ? "require" : undefined }),
+            renderConnectionUrl({ user, password: pwd, host, port: e.port, database: access.database.name, ...tlsParams(args) }),
           ),
         );
       credentials.set(spec.name, {

@@ -65,6 +65,8 @@ export function standbyRules(v: Record<string, unknown>, report: Report): void {
   const pg = isObj(v.postgres) ? v.postgres : {};
   const tls = isObj(pg.tls) ? pg.tls : {};
   if (tls.enabled !== true) report(["postgres", "tls", "enabled"], "must be true with a standby: replication (the replicator's password, then every row) crosses the tailnet with TLS only");
+  // the stack CA's certificate names the primary only; the standby serves the provided pair
+  else if (tls.mode === "stack-ca") report(["postgres", "tls", "mode"], "stack-ca does not issue the standby's certificate yet: use `provided` (a certificate for both hosts' addresses) with a standby");
   const backup = isObj(v.backup) ? v.backup : {};
   if (s.bootstrap === "backup" && backup.enabled !== true) report(["standby", "bootstrap"], "`backup` restores from the backup repository: needs backup.enabled (or use `basebackup`)");
   if (isObj(pg.bootstrap)) report(["standby", "enabled"], "postgres.bootstrap makes a new primary from the repository: add the standby once the restored primary runs and postgres.bootstrap is removed");

@@ -22,6 +22,7 @@ import { backup, backupRules } from "./schema-backup";
 import { POOL_MODES, appPool, poolRules } from "./schema-pool";
 import { external, externalRules } from "./schema-external";
 import { standby, standbyRules } from "./schema-standby";
+import { tls } from "./schema-tls";
 
 const P = PROJECT;
 
@@ -45,18 +46,6 @@ const tailscale = section({
     }
     if (v.ip !== undefined && v.device !== undefined) report([], "set either ip or device, not both");
     if (isStr(v.device) && !DEVICE_NAME.test(v.device)) report(["device"], `${JSON.stringify(v.device)} is not a device name`);
-  }),
-);
-
-const tls = section({
-  enabled: bool({ default: false, doc: "`ssl = on`, `hostssl` rules, `sslmode=require` in URLs" }),
-  certificate: str({ type: "PEM", doc: "server certificate; required when TLS is on" }),
-  privateKey: str({ type: "PEM", secret: true, doc: "required when TLS is on; uploaded 0600; in prod only as a Pulumi secret" }),
-}).check(
-  rule((v, report) => {
-    if (v.enabled !== true) return;
-    if (!isStr(v.certificate) || !v.certificate.includes("BEGIN CERTIFICATE")) report(["certificate"], "TLS is enabled: a PEM certificate is required");
-    if (!isStr(v.privateKey) || !v.privateKey.includes("PRIVATE KEY")) report(["privateKey"], "TLS is enabled: a PEM private key (secret) is required");
   }),
 );
 

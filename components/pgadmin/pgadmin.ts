@@ -9,6 +9,7 @@ import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { labels } from "../lib/labels";
 import {
   PGADMIN_DATA_DIR,
+  PGADMIN_TLS_FILES,
   PGADMIN_UID,
   pgadminHealthcheck,
   renderPgAdminEntrypoint,
@@ -46,10 +47,16 @@ export interface PgAdminArgs {
   loginReady?: pulumi.Resource[];
   /** Postgres TLS on: the connection uses sslmode=require (pg_hba has hostssl for the network). */
   tls: boolean;
+  /**
+   * Serve the UI over HTTPS with this pair (the stack CA's server certificate): uploaded
+   * to /certs (the image's PGADMIN_ENABLE_TLS paths), the key 0600 for pgAdmin's uid.
+   * A renewed certificate is a changed upload: the container is replaced (its data volume stays).
+   */
+  https?: { certificate: pulumi.Input<string>; privateKey: pulumi.Input<string> };
 }
 
 export class PgAdmin extends pulumi.ComponentResource {
-  /** http://<bind address>:<port> */
+  /** http(s)://<bind address>:<port> */
   readonly url: pulumi.Output<string>;
   readonly email: string;
   /** Login password: secret. Used on the first start of a fresh data volume only (pgAdmin keeps it in its DB). */
@@ -107,6 +114,12 @@ export class PgAdmin extends pulumi.ComponentResource {
       { file: `${dir}/pgpass`, content: pgpass, permissions: "0400", ...mine },
       { file: `${dir}/password`, content: this.password, permissions: "0400", ...mine },
     ];
+    if (args.https) {
+      uploads.push(
+        { file: PGADMIN_TLS_FILES.certFile, content: args.https.certificate, permissions: "0444", ...mine },
+        { file: PGADMIN_TLS_FILES.keyFile, content: pulumi.secret(args.https.privateKey), permissions: "0600", ...mine },
+      );
+    }
 
     const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
     this.container = new docker.Container(
@@ -127,6 +140,7 @@ export class PgAdmin extends pulumi.ComponentResource {
           // postfix is started through sudo, which no-new-privileges forbids; nothing here sends mail
           "PGADMIN_DISABLE_POSTFIX=True",
           "PGADMIN_CONFIG_UPGRADE_CHECK_ENABLED=False",
+          ...(args.https ? ["PGADMIN_ENABLE_TLS=True"] : []),
         ],
         ports: [publishedPort(PGADMIN_CONTAINER.listenPort, config.port, args.bindAddress)],
         networksAdvanced: [{ name: args.network }],
@@ -139,7 +153,7 @@ export class PgAdmin extends pulumi.ComponentResource {
           role: "pgadmin",
           stack,
           memoryMb: PGADMIN_CONTAINER.memoryMb,
-          healthcheck: ["CMD", ...pgadminHealthcheck(PGADMIN_CONTAINER.listenPort)],
+          healthcheck: ["CMD", ...pgadminHealthcheck(PGADMIN_CONTAINER.listenPort, args.https !== undefined)],
           // the first start creates the config DB and imports servers
           waitTimeoutSeconds: 300,
         }),
@@ -153,7 +167,7 @@ export class PgAdmin extends pulumi.ComponentResource {
       },
     );
 
-    this.url = pulumi.interpolate`http://${args.bindAddress}:${config.port}`;
+    this.url = pulumi.interpolate`${args.https ? "https" : "http"}://${args.bindAddress}:${config.port}`;
     this.registerOutputs({ url: this.url, email: this.email, password: this.password });
   }
 }

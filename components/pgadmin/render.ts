@@ -120,6 +120,12 @@ export function renderPgAdminEntrypoint(input: EntrypointInput): string {
 }
 
 /** Healthcheck (exec form, without "CMD"): pgAdmin's unauthenticated ping endpoint answers. */
-export function pgadminHealthcheck(listenPort: number): string[] {
-  return ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${listenPort}/misc/ping`];
+export function pgadminHealthcheck(listenPort: number, https = false): string[] {
+  // over HTTPS the certificate names the bind address and MagicDNS name, not 127.0.0.1: the probe checks liveness, not the certificate
+  return https
+    ? ["wget", "-q", "--no-check-certificate", "-O", "/dev/null", `https://127.0.0.1:${listenPort}/misc/ping`]
+    : ["wget", "-q", "-O", "/dev/null", `http://127.0.0.1:${listenPort}/misc/ping`];
 }
+
+/** Where the dpage/pgadmin4 image's entrypoint looks for its TLS pair when PGADMIN_ENABLE_TLS is set. */
+export const PGADMIN_TLS_FILES = { certFile: "/certs/server.cert", keyFile: "/certs/server.key" } as const;

@@ -34,6 +34,9 @@ import {
   renderUsersAuthFile,
 } from "./render";
 import { renderPgBouncerWrapper } from "./wrapper";
+import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "./tls-files";
+
+export { RUNTIME_INI, RUNTIME_TLS, tlsStampLine } from "./tls-files";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
@@ -56,8 +59,17 @@ export const PGBOUNCER_CONTAINER = {
   port: 6432,
 } as const;
 
-/** Name of the ini in the runtime volume. */
-export const RUNTIME_INI = "pgbouncer.ini";
+
+/** What the carrier delivers: the ini, and in stack-ca mode the TLS files with the ini stamped. */
+export function runtimeFiles(ini: string, tls?: { certificate: pulumi.Input<string>; privateKey: pulumi.Input<string>; caCertificate?: pulumi.Input<string> }): Record<string, RuntimeFile> {
+  if (!tls?.caCertificate) return { [RUNTIME_INI]: { content: ini } };
+  return {
+    [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: RUNTIME_TLS_MODES.ca },
+    [RUNTIME_TLS.cert]: { content: tls.certificate, mode: RUNTIME_TLS_MODES.cert },
+    [RUNTIME_TLS.key]: { content: pulumi.secret(tls.privateKey), mode: RUNTIME_TLS_MODES.key },
+    [RUNTIME_INI]: { content: pulumi.all([tls.certificate, tls.caCertificate]).apply(([c, ca]) => stampIni(ini, c, ca)) },
+  };
+}
 
 /** File descriptors pgBouncer may need: every client, every server connection Postgres can accept, and slack. */
 export function pgbouncerNofile(maxClientConn: number, postgresMaxConnections: number): number {
@@ -88,7 +100,17 @@ export interface PgBouncerArgs {
    * certificate to its clients (client_tls_sslmode = require), so `sslmode=require`
    * URLs work against the pooler too.
    */
-  tls?: { certificate: string; privateKey: pulumi.Input<string> };
+  tls?: {
+    certificate: pulumi.Input<string>;
+    privateKey: pulumi.Input<string>;
+    /**
+     * The stack CA (postgres.tls.mode stack-ca): pgBouncer verifies Postgres
+     * (server_tls_sslmode = verify-full against it), and the three files travel in the
+     * runtime carrier instead of uploads, so a renewed certificate reloads pgBouncer
+     * instead of replacing it.
+     */
+    caCertificate?: pulumi.Input<string>;
+  };
   /**
    * Direct superuser access for installing the auth lookup (the same endpoint and
    * credentials the postgresql provider uses; never the pooler). Required unless `authFile`.
@@ -265,14 +287,25 @@ export class PgBouncer extends pulumi.ComponentResource {
     const statsUser = this.statsUser;
 
     const confDir = PGBOUNCER_CONTAINER.confDir;
-    const tlsFiles = args.tls ? { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` } : undefined;
+    const stackCa = args.tls?.caCertificate !== undefined;
+    const rt = PGBOUNCER_CONTAINER.runtimeDir;
+    const tlsFiles = !args.tls
+      ? undefined
+      : stackCa
+        ? { certFile: `${rt}/${RUNTIME_TLS.cert}`, keyFile: `${rt}/${RUNTIME_TLS.key}` }
+        : { certFile: `${confDir}/tls/server.crt`, keyFile: `${confDir}/tls/server.key` };
     const fileMode = args.authFile !== undefined;
+    // the auth-file mode is postgres.external's, which the config keeps off the stack CA
+    if (fileMode && stackCa) throw new Error("pgBouncer: the auth-file mode (postgres.external) has no stack CA");
     const iniInput: PgBouncerIniInput = {
       databases,
       server: {
         host: args.postgres.host,
         port: args.postgres.port,
-        tls: args.tls || args.upstreamTls ? { sslmode: "require" } : undefined,
+        // stack CA: the certificate names `postgres`, the host pgBouncer connects to (tls/stack-ca.ts INTERNAL_NAMES)
+        tls: args.tls
+          ? (stackCa ? { sslmode: "verify-full", caFile: `${rt}/${RUNTIME_TLS.ca}` } : { sslmode: "require" })
+          : args.upstreamTls ? { sslmode: "require" } : undefined,
       },
       // inside the container's own network namespace; the host side binds one address
       listen: { addr: "*", port: PGBOUNCER_CONTAINER.port, unixSocketDir: PGBOUNCER_CONTAINER.socketDir },
@@ -292,7 +325,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     // The carrier runs the pgBouncer image (busybox: sh, cp, mv, cmp) as pgBouncer's
     // user. It starts after every lookup exists, so the ini never routes to a
     // database pgBouncer cannot authenticate against.
-    const files: Record<string, RuntimeFile> = { [RUNTIME_INI]: { content: this.ini } };
+    const files: Record<string, RuntimeFile> = runtimeFiles(this.ini, stackCa ? args.tls : undefined);
     if (args.authFile) {
       // Users come and go with the apps and a rotation changes a password: a runtime
       // file, not an upload, so the container stays and pgBouncer reloads. The ini
@@ -328,7 +361,7 @@ export class PgBouncer extends pulumi.ComponentResource {
         ...owner,
       });
     }
-    if (args.tls && tlsFiles) {
+    if (args.tls && tlsFiles && !stackCa) {
       uploads.push(
         { file: tlsFiles.certFile, content: args.tls.certificate, permissions: "0644", ...owner },
         { file: tlsFiles.keyFile, content: pulumi.secret(args.tls.privateKey), permissions: "0600", ...owner },

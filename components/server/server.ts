@@ -55,8 +55,14 @@ export interface PostgresServerArgs {
   image?: pulumi.Input<string>;
   /** WAL archiving and backup tooling, when backups are on. */
   backup?: BackupWiring;
-  /** Secret PEM key for TLS, when `config.tls.enabled`. */
+  /** Secret PEM key for TLS, when `config.tls.enabled` in `provided` mode. */
   tlsPrivateKey?: pulumi.Input<string>;
+  /**
+   * TLS in `stack-ca` mode: the volume holding server.crt and server.key (mounted at
+   * confDir/tls, read-only) and what must run first. Not uploads: a renewed
+   * certificate then replaces the carrier, not this container (components/tls).
+   */
+  tlsVolume?: { volumes: docker.types.input.ContainerVolume[]; dependsOn: pulumi.Resource[] };
   /**
    * postgres.bootstrap: an empty data volume is restored from the repository instead of
    * initdb (entrypoint.ts). Needs `backup` (the image with pgBackRest, the conf volume).
@@ -160,7 +166,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
       ...(args.failoverScript ? [{ file: "/usr/local/bin/hlpg-failover", content: args.failoverScript, permissions: "0755" }] : []),
     ];
-    if (tls) {
+    if (tls && !args.tlsVolume) {
       if (!config.tls.certificate || !args.tlsPrivateKey) throw new Error("TLS enabled without certificate and key");
       uploads.push(
         { file: tls.certFile, content: config.tls.certificate, permissions: "0644", owner: CONTAINER.uid, group: CONTAINER.uid },
@@ -190,6 +196,7 @@ export class PostgresServer extends pulumi.ComponentResource {
           { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
           { volumeName: this.socketVolume.name, containerPath: CONTAINER.socketDir },
           ...(args.backup?.volumes ?? []),
+          ...(tls ? (args.tlsVolume?.volumes ?? []) : []),
         ],
         uploads,
         // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
@@ -205,7 +212,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         }),
         stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
       },
-      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: args.backup?.dependsOn },
+      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: args.tlsVolume ? [...(args.backup?.dependsOn ?? []), ...args.tlsVolume.dependsOn] : args.backup?.dependsOn },
     );
 
     this.settings = new PostgresSettings(

@@ -21,6 +21,9 @@ export const container = new docker.Container(
       pulumi.interpolate`DATABASE_URL=${db.pooledUrl}`,
       pulumi.interpolate`DIRECT_URL=${db.url}`,
     ],
+    // a stack-CA platform's URLs verify the server (sslmode=verify-full): the CA goes
+    // where they say (sslrootcert); nothing is uploaded for a platform without it
+    uploads: pulumi.all([db.caCertificate, db.caFile]).apply(([ca, file]) => (ca && file ? [{ file, content: ca }] : [])),
     // same host: join the platform's network; "postgres"/"pgbouncer" resolve there
     networksAdvanced: [{ name: db.network }],
     ports: [{ internal: 3000, external: 3000, ip: db.host }],

@@ -14,6 +14,12 @@ export const MOCK = {
   tailnetKeyExpiresAt: "2030-01-01T00:00:00Z",
 } as const;
 
+/** Which certificate the LocallySignedCert stand-in issues: bump it to model a renewal (the provider replaces the resource, test/impact). */
+export const MOCK_TLS = { generation: 1 };
+
+const pem = (label: string, body: string) => `-----BEGIN ${label}-----\n${Buffer.from(body).toString("base64")}\n-----END ${label}-----\n`;
+const digestOf = (inputs: Record<string, unknown>) => createHash("sha256").update(JSON.stringify(reveal(inputs) ?? {})).digest("hex").slice(0, 16);
+
 export interface MockResource {
   type: string;
   name: string;
@@ -48,6 +54,23 @@ export function mockResource(args: MockResource): { id: string; state: Record<st
     case "aws:iam/accessKey:AccessKey":
       state.secret = MOCK.secretAccessKey;
       return { id: MOCK.accessKeyId, state };
+    // @pulumi/tls: PEM-shaped stand-ins that differ when what they are made from differs
+    case "tls:index/privateKey:PrivateKey":
+      state.privateKeyPem = pem("PRIVATE KEY", `key-${name}`);
+      state.publicKeyPem = pem("PUBLIC KEY", `pub-${name}`);
+      break;
+    case "tls:index/selfSignedCert:SelfSignedCert":
+      state.certPem = pem("CERTIFICATE", `ca-${name}-${digestOf(inputs)}`);
+      state.readyForRenewal = false;
+      break;
+    case "tls:index/certRequest:CertRequest":
+      state.certRequestPem = pem("CERTIFICATE REQUEST", `csr-${name}-${digestOf(inputs)}`);
+      break;
+    case "tls:index/locallySignedCert:LocallySignedCert":
+      // MOCK_TLS.generation stands for a renewal: same inputs, a new certificate
+      state.certPem = pem("CERTIFICATE", `cert-${name}-${digestOf(inputs)}-${MOCK_TLS.generation}`);
+      state.readyForRenewal = false;
+      break;
     case "tailscale:index/tailnetKey:TailnetKey":
       state.key = MOCK.tailnetKey;
       state.expiresAt = MOCK.tailnetKeyExpiresAt;

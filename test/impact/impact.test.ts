@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROD_SECRETS, ProgramResult, RunOptions, runProgram, stackConfig } from "../helpers/program";
+import { MOCK_TLS } from "../helpers/mocks";
 import { ContainerEffect, SettingsEffect, containerEffects, settingsEffect } from "./effects";
 
 type Raw = Record<string, unknown>;
@@ -19,6 +20,10 @@ const backup = { ...key("backup"), ...(PROD_SECRETS.overrides?.backup as Raw) };
 interface Row {
   change: string;
   overrides: Raw;
+  /** Config of both runs when the row is about a state other than the committed one (e.g. TLS on). */
+  base?: Raw;
+  /** The changed run issues a new server certificate for the same inputs: what a renewal is (test/helpers/mocks.ts MOCK_TLS). */
+  renew?: boolean;
   /** Expected effect per column. */
   expect: { postgres: ContainerEffect; pgbouncer: ContainerEffect; pgadmin: ContainerEffect; backup: ContainerEffect; carriers: string; server: SettingsEffect };
 }
@@ -49,16 +54,45 @@ const ROWS: Row[] = [
   },
 ];
 
+// the stack CA on prod: what opting in does, and what a renewal then does
+const stackCa = { postgres: { ...postgres, tls: { enabled: true, mode: "stack-ca" } } };
+ROWS.push(
+  {
+    change: "TLS with the stack CA on (`postgres.tls.mode: stack-ca`)",
+    overrides: stackCa,
+    expect: { ...none, postgres: "replaced", pgadmin: "replaced", carriers: "created: prod-postgres-tls-config; replaced: prod-pgbouncer-config", server: "unchanged" },
+  },
+  {
+    change: "server certificate renewed (stack CA, `renewBeforeDays`)",
+    base: stackCa,
+    overrides: {},
+    renew: true,
+    expect: { ...none, pgadmin: "replaced", carriers: "replaced: prod-pgbouncer-config, prod-postgres-tls-config", server: "reload" },
+  },
+);
+
 const COLUMNS = ["postgres", "pgbouncer", "pgadmin", "backup", "carriers", "server"] as const;
 
 function observed(base: ProgramResult, changed: ProgramResult): Row["expect"] {
   const effects = containerEffects(base, changed);
   const carriers = Object.entries(effects).filter(([n, e]) => n.endsWith("-config") && e !== "unchanged").map(([n, e]) => `${e}: ${n}`);
-  const grouped = carriers.length === 0 ? "unchanged" : `${carriers[0].split(":")[0]}: ${carriers.map((c) => c.split(": ")[1]).sort().join(", ")}`;
+  // one group per effect (a new carrier is created while another is replaced)
+  const kinds = [...new Set(carriers.map((c) => c.split(":")[0]))].sort();
+  const grouped = carriers.length === 0 ? "unchanged" : kinds.map((k) => `${k}: ${carriers.filter((c) => c.startsWith(`${k}:`)).map((c) => c.split(": ")[1]).sort().join(", ")}`).join("; ");
   return {
     postgres: effects["prod-postgres"], pgbouncer: effects["prod-pgbouncer"], pgadmin: effects["prod-pgadmin"], backup: effects["prod-backup"],
-    carriers: grouped, server: settingsEffect(base, changed, 17),
+    carriers: grouped, server: tlsReload(effects, changed) ?? settingsEffect(base, changed, 17),
   };
+}
+
+/**
+ * A replaced Postgres TLS carrier re-runs tlsReloadCommand (its trigger is the carrier's
+ * id; only `triggers` replaces a Command, pulumi-command provider.go Diff): pg_reload_conf.
+ * Under mocks ids do not change on replacement, so it is read from the carrier's effect.
+ */
+function tlsReload(effects: Record<string, ContainerEffect>, changed: ProgramResult): SettingsEffect | undefined {
+  const reloads = changed.resources.some((r) => r.name === "homelab-postgres-tls-reload");
+  return reloads && effects["prod-postgres-tls-config"] === "replaced" && effects["prod-postgres"] === "unchanged" ? "reload" : undefined;
 }
 
 const run = (o: RunOptions) => runProgram("prod", o);
@@ -71,8 +105,12 @@ beforeAll(async () => {
 
 describe("what a config change does to the running platform", () => {
   it.each(ROWS.map((r) => [r.change, r] as const))("%s", async (_c, row) => {
-    const changed = await run({ ...PROD_SECRETS, overrides: { ...PROD_SECRETS.overrides, ...row.overrides } });
-    results[row.change] = observed(base, changed);
+    const from = row.base ? await run({ ...PROD_SECRETS, overrides: { ...PROD_SECRETS.overrides, ...row.base } }) : base;
+    if (row.renew) MOCK_TLS.generation++;
+    const changed = await run({ ...PROD_SECRETS, overrides: { ...PROD_SECRETS.overrides, ...row.base, ...row.overrides } }).finally(() => {
+      if (row.renew) MOCK_TLS.generation--;
+    });
+    results[row.change] = observed(from, changed);
     expect(results[row.change]).toEqual(row.expect);
   });
 

@@ -16,6 +16,7 @@ const LAYER: Record<string, number> = {
   apps: 2,
   ci: 2,
   runtime: 2, // files a running container reloads (pooler, backup use it)
+  tls: 3, // the stack CA and the carrier of its certificate for Postgres (uses runtime, server paths)
   pooler: 3, // reach Postgres at the server's internal endpoint
   pgadmin: 3,
   backup: 3, // shares the server's volumes and container layout

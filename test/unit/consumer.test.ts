@@ -1,7 +1,7 @@
 // The consumer helper and examples/app-stack, under mocks, against the platform's
 // real output shape (taken from a dev run, not written by hand).
-import { pickApp } from "../../consumer";
-import { isSecretValue, ofType, reveal, runProgram, T } from "../helpers/program";
+import { pickApp, sslRootCertOf, withCaFile } from "../../consumer";
+import { isSecretValue, ofType, reveal, runProgram, stackConfig, T } from "../helpers/program";
 
 describe("appDatabase / examples/app-stack", () => {
   it("passes DATABASE_URL to the container as a secret, pooled and direct", async () => {
@@ -18,6 +18,26 @@ describe("appDatabase / examples/app-stack", () => {
     expect(envs).toContain(`DIRECT_URL=${langfuse.url}`);
     expect(envs).toContain(`DATABASE_URL=${langfuse.pooledUrl ?? langfuse.url}`);
     expect(reveal(c.inputs.networksAdvanced)).toEqual([expect.objectContaining({ name: platform.outputs.network })]);
+  });
+
+  it("writes the stack CA where a verify-full URL expects it", async () => {
+    const dev = stackConfig("dev").values["homelab-postgres:postgres"] as Record<string, unknown>;
+    const platform = await runProgram("dev", { overrides: { apps: [{ name: "langfuse" }], postgres: { ...dev, tls: { enabled: true, mode: "stack-ca" } } } });
+    const app = await runProgram("dev", {
+      entry: { file: "examples/app-stack/index.ts", project: "langfuse-app" },
+      stackReference: { outputs: platform.outputs, secretOutputNames: platform.secretOutputs },
+    });
+    const c = ofType(app, T.container)[0];
+    const url = (platform.outputs.databases as Record<string, { url: string }>).langfuse.url;
+    expect(url).toMatch(/sslmode=verify-full/);
+    expect(reveal(c.inputs.uploads)).toEqual([{ file: "/etc/homelab-postgres/ca.crt", content: platform.outputs.caCertificate }]);
+  });
+
+  it("reads and moves the CA file of a URL", () => {
+    const url = "postgresql://a:b@100.64.0.1:5432/a?sslmode=verify-full&sslrootcert=/etc/homelab-postgres/ca.crt";
+    expect(sslRootCertOf(url)).toBe("/etc/homelab-postgres/ca.crt");
+    expect(sslRootCertOf("postgresql://a:b@h:1/a?sslmode=require")).toBeUndefined();
+    expect(withCaFile(url, "/app/ca.pem")).toBe("postgresql://a:b@100.64.0.1:5432/a?sslmode=verify-full&sslrootcert=/app/ca.pem");
   });
 
   it("names the apps that exist when asked for one that does not", () => {

@@ -9,6 +9,7 @@ import * as path from "path";
 import { parseConfig } from "../../../components/config";
 import { renderPgHba } from "../../../components/server/pg-hba";
 import { renderPostgresqlConf } from "../../../components/server/postgresql-conf";
+import { serverCertificateNames } from "../../../components/tls/names";
 import { pgBinDir, requireBinary, runOk, ServerProcess, tempDir, waitFor, writeFile } from "../harness";
 import { Host, inNamespace, netnsProblem, Topology } from "./netns";
 
@@ -43,11 +44,11 @@ describeNetns("PostgreSQL 15 on a tailnet address, clients in other network name
   let bin: string;
 
   /** psql in a client namespace (as root: `ip netns exec` needs it); never throws. */
-  function psql(host: Host | string, address: string, sslmode: "disable" | "require", sql = "select 1"): Promise<ClientResult> {
+  function psql(host: Host | string, address: string, sslmode: "disable" | "require" | "verify-full", sql = "select 1"): Promise<ClientResult> {
     const ns = typeof host === "string" ? host : host.ns;
     const [cmd, args] = inNamespace(ns, [
       path.join(bin, "psql"), "-XAt", "-c", sql,
-      `host=${address} port=${port} user=postgres dbname=postgres sslmode=${sslmode} connect_timeout=5`,
+      `host=${address} port=${port} user=postgres dbname=postgres sslmode=${sslmode} sslrootcert=${path.join(dir ?? "", "ca.crt")} connect_timeout=5`,
     ]);
     return new Promise((resolve) => {
       execFile(cmd, args, { env: { ...process.env, PGPASSWORD: password }, timeout: 20_000 }, (err, stdout, stderr) => {
@@ -62,10 +63,16 @@ describeNetns("PostgreSQL 15 on a tailnet address, clients in other network name
     requireBinary(path.join(bin, "psql"), "postgresql-client-15");
     const openssl = requireBinary("/usr/bin/openssl", "openssl");
     dir = tempDir("netns");
-    execFileSync(openssl, [
-      "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=postgres",
-      "-keyout", path.join(dir, "server.key"), "-out", path.join(dir, "server.crt"),
-    ], { stdio: "ignore" });
+    // a CA and a server certificate for the names the stack CA would give this bind address
+    const names = serverCertificateNames({ bindAddress: TAILNET_SERVER });
+    const san = [...names.dnsNames.map((n) => `DNS:${n}`), ...names.ipAddresses.map((ip) => `IP:${ip}`)].join(",");
+    fs.writeFileSync(path.join(dir, "server.ext"), `subjectAltName=${san}\nextendedKeyUsage=serverAuth\n`);
+    execFileSync("/bin/sh", ["-c", [
+      "set -e",
+      `${openssl} req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=ca -addext basicConstraints=critical,CA:TRUE -keyout ca.key -out ca.crt`,
+      `${openssl} req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=${names.commonName} -keyout server.key -out server.csr`,
+      `${openssl} x509 -req -in server.csr -CA ca.crt -CAkey ca.key -set_serial 1 -days 1 -extfile server.ext -out server.crt`,
+    ].join("\n")], { cwd: dir, stdio: "ignore" });
     const config = parseConfig("prod-netns", {
       tailscale: { ip: TAILNET_SERVER },
       apps: [{ name: "shop" }],
@@ -127,6 +134,11 @@ describeNetns("PostgreSQL 15 on a tailnet address, clients in other network name
   it("accepts a tailnet client over TLS, and sees its real tailnet address", async () => {
     const r = await psql(tailnet, TAILNET_SERVER, "require", "select inet_client_addr(), ssl from pg_stat_ssl where pid = pg_backend_pid()");
     expect(r).toEqual({ ok: true, out: `${TAILNET_CLIENT}|t` });
+  });
+
+  it("verifies the server by its tailnet IP (the certificate's IP SAN): verify-full", async () => {
+    const r = await psql(tailnet, TAILNET_SERVER, "verify-full", "select ssl from pg_stat_ssl where pid = pg_backend_pid()");
+    expect(r).toEqual({ ok: true, out: "t" });
   });
 
   it("refuses the same tailnet client without TLS: the tailnet line is hostssl", async () => {

@@ -10,8 +10,9 @@ import * as path from "path";
 import { Client } from "pg";
 import type { PoolMode } from "../../../components/config";
 import { type AppAccess, renderAccessSql } from "../../../components/apps";
-import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni, RUNTIME_INI } from "../../../components/pooler";
+import { PGBOUNCER_AUTH_ROLE, renderAuthFile, renderAuthRoleSql, renderPgBouncerIni } from "../../../components/pooler";
 import type { DatabasePool } from "../../../components/pooler/render";
+import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "../../../components/pooler/tls-files";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import { carrierHealthcheck, renderCarrierScript } from "../../../components/runtime";
 import {
@@ -152,6 +153,8 @@ export class WrappedPooler {
 
   /** The stats-console user (monitoring's exporter), when started with one. */
   statsUser?: { user: string; password: string };
+  /** Stack-CA TLS (PEMs): verify-full toward Postgres, the certificate toward clients; the files travel with the ini (runtimeFiles). */
+  tls?: PoolerTls;
 
   private constructor(
     readonly pg: PgInstance,
@@ -169,9 +172,10 @@ export class WrappedPooler {
   }
 
   /** Delivers the first ini, then starts the wrapper and waits for the admin console. */
-  static async start(pg: PgInstance, authPassword: string, config: PoolerConfig, opts: { statsUser?: { user: string; password: string } } = {}): Promise<WrappedPooler> {
+  static async start(pg: PgInstance, authPassword: string, config: PoolerConfig, opts: { statsUser?: { user: string; password: string }; tls?: PoolerTls } = {}): Promise<WrappedPooler> {
     const p = new WrappedPooler(pg, await freePort());
     p.statsUser = opts.statsUser;
+    p.tls = opts.tls;
     writeFile(p.authFile, renderAuthFile(PGBOUNCER_AUTH_ROLE, authPassword, opts.statsUser ? [opts.statsUser] : []), 0o600);
     const wrapperFile = path.join(p.dir, "hlpg-pgbouncer.sh");
     writeFile(wrapperFile, renderPgBouncerWrapper({ pgbouncer: PGBOUNCER }), 0o755);
@@ -192,6 +196,13 @@ export class WrappedPooler {
       authFile: this.authFile,
       statsUsers: this.statsUser ? [this.statsUser.user] : [],
       version: { major: 1, minor: 18, patch: 0 },
+      // the component's stack-ca paths, in this pooler's runtime directory
+      ...(this.tls
+        ? {
+          server: { host: "127.0.0.1", port: this.pg.port, tls: { sslmode: "verify-full" as const, caFile: path.join(this.runtime, RUNTIME_TLS.ca) } },
+          clientTls: { certFile: path.join(this.runtime, RUNTIME_TLS.cert), keyFile: path.join(this.runtime, RUNTIME_TLS.key) },
+        }
+        : {}),
     });
   }
 
@@ -200,15 +211,30 @@ export class WrappedPooler {
    * replaced delete-first), a new one starts with the new upload and copies it into
    * the runtime directory; resolves once the carrier's healthcheck passes.
    */
-  async deliver(config: PoolerConfig): Promise<void> {
+  async deliver(config: PoolerConfig, tls: PoolerTls | undefined = this.tls): Promise<void> {
     await this.carrier?.stop("SIGTERM");
+    this.tls = tls;
     const paths = { staging: this.staging, runtime: this.runtime };
-    const staged = path.join(this.staging, RUNTIME_INI);
-    fs.rmSync(staged, { force: true });
-    writeFile(staged, this.ini(config), 0o444);
-    this.carrier = new ServerProcess(...shArgs("-c", renderCarrierScript([RUNTIME_INI], paths)));
+    // what the component hands the carrier (pgbouncer.ts runtimeFiles): the ini, and in
+    // stack-ca mode the TLS files with their modes and the ini stamped
+    const ini = this.ini(config);
+    const files: Record<string, { content: string; mode: string }> = tls
+      ? {
+        [RUNTIME_TLS.ca]: { content: tls.caCertificate, mode: RUNTIME_TLS_MODES.ca },
+        [RUNTIME_TLS.cert]: { content: tls.certificate, mode: RUNTIME_TLS_MODES.cert },
+        [RUNTIME_TLS.key]: { content: tls.privateKey, mode: RUNTIME_TLS_MODES.key },
+        [RUNTIME_INI]: { content: stampIni(ini, tls.certificate, tls.caCertificate), mode: "0444" },
+      }
+      : { [RUNTIME_INI]: { content: ini, mode: "0444" } };
+    for (const [name, f] of Object.entries(files)) {
+      const staged = path.join(this.staging, name);
+      fs.rmSync(staged, { force: true });
+      writeFile(staged, f.content, 0o444);
+    }
+    const list = Object.entries(files).map(([name, f]) => ({ name, mode: f.mode }));
+    this.carrier = new ServerProcess(...shArgs("-c", renderCarrierScript(list, paths)));
     // ["CMD", "sh", "-c", test]
-    const test = carrierHealthcheck([RUNTIME_INI], paths)[3];
+    const test = carrierHealthcheck(list.map((f) => f.name), paths)[3];
     const carrier = this.carrier;
     await waitFor("the carrier's copy", async () => (await run(...shArgs("-c", test))).code === 0, 10_000, carrier);
   }
@@ -239,6 +265,13 @@ export class WrappedPooler {
     await this.carrier?.stop("SIGTERM");
     fs.rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The stack CA's PEMs as the PgBouncer component gets them. */
+export interface PoolerTls {
+  caCertificate: string;
+  certificate: string;
+  privateKey: string;
 }
 
 /** Whether a process exists (signal 0). */

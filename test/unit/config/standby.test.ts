@@ -23,6 +23,10 @@ describe("standby config", () => {
     expect(parseConfig("dev", {}).standby.enabled).toBe(false);
   });
 
+  it("refuses the stack CA with a standby (its certificate names the primary only)", () => {
+    expect(paths({ ...good, postgres: { tls: { enabled: true, mode: "stack-ca" } } })).toEqual(["postgres.tls.mode"]);
+  });
+
   it("reports every missing piece at once, each on the key to fix", () => {
     const p = problems("dev", { standby: { enabled: true, bootstrap: "backup" } }).map((x) => ({ ...x, path: x.path.replace(/^homelab-postgres:/, "") }));
     expect(p.map((x) => x.path).sort()).toEqual(["postgres.tls.enabled", "standby.bootstrap", "standby.dockerHost", "standby.tailscale", "tailscale"]);
