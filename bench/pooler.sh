@@ -23,6 +23,7 @@ CLIENTS=${CLIENTS:-"10 100 500"}
 STORM_CLIENTS=${STORM_CLIENTS:-1000}
 CONNECT_CLIENTS=${CONNECT_CLIENTS:-100}  # clients of the connect-per-transaction cell (-C)
 REPS=${REPS:-3}                   # runs per cell (direct and pooled each)
+LOGIN_MS=${LOGIN_MS:-60}          # time allowed per client for the logins before the DURATION starts
 RAW_OUT=${RAW_OUT:-}              # optional CSV of every run
 SCALE=${SCALE:-10}                # pgbench scale factor (100k accounts per unit)
 JOBS=${JOBS:-2}                   # pgbench threads
@@ -63,6 +64,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 PG_PORT=$(free_port)
 PGB_PORT=$(free_port)
@@ -114,9 +116,11 @@ END;
 SQL
 
 # -T includes opening the connections, and each SCRAM login costs the client a
-# PBKDF2 (~5 ms per thread here): give every cell that much extra time, so that it
-# measures DURATION seconds of work. pgbench's TPS excludes the connection time.
-login_allowance() { echo $(((${1} * 20 + 999) / 1000)); }
+# PBKDF2 (~5 ms on an idle core, 30-40 ms per login with the machine's load at 16):
+# every run gets LOGIN_MS per client on top, so that it measures about DURATION
+# seconds of work; with too little, a run ends before its clients are in (0
+# transactions). pgbench's TPS excludes the connection time.
+login_allowance() { echo $(((${1} * LOGIN_MS + 999) / 1000)); }
 
 # Memory of the Postgres cluster right now: the postmaster and all its children
 # (client backends and the auxiliary processes). Pss from /proc/<pid>/smaps_rollup
@@ -256,7 +260,7 @@ echo "Machine: $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GB", $2/10
 echo "Servers: $("$PG_BIN/postgres" --version), $("$PGBOUNCER_BIN" --version | head -1); loopback TCP, no TLS"
 echo "pgBouncer: pool_mode=$POOL_MODE default_pool_size=$POOL_SIZE max_client_conn=$MAX_CLIENT_CONN (auth_query + SCRAM)"
 echo "Postgres: max_connections=$MAX_CONNECTIONS for the sweep, $STORM_MAX_CONNECTIONS for the storm; $(grep -m1 '^shared_buffers' "$CONF/postgresql.conf")"
-echo "pgbench: scale $SCALE, -j $JOBS, $DURATION s per run + 20 ms per client for the logins; $REPS runs per cell, direct and pooled alternating"
+echo "pgbench: scale $SCALE, -j $JOBS, $DURATION s per run + $LOGIN_MS ms per client for the logins; $REPS runs per cell, direct and pooled alternating"
 echo "Load average (1/5/15 min) at start: $LOAD_START"
 echo
 echo "TPS: median [min-max] of $REPS runs; TPS excludes the initial connection time (with -C it includes the reconnections)."
