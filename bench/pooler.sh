@@ -123,23 +123,29 @@ SQL
 login_allowance() { echo $(((${1} * LOGIN_MS + 999) / 1000)); }
 
 # Memory of the Postgres cluster right now: the postmaster and all its children
-# (client backends and the auxiliary processes). Pss from /proc/<pid>/smaps_rollup
-# is the figure that adds up: a page shared by N processes (shared_buffers, the
-# binary, libraries) counts 1/N in each, so the sum is what the cluster really
-# occupies. VmRSS counts every shared page again in every process that touched
-# it, so its sum overstates (shown for comparison; it is what `ps`/top show).
-# Prints "pss_kb|vmrss_kb|processes|pgbouncer_pss_kb".
+# (client backends and the auxiliary processes), from /proc/<pid>/status only.
+# - private: the sum of RssAnon + VmPTE, each process's own memory (heap, catalog
+#   and plan caches, work_mem) and its page tables (which map shared_buffers once
+#   per process). This is what grows with every connection. The shared part
+#   (shared_buffers, at most 256 MB here, and the binary) comes on top once,
+#   whatever the number of connections.
+# - VmRSS summed: counts every shared page again in every process that touched it,
+#   so it overstates (it is what adding up ps/top gives).
+# Not smaps_rollup's Pss: reading it walks the page tables, and for 500 busy
+# backends on this loaded machine it took longer than the rest of the run (the
+# backends exited mid-read); the status counters cost nothing.
+# Prints "private_kb|vmrss_kb|processes|pgbouncer_private_kb".
 mem_sample() {
-  local pids p rollups=() statuses=()
+  local pids p statuses=()
   pids="$PG_PID $(ps -o pid= --ppid "$PG_PID" 2>/dev/null)"
-  for p in $pids; do rollups+=("/proc/$p/smaps_rollup"); statuses+=("/proc/$p/status"); done
-  # one cat per kind: a backend that exits meanwhile is skipped, not fatal
-  local pss rss pgb
-  pss=$(cat "${rollups[@]}" 2>/dev/null | awk '/^Pss:/ { s += $2; n++ } END { printf "%d|%d", s, n }')
-  rss=$(cat "${statuses[@]}" 2>/dev/null | awk '/^VmRSS:/ { s += $2 } END { printf "%d", s }')
-  pgb=$(awk '/^Pss:/ { print $2 }' "/proc/$PGB_PID/smaps_rollup" 2>/dev/null)
-  IFS='|' read -r pss n <<<"$pss"
-  echo "$pss|$rss|$n|${pgb:-0}"
+  for p in $pids; do statuses+=("/proc/$p/status"); done
+  # one cat: a backend that exits meanwhile is skipped, not fatal
+  local sums pgb
+  sums=$(cat "${statuses[@]}" 2>/dev/null | awk '
+    /^VmRSS:/ { rss += $2; n++ } /^(RssAnon|VmPTE):/ { priv += $2 }
+    END { printf "%d|%d|%d", priv, rss, n }')
+  pgb=$(awk '/^(RssAnon|VmPTE):/ { s += $2 } END { print s }' "/proc/$PGB_PID/status" 2>/dev/null)
+  echo "$sums|${pgb:-0}"
 }
 
 # pgBouncer keeps its server connections open between runs (server_idle_timeout):
@@ -152,7 +158,7 @@ drop_pool() {
 }
 
 # One pgbench run; the memory is sampled once, half-way through the measured part.
-# Prints "tps|latency_ms|login_s|pss_kb|vmrss_kb|processes|pgbouncer_pss_kb|failure"
+# Prints "tps|latency_ms|login_s|private_kb|vmrss_kb|processes|pgbouncer_private_kb|failure"
 # (tps FAILED and the reason when pgbench could not finish).
 bench() { # $1 port, $2 clients, rest: workload args
   local port=$1 clients=$2; shift 2
@@ -210,14 +216,14 @@ median() { # $1 format, rest: values
 }
 kb_to_mb() { for v in "$@"; do if [[ $v =~ ^[0-9]+$ ]]; then awk -v k="$v" 'BEGIN { printf "%.0f\n", k / 1024 }'; else echo -; fi; done; }
 
-[ -n "$RAW_OUT" ] && echo "cell,clients,rep,side,tps,latency_ms,login_s,pss_kb,vmrss_kb,processes,pgbouncer_pss_kb,failure" >"$RAW_OUT"
+[ -n "$RAW_OUT" ] && echo "cell,clients,rep,side,tps,latency_ms,login_s,private_kb,vmrss_kb,processes,pgbouncer_private_kb,failure" >"$RAW_OUT"
 MEM_ROWS=()
 FAIL_NOTES=()
 # Runs one cell REPS times, direct and pooled alternating, and prints its table row.
 cell() { # $1 label, $2 clients, rest: workload args
   local label=$1 clients=$2; shift 2
   local rep first d p
-  local dt=() pt=() ratio=() dl=() pl=() dc=() pc=() dpss=() ppss=() drss=() prss=() dn=() pn=() pgb=()
+  local dt=() pt=() ratio=() dl=() pl=() dc=() pc=() dmem=() pmem=() drss=() prss=() dn=() pn=() pgb=()
   local dfail=0 pfail=0 dwhy="" pwhy=""
   for rep in $(seq 1 "$REPS"); do
     first=$((rep % 2))
@@ -232,8 +238,8 @@ cell() { # $1 label, $2 clients, rest: workload args
     fi
     [ "${a[0]}" = FAILED ] && dfail=$((dfail + 1)) && dwhy=${a[7]:-}
     [ "${b[0]}" = FAILED ] && pfail=$((pfail + 1)) && pwhy=${b[7]:-}
-    dt+=("${a[0]}"); dl+=("${a[1]}"); dc+=("${a[2]}"); dpss+=("${a[3]}"); drss+=("${a[4]}"); dn+=("${a[5]}")
-    pt+=("${b[0]}"); pl+=("${b[1]}"); pc+=("${b[2]}"); ppss+=("${b[3]}"); prss+=("${b[4]}"); pn+=("${b[5]}"); pgb+=("${b[6]}")
+    dt+=("${a[0]}"); dl+=("${a[1]}"); dc+=("${a[2]}"); dmem+=("${a[3]}"); drss+=("${a[4]}"); dn+=("${a[5]}")
+    pt+=("${b[0]}"); pl+=("${b[1]}"); pc+=("${b[2]}"); pmem+=("${b[3]}"); prss+=("${b[4]}"); pn+=("${b[5]}"); pgb+=("${b[6]}")
     if [ "${a[0]}" != FAILED ] && [ "${b[0]}" != FAILED ]; then
       ratio+=("$(awk -v p="${b[0]}" -v d="${a[0]}" 'BEGIN { printf "%.2f", (d > 0) ? p / d : 0 }')")
     fi
@@ -247,8 +253,8 @@ cell() { # $1 label, $2 clients, rest: workload args
   [ -n "$dwhy" ] && FAIL_NOTES+=("$label, $clients clients, direct: $dwhy")
   [ -n "$pwhy" ] && FAIL_NOTES+=("$label, $clients clients, pooled: $pwhy")
   MEM_ROWS+=("$(printf '%-26s %5s | %6s %9s %10s | %6s %9s %10s %9s' "$label" "$clients" \
-    "$(median %.0f "${dn[@]}")" "$(median %.0f $(kb_to_mb "${dpss[@]}"))" "$(median %.0f $(kb_to_mb "${drss[@]}"))" \
-    "$(median %.0f "${pn[@]}")" "$(median %.0f $(kb_to_mb "${ppss[@]}"))" "$(median %.0f $(kb_to_mb "${prss[@]}"))" \
+    "$(median %.0f "${dn[@]}")" "$(median %.0f $(kb_to_mb "${dmem[@]}"))" "$(median %.0f $(kb_to_mb "${drss[@]}"))" \
+    "$(median %.0f "${pn[@]}")" "$(median %.0f $(kb_to_mb "${pmem[@]}"))" "$(median %.0f $(kb_to_mb "${prss[@]}"))" \
     "$(median %.1f $(for v in "${pgb[@]}"; do [[ $v =~ ^[0-9]+$ ]] && awk -v k="$v" 'BEGIN { printf "%.1f\n", k / 1024 }'; done))")")
 }
 
@@ -294,10 +300,11 @@ for n in "${FAIL_NOTES[@]}"; do echo "  failed: $n"; done
 
 echo
 echo "Postgres memory, sampled half-way through each run (median of $REPS): processes (postmaster, aux, backends),"
-echo "summed Pss (shared pages split among the processes sharing them: what the cluster occupies) and summed VmRSS"
-echo "(shared pages counted in every process: what ps/top add up to). Pooled: pgBouncer's own Pss in the last column."
+echo "private = summed RssAnon + VmPTE (each process's own memory and page tables: what grows per connection;"
+echo "shared_buffers comes on top once); VmRSS = summed VmRSS (shared pages counted again in every process: what"
+echo "adding up ps/top gives). Pooled: pgBouncer's own private memory in the last column."
 printf '%-26s %5s | %6s %9s %10s | %6s %9s %10s %9s\n' "" "" "direct" "" "" "pooled" "" "" ""
-printf '%-26s %5s | %6s %9s %10s | %6s %9s %10s %9s\n' "workload" "cl" "procs" "Pss MB" "VmRSS MB" "procs" "Pss MB" "VmRSS MB" "pgb MB"
+printf '%-26s %5s | %6s %9s %10s | %6s %9s %10s %9s\n' "workload" "cl" "procs" "private" "VmRSS MB" "procs" "private" "VmRSS MB" "pgb MB"
 printf '%s\n' "-------------------------------------------------------------------------------------------------"
 for r in "${MEM_ROWS[@]}"; do echo "$r"; done
 echo
