@@ -31,6 +31,7 @@ import {
   renderPgBouncerIni,
 } from "./render";
 import { renderPgBouncerWrapper } from "./wrapper";
+import { pgbouncerAdvisoryWarnings } from "./advisories";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
@@ -259,6 +260,8 @@ export class PgBouncer extends pulumi.ComponentResource {
       clientTls: tlsFiles,
       version: pgbouncerVersionFromImage(config.image),
     });
+    // published pgBouncer CVEs this image and ini are exposed to (docs/pooling.md, Security: pgBouncer release)
+    for (const w of pgbouncerAdvisoryWarnings(config.image, pgbouncerVersionFromImage(config.image), this.ini)) pulumi.log.warn(w, this);
 
     const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
     const user = `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`;
