@@ -1,4 +1,5 @@
-// pgBouncer: pgbouncer.ini, the auth_query lookup SQL, the entrypoint wrapper, and the PgBouncer component.
+// pgBouncer: pgbouncer.ini, its known CVEs, the auth_query lookup SQL, the entrypoint wrapper, and the PgBouncer component.
+export * from "./advisories";
 export * from "./pgbouncer";
 export * from "./render";
 export * from "./wrapper";

@@ -37,6 +37,7 @@ import { renderPgBouncerWrapper } from "./wrapper";
 import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "./tls-files";
 
 export { RUNTIME_INI, RUNTIME_TLS, tlsStampLine } from "./tls-files";
+import { pgbouncerAdvisoryWarnings } from "./advisories";
 
 /** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
 export const PGBOUNCER_CONTAINER = {
@@ -319,6 +320,8 @@ export class PgBouncer extends pulumi.ComponentResource {
       version: pgbouncerVersionFromImage(config.image),
     };
     this.ini = renderPgBouncerIni(iniInput);
+    // published pgBouncer CVEs this image and ini are exposed to (docs/pooling.md, Security: pgBouncer release)
+    for (const w of pgbouncerAdvisoryWarnings(config.image, pgbouncerVersionFromImage(config.image), this.ini)) pulumi.log.warn(w, this);
 
     const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
     const user = `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`;
