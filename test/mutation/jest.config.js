@@ -15,6 +15,9 @@ module.exports = {
   moduleFileExtensions: ["ts", "js", "json"],
   // the policy SDK without its gRPC server: see pulumi-policy.js
   moduleNameMapper: { "^@pulumi/policy$": path.join(__dirname, "pulumi-policy.js") },
+  // per mutant, only the test files holding a test Stryker asked for: see runner.js
+  runner: path.join(__dirname, "runner.js"),
+  setupFilesAfterEnv: [path.join(__dirname, "record-test-names.js")],
   testMatch: [
     "<rootDir>/test/unit/config/**/*.test.ts",
     "<rootDir>/test/unit/lib/**/*.test.ts",
