@@ -7,10 +7,12 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // plain Node scripts run by npm lifecycle hooks (CommonJS, no build step)
-    files: ["scripts/**/*.js", "test/mutation/*.js"],
+    files: ["scripts/**/*.js", "test/mutation/*.js", "bench/*.js"],
     languageOptions: { sourceType: "commonjs", globals: { require: "readonly", __dirname: "readonly", console: "readonly", process: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
+  // the mutation set's jest setup file
+  { files: ["test/mutation/record-test-names.js"], languageOptions: { globals: { beforeEach: "readonly", afterAll: "readonly", expect: "readonly" } } },
   {
     rules: {
       "@typescript-eslint/no-explicit-any": "error",

@@ -8,9 +8,16 @@ const root = path.resolve(__dirname, "../..");
 
 module.exports = {
   rootDir: root,
+  // jest crawls its roots before every run, and Stryker starts a run per mutant
+  roots: ["<rootDir>/components", "<rootDir>/policies", "<rootDir>/test"],
   testEnvironment: "node",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: path.join(__dirname, "tsconfig.json"), diagnostics: false }] },
   moduleFileExtensions: ["ts", "js", "json"],
+  // the policy SDK without its gRPC server: see pulumi-policy.js
+  moduleNameMapper: { "^@pulumi/policy$": path.join(__dirname, "pulumi-policy.js") },
+  // per mutant, only the test files holding a test Stryker asked for: see runner.js
+  runner: path.join(__dirname, "runner.js"),
+  setupFilesAfterEnv: [path.join(__dirname, "record-test-names.js")],
   testMatch: [
     "<rootDir>/test/unit/config/**/*.test.ts",
     "<rootDir>/test/unit/lib/**/*.test.ts",
@@ -20,5 +27,5 @@ module.exports = {
     "<rootDir>/test/policies/**/*.test.ts",
   ],
   // whole-program runs under mocks: seconds each
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/policies/program-"],
+  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/policies/program-", "<rootDir>/test/unit/config/classes-program"],
 };

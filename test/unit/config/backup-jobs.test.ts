@@ -3,10 +3,13 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { BackupSchedule, parseConfig } from "../../../components/config";
+// the modules themselves, not the components/backup barrel: that one loads the
+// docker/aws/command providers, seconds per test file under `npm run mutation`
 import {
   BACKUP_JOBS, BackupJobName, DEFAULT_BACKUP_SCHEDULE, HEALTH_GRACE_MINUTES, HEALTH_GROUPS, JOBS_TABLE_BEGIN, JOBS_TABLE_END, JobSchedule,
-  formatMinutes, healthLimits, renderJobsTable, sidecarScriptBody, withJobsTable,
-} from "../../../components/backup";
+  formatMinutes, healthLimits, renderJobsTable, withJobsTable,
+} from "../../../components/config/backup-jobs";
+import { sidecarScriptBody } from "../../../components/backup/sidecar-script";
 import { maxCronGapMinutes } from "../../../components/lib/cron";
 
 const DOCS = path.join(__dirname, "..", "..", "..", "docs", "backup.md");

@@ -4,7 +4,6 @@ import { ADMIN_ROLE, ConfigError, PROGRAM_ROLES, RawConfig, SUPERUSER, loadStack
 import { PGBOUNCER_AUTH_ROLE, ADMIN_CONSOLE_USER } from "../../../components/pooler/render";
 import { bucketNameProblem } from "../../../components/lib/names";
 import { dockerHostProblem } from "../../../components/lib/net";
-import { PROD_SECRETS, runProgram } from "../../helpers/program";
 
 const P = "homelab-postgres";
 const PASS = "a-long-enough-backup-passphrase";
@@ -173,12 +172,6 @@ describe("a prod stack's secrets given in plain text", () => {
     expect(problems("dev", { backup: prod.backup }, [])).toEqual([]);
     expect(problems("production", { backup: prod.backup }, [])).toEqual([]); // not a prod stack by the program's rule
   });
-
-  it("the program asks the engine (index.ts, runtime.isConfigSecret): the same prod config fails in plain text and passes as a secret", async () => {
-    await expect(runProgram("prod", { overrides: PROD_SECRETS.overrides })).rejects.toThrow(/backup\.encryptionPassphrase: is in plain text in a prod stack/);
-    const r = await runProgram("prod", PROD_SECRETS);
-    expect(r.resources.length).toBeGreaterThan(0);
-  }, 60_000);
 
   it("loadStackConfig asks the engine which keys are secret", () => {
     const all = {
