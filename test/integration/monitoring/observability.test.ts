@@ -17,6 +17,7 @@ import { renderScrapeConfig } from "../../../components/monitoring/scrape";
 import { PGBOUNCER_AUTH_ROLE, authPsqlCommand, renderAuthCreateScript, renderAuthRoleSql } from "../../../components/pooler/render";
 import { BackupFixture, expectOk, startBackupFixture } from "../backup/fixture";
 import { applyAccessSql, run, waitFor, writeFile } from "../harness";
+import { physicalSlotSql } from "../../helpers/provider-sql";
 import { canLogin, runCommand, WrappedPooler } from "../pooler/fixture";
 import {
   DASHBOARD_FILE, Exporter, Prometheus, RULES_FILE, httpGet, metricNames, pgbouncerExporterPackage, requireObservabilityBinaries,
@@ -80,6 +81,14 @@ describe("metrics, alerts, notifications and audit on real exporters and a real 
     await pg.sql(renderAuthRoleSql(PGBOUNCER_AUTH_ROLE, AUTH_PASSWORD));
     expectOk(await runCommand(pg, authPsqlCommand(renderAuthCreateScript("shop"))), "auth lookup");
     for (const s of renderMonitorRoleSql(MONITOR_PASSWORD)) await pg.sql(s);
+    // a stack with a standby has its slot (the provider's create, provider-sql.ts); the slot
+    // metrics the alerts use exist only then, so this cluster plays one with no standby yet
+    const slotClient = await pg.connect();
+    try {
+      await slotClient.query(physicalSlotSql.create, ["hlpg_standby_itest"]);
+    } finally {
+      await slotClient.end();
+    }
     pooler = await WrappedPooler.start(pg, AUTH_PASSWORD, { databases: ["shop"], mode: "transaction", defaultPoolSize: 2, maxClientConn: 50 }, { statsUser: STATS });
     pgExp = await startPostgresExporter(pg.port, MONITOR_PASSWORD, true);
     pkgDir = await pgbouncerExporterPackage(true);
