@@ -13,6 +13,9 @@ export type StandbyBootstrapInput =
   | { from: "basebackup"; conf: StandbyConfInput }
   | { from: "backup"; pgbackrestConf: string; stanza: string };
 
+/** Prefix of pgBackRest's restore_command line, commented out in a standby restored from the repository (no quote, slash or &: it sits in a sed expression). */
+export const AUTO_CONF_RESTORE_REMOVED = "removed by hlpg-entrypoint (the one in postgresql.conf applies):";
+
 /** Suffix beside PGDATA of the staging directory (in the volume, outside the cluster). */
 export const STANDBY_STAGING_SUFFIX = ".hlpg-standby-partial";
 
@@ -27,7 +30,12 @@ function cloneCommand(b: StandbyBootstrapInput): string {
   if (!STANZA.test(b.stanza)) throw new Error(`invalid stanza ${JSON.stringify(b.stanza)}`);
   // the newest backup, as a standby: recovery continues from the archive, then streams
   return `"\${as[@]}" pgbackrest --config=${shellQuote(assertAbsPath(b.pgbackrestConf, "pgbackrestConf"))} --stanza=${b.stanza} --pg1-path="$staging" --type=standby restore \\
-    || standby_fail "pgbackrest restore --type=standby failed (its errors are above)"`;
+    || standby_fail "pgbackrest restore --type=standby failed (its errors are above)"
+  # restore wrote its own restore_command into postgresql.auto.conf, which overrides postgresql.conf's:
+  # it carries --pg1-path of this staging directory, gone after the move, so every archive-get would
+  # fail and the archive fallback with it. Commented out: the program's restore_command applies.
+  "\${as[@]}" sed -i 's/^restore_command[[:space:]]*=/# ${AUTO_CONF_RESTORE_REMOVED} &/' "$staging/postgresql.auto.conf" \\
+    || standby_fail "cannot edit $staging/postgresql.auto.conf"`;
 }
 
 export function renderStandbyBootstrap(b: StandbyBootstrapInput): string {

@@ -12,7 +12,7 @@ import {
   archiveSettings, healthLimits, renderPgBackRestConf, renderSidecarRuntime, renderSidecarScript, renderSidecarSecretsEnv,
 } from "../../../components/backup";
 import type { PostgresConfInput } from "../../../components/server/postgresql-conf";
-import { PgInstance, RunResult, chownTree, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
+import { PgInstance, RunResult, StartPgOptions, chownTree, freePort, pgBinDir, requireBinary, run, startPostgres, tempDir, writeFile } from "../harness";
 import { S3Endpoint, startS3 } from "./s3-endpoint";
 
 /**
@@ -97,6 +97,8 @@ export interface FixtureOptions {
   dumpRecipient?: string;
   /** Dumps kept per app. */
   keep?: { daily: number; weekly: number; monthly: number };
+  /** More of the harness's start options for the server (a TLS key pair, the replication line of pg_hba.conf). */
+  server?: Pick<StartPgOptions, "extraFiles" | "hbaReplication">;
 }
 
 /** Writes a file the way RuntimeFiles' carrier does: a temp file beside it, then rename. */
@@ -176,7 +178,7 @@ export async function startBackupFixture(opts: FixtureOptions = {}): Promise<Bac
   const superPassword = `super-${randomBytes(12).toString("hex")}`;
   // A restored cluster carries the source's pg_authid: same superuser password.
   const start = (existingDataDir?: string) =>
-    withEnv(env, () => startPostgres({ conf: { ...opts.conf, archive, memoryMb: opts.memoryMb ?? 1024 }, existingDataDir, superPassword }));
+    withEnv(env, () => startPostgres({ ...opts.server, conf: { ...opts.conf, archive, memoryMb: opts.memoryMb ?? 1024 }, existingDataDir, superPassword }));
   const pg = await start();
   const s3loc = { bucket: s3.bucket, region: s3.region, endpoint: s3.endpoint };
   const writeConf = (compression: Compression) => {

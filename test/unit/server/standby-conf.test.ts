@@ -55,6 +55,10 @@ describe("standby settings", () => {
     expect(text).toMatch(/--slot=hlpg_standby_prod/);
     const backup = renderPostgresEntrypoint({ configFile: "/c", next: "n", standby: { from: "backup", pgbackrestConf: "/etc/pgbackrest/runtime/pgbackrest.conf", stanza: "prod" } });
     expect(backup).toMatch(/--stanza=prod --pg1-path="\$staging" --type=standby restore/);
+    // restore's own restore_command names the staging directory and overrides postgresql.conf's: commented out
+    // (test/integration/replica/standby-backup.test.ts shows archive-get failing without this)
+    expect(backup).toMatch(/sed -i 's\/\^restore_command\[\[:space:\]\]\*=\/# removed by hlpg-entrypoint [^/']*&\/' "\$staging\/postgresql\.auto\.conf"/);
+    expect(text).not.toMatch(/postgresql\.auto\.conf/);
     expect(() => renderPostgresEntrypoint({ configFile: "/c", next: "n", standby: { from: "basebackup", conf }, bootstrap: { pgbackrestConf: "/p", stanza: "prod", target: { type: "latest" } as never, privatePort: 5433 } })).toThrow(/cloned/);
   });
 });
