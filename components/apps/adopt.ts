@@ -56,6 +56,20 @@ export interface AdminConnection {
   sslmode: "disable" | "require";
 }
 
+/** psql's environment for a command the program runs as the superuser (password secret). */
+export function superuserPsqlEnvironment(admin: AdminConnection, appName: string): Record<string, pulumi.Input<string>> {
+  return {
+    PGHOST: admin.host,
+    PGPORT: String(admin.port),
+    PGUSER: "postgres",
+    PGPASSWORD: pulumi.secret(admin.password),
+    PGDATABASE: "postgres",
+    PGSSLMODE: admin.sslmode,
+    PGCONNECT_TIMEOUT: "30",
+    PGAPPNAME: appName,
+  };
+}
+
 export interface PasswordSyncArgs {
   /** Roles and their passwords from state (secret). */
   roles: { name: string; password: pulumi.Input<string> }[];
@@ -78,16 +92,7 @@ export function passwordSyncCommand(name: string, args: PasswordSyncArgs, opts: 
       // a changed stdin (a rotated password) is an update that runs `create` again
       // (pulumi-command provider/pkg/provider/provider.go: only `triggers` replaces)
       stdin: sql,
-      environment: {
-        PGHOST: args.admin.host,
-        PGPORT: String(args.admin.port),
-        PGUSER: "postgres",
-        PGPASSWORD: pulumi.secret(args.admin.password),
-        PGDATABASE: "postgres",
-        PGSSLMODE: args.admin.sslmode,
-        PGCONNECT_TIMEOUT: "30",
-        PGAPPNAME: "homelab-postgres-passwords",
-      },
+      environment: superuserPsqlEnvironment(args.admin, "homelab-postgres-passwords"),
       triggers: args.triggers,
     },
     { ...opts, dependsOn: args.dependsOn, additionalSecretOutputs: ["environment", "stdin"] },

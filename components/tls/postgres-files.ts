@@ -9,6 +9,7 @@
 import * as command from "@pulumi/command";
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { type AdminConnection, superuserPsqlEnvironment } from "../apps/adopt";
 import { RuntimeFiles } from "../runtime";
 import { CONTAINER } from "../server/server";
 import { POSTGRES_TLS_MODES, RELOAD_SQL } from "./names";
@@ -64,7 +65,7 @@ export class PostgresTls extends pulumi.ComponentResource {
 
 export interface TlsReloadArgs {
   /** The superuser login the program uses (bind address, port, password, sslmode). */
-  admin: { host: pulumi.Input<string>; port: number; password: pulumi.Input<string>; sslmode: "require" | "disable" };
+  admin: AdminConnection;
   /** The carrier whose replacement (a renewed certificate) triggers the reload. */
   carrier: docker.Container;
   /** The Postgres container: reloads run once it is up. */
@@ -83,16 +84,7 @@ export function tlsReloadCommand(name: string, args: TlsReloadArgs, opts: pulumi
     name,
     {
       create: `psql -X -q -v ON_ERROR_STOP=1 -Atc "${RELOAD_SQL}"`,
-      environment: {
-        PGHOST: args.admin.host,
-        PGPORT: String(args.admin.port),
-        PGUSER: "postgres",
-        PGPASSWORD: pulumi.secret(args.admin.password),
-        PGDATABASE: "postgres",
-        PGSSLMODE: args.admin.sslmode,
-        PGCONNECT_TIMEOUT: "30",
-        PGAPPNAME: "homelab-postgres-tls-reload",
-      },
+      environment: superuserPsqlEnvironment(args.admin, "homelab-postgres-tls-reload"),
       triggers: [args.carrier.id],
     },
     { ...opts, dependsOn: [args.carrier, ...args.dependsOn], additionalSecretOutputs: ["environment"] },
