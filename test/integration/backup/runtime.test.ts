@@ -52,11 +52,13 @@ describe("the runtime file reaches a running scheduler without a restart", () =>
     f.writeRuntime({ apps: [NOTES, EXTRA], schedule: { ...QUIET, logical: "* * * * *" } });
     f.writeConf("lz4"); // was zst: compression is a pgbackrest.conf setting
     const initBefore = fs.statSync(state("init.ok")).mtimeMs;
-    await waitFor("dumps of both apps", async () => (await dumps(EXTRA)).length > 0 && (await dumps(NOTES)).length > 0, 150_000, scheduler);
+    // the object is listed a moment before the job logs it: wait for both
+    const logged = /logical: extra-app -> logical\/extra-app\/\d{8}T\d{6}Z\.dump\.age/;
+    await waitFor("dumps of both apps", async () => (await dumps(EXTRA)).length > 0 && (await dumps(NOTES)).length > 0 && logged.test(scheduler!.output), 150_000, scheduler);
     expect(scheduler!.running).toBe(true); // the same process all along
     expect(scheduler!.output).toMatch(/scheduler: runtime file changed; apps: notes extra-app schedule: .*\* \* \* \* \*\|logical/);
     expect(scheduler!.output).toMatch(/changed; running init again \(stanza-create, check\)/);
-    expect(scheduler!.output).toMatch(/logical: extra-app -> logical\/extra-app\/\d{8}T\d{6}Z\.dump\.age/);
+    expect(scheduler!.output).toMatch(logged);
     await waitFor("init again", async () => fs.statSync(state("init.ok")).mtimeMs > initBefore, 60_000, scheduler);
     expect(fs.existsSync(state("init.failed"))).toBe(false);
     // archive-push read the new conf: the next segment went up lz4-compressed
