@@ -55,8 +55,11 @@ export interface Credentials {
 
 export class AppDatabase extends pulumi.ComponentResource {
   readonly database: postgresql.Database;
-  /** Every login of every app role, both of a rotation's pair (an auth file needs both). */
-  readonly logins: { name: string; password: pulumi.Output<string> }[] = [];
+  /**
+   * Every login of every app role, both of a rotation's pair: the database and the
+   * password command wait for them, and an auth file lists them all.
+   */
+  readonly logins: { name: string; role: postgresql.Role; password: pulumi.Output<string> }[] = [];
   readonly owner: Credentials;
   readonly readonlyUsers: Record<string, Credentials> = {};
   /** Read-write (DML) users, by the name given in config. */
@@ -74,8 +77,6 @@ export class AppDatabase extends pulumi.ComponentResource {
     const child = { parent: this };
 
     const roles = new Map<string, postgresql.Role>();
-    /** Every login role (both of each app role), for the database's and the password command's dependencies. */
-    const logins: { name: string; role: postgresql.Role; password: pulumi.Output<string> }[] = [];
     const credentials = new Map<string, Credentials>();
     for (const spec of access.roles) {
       const suffix = spec.kind === "owner" ? "owner" : spec.user;
@@ -115,8 +116,7 @@ export class AppDatabase extends pulumi.ComponentResource {
           roleA = role;
           roles.set(spec.name, role);
         }
-        logins.push({ name: login.name, role, password });
-        this.logins.push({ name: login.name, password });
+        this.logins.push({ name: login.name, role, password });
         if (login.active) active = { name: login.name, password };
       }
       if (!active) throw new Error(`role ${spec.name} has no active login`);
@@ -153,16 +153,16 @@ export class AppDatabase extends pulumi.ComponentResource {
         encoding: access.database.encoding,
         connectionLimit: access.database.connectionLimit,
       },
-      { ...child, dependsOn: [...logins.map((l) => l.role), ...membership], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
+      { ...child, dependsOn: [...this.logins.map((l) => l.role), ...membership], retainOnDelete: true, ...adoptOptions("database", access.database.name, args.adopt === true) },
     );
 
     // every role's password as state has it, on a new cluster and after a restore (adopt.ts)
     if (args.passwords) {
       this.passwordSync = passwordSyncCommand(`${name}-passwords`, {
-        roles: logins.map((l) => ({ name: l.name, password: l.password })),
+        roles: this.logins.map((l) => ({ name: l.name, password: l.password })),
         admin: args.passwords.admin,
         triggers: args.passwords.triggers,
-        dependsOn: logins.map((l) => l.role),
+        dependsOn: this.logins.map((l) => l.role),
       }, child);
     }
 
