@@ -1,44 +1,100 @@
-// Summarises Stryker's JSON report (reports/mutation/mutation.json): the mutation
-// score per folder and every surviving mutant (file:line, mutator, replacement),
-// like a benchmark prints numbers. Run by `npm run mutation` after `stryker run`.
-// Score = (killed + timed out) / (killed + timed out + survived + no coverage);
-// compile errors (the TypeScript checker) and ignored (static) mutants do not count.
+// Summarises Stryker's JSON report (reports/mutation/mutation.json), after
+// scripts/mutation-typecheck.js: the mutation score per folder, every surviving
+// mutant, and which survivors are listed as equivalent (with the reason), like a
+// benchmark prints numbers. Run by `npm run mutation`.
+//
+// score       = detected / (detected + survived + equivalent)        (Stryker's own)
+// score (eq.) = detected / (detected + survived)                     (equivalents set aside)
+// detected = killed + timed out; survived includes mutants no test reached.
+// Compile errors (mutants that do not type-check) and ignored (static, string
+// literal) mutants count in neither.
+//
+// Equivalent mutants are listed per mutated file in test/mutation/equivalent/<path>.json:
+// [{ "mutator": "...", "original": "...", "replacement": "...", "reason": "..." }].
+// A survivor matches an entry by file, mutator, the source text it replaces and its
+// replacement (whitespace collapsed), not by line, so entries survive edits above
+// them. An entry that matches no surviving mutant is printed as stale.
 const fs = require("fs");
 const path = require("path");
 
-const file = process.argv[2] ?? path.join(__dirname, "..", "reports", "mutation", "mutation.json");
-const report = JSON.parse(fs.readFileSync(file, "utf8"));
 const root = path.resolve(__dirname, "..");
+const file = process.argv[2] ?? path.join(root, "reports", "mutation", "mutation.json");
+const report = JSON.parse(fs.readFileSync(file, "utf8"));
+const equivalentDir = path.join(root, "test", "mutation", "equivalent");
 
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
+const squash = (s) => s.replace(/\s+/g, " ").trim();
+
+function offsetOf(text, { line, column }) {
+  let offset = 0;
+  for (let l = 1; l < line; l++) offset = text.indexOf("\n", offset) + 1;
+  return offset + column - 1;
+}
+
+function equivalentsFor(rel) {
+  const listFile = path.join(equivalentDir, `${rel}.json`);
+  if (!fs.existsSync(listFile)) return [];
+  return JSON.parse(fs.readFileSync(listFile, "utf8")).map((e) => ({ ...e, used: 0, listFile: path.relative(root, listFile) }));
+}
+
+const empty = () => ({ detected: 0, survived: 0, equivalent: 0, invalid: 0, ignored: 0 });
 const folders = new Map();
+const total = empty();
 const survivors = [];
-const total = { detected: 0, undetected: 0, ignored: 0, invalid: 0 };
+const stale = [];
 
 for (const [name, result] of Object.entries(report.files)) {
   const rel = path.relative(root, path.resolve(root, name));
   const folder = path.dirname(rel);
-  const f = folders.get(folder) ?? { detected: 0, undetected: 0, ignored: 0, invalid: 0 };
-  folders.set(folder, f);
+  if (!folders.has(folder)) folders.set(folder, empty());
+  const counts = folders.get(folder);
+  const equivalents = equivalentsFor(rel);
   for (const m of result.mutants) {
-    const kind = DETECTED.has(m.status) ? "detected" : UNDETECTED.has(m.status) ? "undetected" : m.status === "Ignored" ? "ignored" : "invalid";
-    f[kind]++;
-    total[kind]++;
-    if (kind === "undetected") {
-      const line = m.location.start.line;
-      const text = (m.replacement ?? "").replace(/\s+/g, " ").slice(0, 80);
-      survivors.push(`${rel}:${line}:${m.location.start.column} ${m.mutatorName} ${m.status === "NoCoverage" ? "(no coverage) " : ""}-> ${text} [id ${m.id}]`);
+    let kind;
+    if (DETECTED.has(m.status)) kind = "detected";
+    else if (m.status === "Ignored") kind = "ignored";
+    else if (!UNDETECTED.has(m.status)) kind = "invalid";
+    else {
+      const original = squash(result.source.slice(offsetOf(result.source, m.location.start), offsetOf(result.source, m.location.end)));
+      const replacement = squash(m.replacement ?? "");
+      const match = equivalents.find((e) => e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement);
+      if (match) {
+        match.used++;
+        kind = "equivalent";
+      } else {
+        kind = "survived";
+        const where = `${rel}:${m.location.start.line}:${m.location.start.column}`;
+        const show = (s) => (s.length > 70 ? `${s.slice(0, 67)}...` : s);
+        survivors.push(`${where} ${m.mutatorName}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}: ${show(original)} -> ${show(replacement)}`);
+      }
     }
+    counts[kind]++;
+    total[kind]++;
   }
+  for (const e of equivalents) if (e.used === 0) stale.push(`${e.listFile}: ${e.mutator} ${squash(e.original)} -> ${squash(e.replacement)}`);
 }
 
-const score = (c) => (c.detected + c.undetected === 0 ? "n/a" : `${((100 * c.detected) / (c.detected + c.undetected)).toFixed(1)}%`);
+const pct = (n, d) => (d === 0 ? "n/a" : `${((100 * n) / d).toFixed(1)}%`);
 const rows = [...folders.entries()].sort(([a], [b]) => a.localeCompare(b));
 const width = Math.max(...rows.map(([k]) => k.length), 10);
-console.log(`${"folder".padEnd(width)}  score   killed  survived  ignored  invalid`);
+const header = ["score", "score(eq.)", "killed", "survived", "equivalent", "no compile", "ignored"];
+console.log(`${"folder".padEnd(width)}  ${header.map((h) => h.padStart(10)).join(" ")}`);
 for (const [k, c] of [...rows, ["all", total]]) {
-  console.log(`${k.padEnd(width)}  ${score(c).padStart(6)}  ${String(c.detected).padStart(6)}  ${String(c.undetected).padStart(8)}  ${String(c.ignored).padStart(7)}  ${String(c.invalid).padStart(7)}`);
+  const cells = [
+    pct(c.detected, c.detected + c.survived + c.equivalent),
+    pct(c.detected, c.detected + c.survived),
+    c.detected,
+    c.survived,
+    c.equivalent,
+    c.invalid,
+    c.ignored,
+  ];
+  console.log(`${k.padEnd(width)}  ${cells.map((v) => String(v).padStart(10)).join(" ")}`);
 }
-console.log(`\nsurviving mutants (${survivors.length}):`);
+console.log(`\nsurviving mutants not listed as equivalent (${survivors.length}):`);
 for (const s of survivors.sort()) console.log(`  ${s}`);
+if (stale.length > 0) {
+  console.log(`\nequivalent-mutant entries that match no surviving mutant (${stale.length}): remove or update them`);
+  for (const s of stale) console.log(`  ${s}`);
+}

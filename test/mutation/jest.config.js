@@ -8,9 +8,12 @@ const root = path.resolve(__dirname, "../..");
 
 module.exports = {
   rootDir: root,
-  // jest crawls its roots before every run, and Stryker starts a run per mutant
-  roots: ["<rootDir>/components", "<rootDir>/policies", "<rootDir>/test"],
-  testEnvironment: "node",
+  // jest crawls its roots before every run, and Stryker starts a run per mutant. The
+  // tests are all under test/; sources are found by path, not through this map
+  // (no --findRelatedTests: stryker.config.json, and runner.js picks the files)
+  roots: ["<rootDir>/test"],
+  // skips a file's remaining tests after a failure in mutant runs: see environment.js
+  testEnvironment: path.join(__dirname, "environment.js"),
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: path.join(__dirname, "tsconfig.json"), diagnostics: false }] },
   moduleFileExtensions: ["ts", "js", "json"],
   // the policy SDK without its gRPC server: see pulumi-policy.js
@@ -18,14 +21,9 @@ module.exports = {
   // per mutant, only the test files holding a test Stryker asked for: see runner.js
   runner: path.join(__dirname, "runner.js"),
   setupFilesAfterEnv: [path.join(__dirname, "record-test-names.js")],
-  testMatch: [
-    "<rootDir>/test/unit/config/**/*.test.ts",
-    "<rootDir>/test/unit/lib/**/*.test.ts",
-    "<rootDir>/test/unit/server/{render,pg-hba}.test.ts",
-    "<rootDir>/test/unit/pooler/render.test.ts",
-    "<rootDir>/test/unit/apps/access-model.test.ts",
-    "<rootDir>/test/policies/**/*.test.ts",
-  ],
-  // whole-program runs under mocks: seconds each
-  testPathIgnorePatterns: ["/node_modules/", "<rootDir>/test/policies/program-", "<rootDir>/test/unit/config/classes-program"],
+  // the unit tests of config, lib, the renderers and the access model, and the policy
+  // tests, bundled a folder to a jest test file (bundle.ts; the bundles say which files
+  // they leave out: the whole-program runs under mocks, seconds each); pack.test.ts
+  // mocks a module, so it stays a file of its own
+  testMatch: ["<rootDir>/test/mutation/bundles/*.test.ts", "<rootDir>/test/policies/pack.test.ts"],
 };

@@ -1,0 +1,59 @@
+// Applies one mutant from a Stryker report to its source file, runs jest with the
+// arguments given, and puts the file back: to check by hand that a new test kills a
+// surviving mutant, or to see what it changes.
+//
+//   node test/mutation/try-mutant.js <mutant id> [--report <mutation.json>] -- <jest arguments>
+//   node test/mutation/try-mutant.js 1234 -- --selectProjects unit test/unit/config/edges.test.ts
+//
+// Exit status: jest's (non-zero: the tests caught the mutant). The report's source
+// text must still be the file's text: the script refuses otherwise.
+const fs = require("fs");
+const path = require("path");
+const { spawnSync } = require("child_process");
+
+const root = path.resolve(__dirname, "../..");
+const args = process.argv.slice(2);
+const dash = args.indexOf("--");
+const own = dash === -1 ? args : args.slice(0, dash);
+const jestArgs = dash === -1 ? [] : args.slice(dash + 1);
+const reportAt = own.indexOf("--report");
+const reportFile = reportAt === -1 ? path.join(root, "reports", "mutation", "mutation.json") : path.resolve(own[reportAt + 1]);
+const id = own.find((a, i) => !a.startsWith("--") && i !== reportAt + 1);
+if (!id) {
+  console.error("usage: node test/mutation/try-mutant.js <mutant id> [--report <mutation.json>] -- <jest arguments>");
+  process.exit(2);
+}
+
+const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
+const found = Object.entries(report.files).flatMap(([name, r]) => r.mutants.filter((m) => m.id === id).map((m) => ({ name, r, m })))[0];
+if (!found) {
+  console.error(`no mutant ${id} in ${reportFile}`);
+  process.exit(2);
+}
+const { name, r, m } = found;
+const file = path.resolve(root, name);
+const original = fs.readFileSync(file, "utf8");
+if (original !== r.source) {
+  console.error(`${name} differs from the text the report was made from: re-run the mutation test for it first`);
+  process.exit(2);
+}
+const offsetOf = ({ line, column }) => {
+  let offset = 0;
+  for (let l = 1; l < line; l++) offset = original.indexOf("\n", offset) + 1;
+  return offset + column - 1;
+};
+const start = offsetOf(m.location.start);
+const end = offsetOf(m.location.end);
+console.log(`mutant ${id} (${m.status}) ${name}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`);
+console.log(`  - ${original.slice(start, end).replace(/\s+/g, " ")}`);
+console.log(`  + ${m.replacement.replace(/\s+/g, " ")}`);
+
+let status = 2;
+try {
+  fs.writeFileSync(file, original.slice(0, start) + m.replacement + original.slice(end));
+  status = spawnSync("npx", ["jest", ...jestArgs], { cwd: root, stdio: "inherit" }).status ?? 2;
+} finally {
+  fs.writeFileSync(file, original);
+}
+console.log(status === 0 ? `mutant ${id} SURVIVES these tests` : `mutant ${id} is KILLED by these tests (jest exit ${status})`);
+process.exit(status);
