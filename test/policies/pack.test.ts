@@ -16,6 +16,7 @@ import {
   stackNameFromUrn,
   textHasCredential,
 } from "../../policies/rules";
+import * as rules from "../../policies/rules";
 
 jest.mock("@pulumi/policy", () => ({
   ...jest.requireActual<typeof import("@pulumi/policy")>("@pulumi/policy"),
@@ -54,6 +55,11 @@ describe("the pack", () => {
 
   it("policies/index.ts only wraps the rule list in a PolicyPack named homelab-postgres", () => {
     jest.isolateModules(() => {
+      // the rule modules as this file already loaded them: only the entry point runs
+      // inside this test. Re-running the rules' module code here would make `npm run
+      // mutation` credit their module-level constants to this one test and run only
+      // it against them (docs/mutation.md, "static mutants").
+      jest.doMock("../../policies/rules", () => rules);
       // eslint-disable-next-line @typescript-eslint/no-require-imports -- loading the entry point is the test
       require("../../policies/index");
     });
