@@ -13,7 +13,8 @@
 // [{ "mutator": "...", "original": "...", "replacement": "...", "reason": "..." }].
 // A survivor matches an entry by file, mutator, the source text it replaces and its
 // replacement (whitespace collapsed), not by line, so entries survive edits above
-// them. An entry that matches no surviving mutant is printed as stale.
+// them; each entry matches one mutant, so two survivors with the same text need two
+// entries. An entry that matches no surviving mutant is printed as stale.
 const fs = require("fs");
 const path = require("path");
 
@@ -58,7 +59,8 @@ for (const [name, result] of Object.entries(report.files)) {
     else {
       const original = squash(result.source.slice(offsetOf(result.source, m.location.start), offsetOf(result.source, m.location.end)));
       const replacement = squash(m.replacement ?? "");
-      const match = equivalents.find((e) => e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement);
+      // an entry stands for one mutant: two survivors with the same text need two entries
+      const match = equivalents.find((e) => e.used === 0 && e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement);
       if (match) {
         match.used++;
         kind = "equivalent";
