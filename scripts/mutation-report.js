@@ -66,9 +66,11 @@ for (const [name, result] of Object.entries(report.files)) {
         kind = "equivalent";
       } else {
         kind = "survived";
+        const twin = equivalents.some((e) => e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement);
         const where = `${rel}:${m.location.start.line}:${m.location.start.column}`;
         const show = (s) => (s.length > 70 ? `${s.slice(0, 67)}...` : s);
-        survivors.push(`${where} ${m.mutatorName}${m.status === "NoCoverage" ? " (no test reaches it)" : ""}: ${show(original)} -> ${show(replacement)}`);
+        const notes = `${m.status === "NoCoverage" ? " (no test reaches it)" : ""}${twin ? " (same text as a listed equivalent: list it again if it is one too)" : ""}`;
+        survivors.push(`${where} ${m.mutatorName}${notes}: ${show(original)} -> ${show(replacement)} [id ${m.id}]`);
       }
     }
     counts[kind]++;
