@@ -70,7 +70,7 @@ for (const [name, result] of Object.entries(report.files)) {
         const where = `${rel}:${m.location.start.line}:${m.location.start.column}`;
         const show = (s) => (s.length > 70 ? `${s.slice(0, 67)}...` : s);
         const notes = `${m.status === "NoCoverage" ? " (no test reaches it)" : ""}${twin ? " (same text as a listed equivalent: list it again if it is one too)" : ""}`;
-        survivors.push(`${where} ${m.mutatorName}${notes}: ${show(original)} -> ${show(replacement)} [id ${m.id}]`);
+        survivors.push({ rel, line: m.location.start.line, column: m.location.start.column, text: `${where} ${m.mutatorName}${notes}: ${show(original)} -> ${show(replacement)} [id ${m.id}]` });
       }
     }
     counts[kind]++;
@@ -97,7 +97,8 @@ for (const [k, c] of [...rows, ["all", total]]) {
   console.log(`${k.padEnd(width)}  ${cells.map((v) => String(v).padStart(10)).join(" ")}`);
 }
 console.log(`\nsurviving mutants not listed as equivalent (${survivors.length}):`);
-for (const s of survivors.sort()) console.log(`  ${s}`);
+survivors.sort((a, b) => a.rel.localeCompare(b.rel) || a.line - b.line || a.column - b.column);
+for (const s of survivors) console.log(`  ${s.text}`);
 if (stale.length > 0) {
   console.log(`\nequivalent-mutant entries that match no surviving mutant (${stale.length}): remove or update them`);
   for (const s of stale) console.log(`  ${s}`);
