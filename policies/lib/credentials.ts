@@ -72,9 +72,8 @@ const SENSITIVE_FILE_RE = /(pgpass|userlist|passw|secret|credential|\.pass$|\.ke
 /** Whether the text of a file (or any string) carries a credential. */
 export function textHasCredential(text: string): boolean {
   if (containsInlineCredential(text) || JSON_SECRET_RE.test(text)) return true;
+  // comment lines (# or ;) never match ASSIGNMENT_RE: neither character can start a key
   for (const line of text.split(/\r?\n/)) {
-    const trimmed = line.trim();
-    if (trimmed.startsWith("#") || trimmed.startsWith(";")) continue;
     const m = ASSIGNMENT_RE.exec(line);
     if (!m) continue;
     const value = m[2].replace(/^["']|["']$/g, "");
@@ -118,7 +117,8 @@ export function parseFileMode(mode: string | undefined): number | undefined {
 export function findCredentialPaths(value: unknown, path = ""): string[] {
   if (typeof value === "string") {
     const key = path.split(/[.[\]]/).filter((p) => p !== "").pop() ?? "";
-    const byName = key !== "" && !/^\d+$/.test(key) && isSensitiveName(key) && value !== "" && !SWITCH_VALUE_RE.test(value);
+    // (an array index or "" is never a sensitive name)
+    const byName = isSensitiveName(key) && value !== "" && !SWITCH_VALUE_RE.test(value);
     const envLike = /^[A-Za-z_][A-Za-z0-9_]*=/.test(value) && envEntryProblem(value) !== undefined;
     return byName || envLike || textHasCredential(value) ? [path] : [];
   }
