@@ -1,8 +1,9 @@
 // components/lib/image-ref.ts: the one image-reference parser (config validation
 // and the policy pack's docker-images-pinned rule).
-import { imagePinProblems, isImageId, parseImageRef } from "../../../components/lib/image-ref";
+import { imagePinProblems, isImageId, parseImageRef, postgresMajorFromImage, tagSlug } from "../../../components/lib/image-ref";
 
-const DIGEST = `sha256:${"0123456789abcdef".repeat(4)}`;
+const HEX = "0123456789abcdef".repeat(4);
+const DIGEST = `sha256:${HEX}`;
 
 describe("parseImageRef", () => {
   it("reads a registry with a port as part of the repository, not as a tag", () => {
@@ -67,5 +68,98 @@ describe("imagePinProblems", () => {
   it("takes the floating tags from the options", () => {
     expect(imagePinProblems("postgres:edge", { forbiddenTags: ["latest", "edge"] })).toEqual([expect.stringMatching(/floating tag 'edge'/)]);
     expect(imagePinProblems("postgres:latest", { forbiddenTags: [] })).toEqual([]);
+  });
+});
+
+describe("parseImageRef, docker's grammar piece by piece", () => {
+  it("accepts every separator docker allows inside a path component", () => {
+    for (const ref of ["team/pg.vector:1", "team/pg_vector:1", "team/pg__vector:1", "team/pg-vector:1", "team/pg--vector:1"]) {
+      expect({ ref, path: parseImageRef(ref)?.path }).toEqual({ ref, path: ref.slice(0, -2) });
+    }
+  });
+
+  it("refuses path components docker refuses (upper case inside, stray separators)", () => {
+    for (const ref of ["postGres:17", "team/pg___vector:1", "team/pg..vector:1", "team/pg-:1", "team/-pg:1"]) {
+      expect({ ref, parsed: parseImageRef(ref) }).toEqual({ ref, parsed: undefined });
+    }
+  });
+
+  it("takes a tag of up to 128 characters of [A-Za-z0-9_.-], and nothing else", () => {
+    expect(parseImageRef(`pg:${"a".repeat(128)}`)?.tag).toHaveLength(128);
+    for (const ref of [`pg:${"a".repeat(129)}`, "pg:1+x", "pg:17!"]) {
+      expect({ ref, parsed: parseImageRef(ref) }).toEqual({ ref, parsed: undefined });
+    }
+  });
+
+  it("refuses a reference with white space anywhere, the digest included", () => {
+    expect(parseImageRef("pg:17@sha256:abc def")).toBeUndefined();
+    expect(imagePinProblems("pg:17@sha256:abc def")).toEqual(['"pg:17@sha256:abc def" is not an image reference']);
+  });
+
+  it("says a digest is malformed unless it is exactly sha256: and 64 lower-case hex", () => {
+    for (const digest of [`xsha256:${HEX}`, `${DIGEST}0`, `${DIGEST}x`]) {
+      expect({ digest, digestOk: parseImageRef(`pg:17@${digest}`)?.digestOk }).toEqual({ digest, digestOk: false });
+    }
+  });
+
+  it("accepts registries docker accepts: one-letter labels, IPv4 and bracketed IPv6 hosts", () => {
+    expect(parseImageRef("r.local:5000/pg:1")).toMatchObject({ registry: "r.local:5000", path: "pg" });
+    expect(parseImageRef("10.0.0.5:5000/pg:1")).toMatchObject({ registry: "10.0.0.5:5000", path: "pg" });
+    expect(parseImageRef("[::1]:5000/pg:1")).toMatchObject({ registry: "[::1]:5000", path: "pg" });
+    expect(parseImageRef("registry.example.com/team/pg:1")).toMatchObject({ registry: "registry.example.com", path: "team/pg" });
+  });
+
+  it("refuses a registry that is not a host name or address with an optional numeric port", () => {
+    for (const ref of ["-registry.io/pg:1", "registry.io-/pg:1", "registry.local:port/pg:1", "registry.local:5000x/pg:1", "[::1/pg:1"]) {
+      expect({ ref, parsed: parseImageRef(ref) }).toEqual({ ref, parsed: undefined });
+    }
+  });
+
+  it("reads a lone name as a Docker Hub repository, even one that looks like a registry", () => {
+    expect(parseImageRef("localhost:17")).toMatchObject({ registry: undefined, path: "localhost", repository: "localhost", tag: "17" });
+    expect(parseImageRef("my.image:1")).toMatchObject({ registry: undefined, path: "my.image", tag: "1" });
+  });
+});
+
+describe("isImageId, exactly", () => {
+  it("refuses a digest with anything before or after it", () => {
+    for (const value of [`postgres@${DIGEST}`, `${DIGEST}0`, `x${HEX}`, `${HEX}0`, `${HEX}g`]) {
+      expect({ value, id: isImageId(value) }).toEqual({ value, id: false });
+    }
+  });
+});
+
+describe("postgresMajorFromImage", () => {
+  it("reads a pgNN token anywhere in the tag, delimited", () => {
+    expect(postgresMajorFromImage("pgvector/pgvector:0.8.0-pg17")).toBe(17);
+    expect(postgresMajorFromImage("pgvector/pgvector:0.8.0-pg16-bookworm")).toBe(16);
+    expect(postgresMajorFromImage("pgvector/pgvector:pg15")).toBe(15);
+    expect(postgresMajorFromImage("team/db:pg17_2")).toBe(17);
+  });
+
+  it("reads a leading NN only on the postgres image itself", () => {
+    expect(postgresMajorFromImage("postgres:17")).toBe(17);
+    expect(postgresMajorFromImage("postgres:16.4")).toBe(16);
+    expect(postgresMajorFromImage("postgres:15-bookworm")).toBe(15);
+    expect(postgresMajorFromImage("registry.local:5000/team/postgres:16.4")).toBe(16);
+    expect(postgresMajorFromImage("mysql:16.4")).toBeUndefined();
+    expect(postgresMajorFromImage("redis:16")).toBeUndefined();
+  });
+
+  it("finds no major in tags that only contain digits somewhere", () => {
+    for (const ref of ["postgres:9.6.24", "postgres:v16.4", "postgres:170", "pgvector/pgvector:0.8.0-pg17x", "pgvector/pgvector:0.8.0-xpg17", "postgres", "not a ref"]) {
+      expect({ ref, major: postgresMajorFromImage(ref) }).toEqual({ ref, major: undefined });
+    }
+  });
+});
+
+describe("tagSlug", () => {
+  it("is the reference's tag, or 'untagged', cut to max characters", () => {
+    expect(tagSlug("pgvector/pgvector:0.8.0-pg17")).toBe("0.8.0-pg17");
+    expect(tagSlug("postgres:16_A.b-c")).toBe("16_A.b-c");
+    expect(tagSlug("postgres")).toBe("untagged");
+    expect(tagSlug("not a ref")).toBe("untagged");
+    expect(tagSlug(`postgres:${"a".repeat(100)}`)).toBe("a".repeat(80));
+    expect(tagSlug("postgres:16.4-bookworm", 4)).toBe("16.4");
   });
 });
