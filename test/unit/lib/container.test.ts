@@ -1,5 +1,5 @@
 // Container defaults every platform container shares.
-import { goDuration, hardenedContainerArgs } from "../../../components/lib/container";
+import { goDuration, hardenedContainerArgs, ROLE_LABEL } from "../../../components/lib/container";
 
 describe("goDuration", () => {
   // Go's time.Duration.String() for these values, as the docker provider reads healthchecks back
@@ -21,5 +21,34 @@ describe("hardenedContainerArgs", () => {
       if (m[1]) expect(m[2]).toBeDefined();
     }
     expect(hc.startPeriod).toBe("1m0s");
+  });
+});
+
+describe("goDuration refuses what Go would not print as whole seconds", () => {
+  it.each([-1, -60, 1.5])("%p", (s) => {
+    expect(() => goDuration(s)).toThrow(/whole seconds >= 0/);
+  });
+});
+
+describe("hardenedContainerArgs: what the policy pack checks on every container", () => {
+  const base = { role: "backup" as const, stack: "dev", memoryMb: 256, healthcheck: ["CMD", "true"] };
+
+  it("forbids privilege escalation, rotates logs and carries the stack and role labels", () => {
+    const a = hardenedContainerArgs(base);
+    expect(a.securityOpts).toContain("no-new-privileges:true");
+    expect(a.logDriver).toBe("json-file");
+    const opts = a.logOpts as Record<string, string>;
+    expect(opts["max-size"]).toMatch(/^\d+m$/);
+    expect(Number(opts["max-file"])).toBeGreaterThan(1);
+    expect(a.labels).toEqual(expect.arrayContaining([
+      { label: ROLE_LABEL, value: "backup" },
+      { label: "homelab.postgres/stack", value: "dev" },
+    ]));
+  });
+
+  it("waits for healthy, 300 s unless told otherwise", () => {
+    expect(hardenedContainerArgs(base).wait).toBe(true);
+    expect(hardenedContainerArgs(base).waitTimeout).toBe(300);
+    expect(hardenedContainerArgs({ ...base, waitTimeoutSeconds: 120 }).waitTimeout).toBe(120);
   });
 });
