@@ -1,6 +1,8 @@
 // Properties of the rendered postgresql.conf and pg_hba.conf.
 import { renderPgHba } from "../../../components/server/pg-hba";
-import { PostgresConfInput, renderPostgresqlConf } from "../../../components/server/postgresql-conf";
+import {
+  PostgresConfInput, auditSettings, liveSettings, renderPostgresqlConf, renderStaticConf, slowStatementSetting, staticSettings, tune,
+} from "../../../components/server/postgresql-conf";
 import { quoteConfValue, quoteIdent, quoteLiteral } from "../../../components/lib/quote";
 
 const base: PostgresConfInput = {
@@ -100,6 +102,74 @@ describe("renderPostgresqlConf", () => {
 
   it("refuses majors older than 15", () => {
     expect(() => renderPostgresqlConf({ ...base, majorVersion: 14 })).toThrow(/not supported/);
+    expect(one(parseConf(renderPostgresqlConf({ ...base, majorVersion: 15 })), "port")).toBe("5432");
+  });
+
+  // Worked by hand from the PGTune web profile: shared_buffers 1/4, effective_cache_size 3/4,
+  // maintenance_work_mem 1/16 in [16MB, 2GB], work_mem (RAM - shared) / (3 x connections) >= 64kB,
+  // wal_buffers 3% of shared_buffers in [64kB, 16MB].
+  it.each([
+    [1024, 100, { shared_buffers: "256MB", effective_cache_size: "768MB", maintenance_work_mem: "64MB", work_mem: "2621kB", wal_buffers: "7864kB" }],
+    [4096, 100, { shared_buffers: "1024MB", effective_cache_size: "3072MB", maintenance_work_mem: "256MB", work_mem: "10485kB", wal_buffers: "16384kB" }],
+    [128, 1000, { shared_buffers: "32MB", effective_cache_size: "96MB", maintenance_work_mem: "16MB", work_mem: "64kB", wal_buffers: "983kB" }],
+    [65536, 100, { shared_buffers: "16384MB", effective_cache_size: "49152MB", maintenance_work_mem: "2048MB", work_mem: "167772kB", wal_buffers: "16384kB" }],
+  ])("tunes memoryMb=%i with %i connections to the PGTune values", (memoryMb, connections, expected) => {
+    expect(tune(memoryMb, connections)).toEqual(expected);
+  });
+
+  it("preloads pg_stat_statements, and pgaudit with its settings only when audit is on", () => {
+    const off = parseConf(renderPostgresqlConf(base));
+    expect(one(off, "shared_preload_libraries")).toBe("pg_stat_statements");
+    expect([...off.keys()].filter((k) => k.startsWith("pgaudit"))).toEqual([]);
+    const on = parseConf(renderPostgresqlConf({ ...base, audit: { classes: ["ddl", "role"] } }));
+    expect(one(on, "shared_preload_libraries")).toBe("pg_stat_statements,pgaudit");
+    expect(one(on, "pgaudit.log")).toBe("ddl,role");
+    // no catalog noise, no parameters (they may hold secrets)
+    expect(one(on, "pgaudit.log_catalog")).toBe("off");
+    expect(one(on, "pgaudit.log_parameter")).toBe("off");
+    expect(one(on, "pgaudit.log_relation")).toBe("off");
+  });
+
+  it("refuses pgAudit classes that are not single lower-case words, and an empty list", () => {
+    expect(auditSettings(["write"])["pgaudit.log"]).toBe("write");
+    for (const bad of ["read,write", "ddl; x", "Role", "", "misc "]) expect(() => auditSettings([bad])).toThrow(/invalid pgAudit class/);
+    expect(() => auditSettings([])).toThrow(/at least one class/);
+  });
+
+  it("prints log_min_duration_statement as PostgreSQL does: -1, 0, whole seconds, else milliseconds", () => {
+    expect(slowStatementSetting(-1)).toBe(-1);
+    expect(slowStatementSetting(0)).toBe(0);
+    expect(slowStatementSetting(1)).toBe("1ms");
+    expect(slowStatementSetting(1000)).toBe("1s");
+    expect(slowStatementSetting(2000)).toBe("2s");
+    expect(slowStatementSetting(1500)).toBe("1500ms");
+    for (const bad of [-2, 1.5, -0.5]) expect(() => slowStatementSetting(bad)).toThrow(/integer >= -1/);
+    expect(one(parseConf(renderPostgresqlConf({ ...base, logging: { connections: false, slowStatementMs: 250 } })), "log_min_duration_statement")).toBe("250ms");
+  });
+
+  it("liveSettings (what the settings command applies) refuses an invalid key on its own", () => {
+    expect(() => liveSettings({ ...base, settings: { "bad key": "x" } })).toThrow(/invalid postgresql.conf key/);
+  });
+
+  it("no static key can be set by an operator: each is refused as a managed setting", () => {
+    const full: PostgresConfInput = {
+      ...base,
+      tls: { certFile: "/c", keyFile: "/k" },
+      archive: { command: "true", timeoutSeconds: 60 },
+      standby: { primary: { host: "h", port: 5432 }, user: "replicator", passfile: "/p", sslmode: "require", slot: "s1", applicationName: "standby", restoreCommand: "false" },
+    };
+    const keys = staticSettings(full).map(([k]) => k);
+    expect(keys).toEqual(expect.arrayContaining(["ssl_cert_file", "archive_command", "primary_conninfo", "restore_command"]));
+    for (const k of keys) expect(() => liveSettings({ ...base, settings: { [k]: "x" } })).toThrow(`setting ${k} is managed by the program`);
+  });
+
+  it("marks the uploaded file as rendered, and joins static and live parts with one blank line", () => {
+    const text = renderStaticConf(base);
+    expect(text.split("\n")[0]).toMatch(/^# Rendered by homelab-postgres\. Do not edit in the container/);
+    expect(text.endsWith("\n")).toBe(true);
+    const full = renderPostgresqlConf(base);
+    expect(full).not.toMatch(/\n\n\n/);
+    expect(full).toContain(`archive_mode = 'off'\n\n# live settings`);
   });
 });
 
