@@ -19,10 +19,12 @@ import {
   renderAuthFile,
   renderAuthRemoveScript,
   renderPgBouncerIni,
+  renderUsersAuthFile,
 } from "../../../components/pooler/render";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
 import {
   PASSFILE_IN_STORAGE,
+  pgadminHealthcheck,
   pgadminStorageDirName,
   renderPgAdminEntrypoint,
   renderPgpass,
@@ -183,6 +185,72 @@ describe("pgbouncer.ini", () => {
     expect(pgbouncerVersionFromImage("bitnami/pgbouncer:1.21")).toEqual({ major: 1, minor: 21, patch: 0 });
     expect(pgbouncerVersionFromImage("registry.local:5000/pgbouncer:1.18.0")).toEqual({ major: 1, minor: 18, patch: 0 });
     expect(pgbouncerVersionFromImage(`edoburu/pgbouncer@sha256:${"a".repeat(64)}`)).toBeUndefined();
+    // multi-digit parts, and no version read out of a tag that does not start with one
+    expect(pgbouncerVersionFromImage("example/pgbouncer:v10.2.13")).toEqual({ major: 10, minor: 2, patch: 13 });
+    expect(pgbouncerVersionFromImage("example/pgbouncer:1.21.10-p2")).toEqual({ major: 1, minor: 21, patch: 10 });
+    expect(pgbouncerVersionFromImage("example/pgbouncer:alpine3.19")).toBeUndefined();
+  });
+
+  it("writes the auth file's digest as a comment, so a changed auth file changes the ini, and takes only a hex SHA-256", () => {
+    const digest = "0123456789abcdef".repeat(4);
+    const other = "fedcba9876543210".repeat(4);
+    const text = renderPgBouncerIni({ ...base, authFileDigest: digest });
+    const comments = text.split("\n").filter((l) => l.startsWith(";"));
+    expect(comments.some((l) => l.includes(digest))).toBe(true);
+    expect(renderPgBouncerIni({ ...base, authFileDigest: other })).not.toBe(text);
+    // the digest changes nothing but the comment
+    expect(parseIni(text)).toEqual(parseIni(renderPgBouncerIni(base)));
+    for (const bad of [digest.toUpperCase(), digest.slice(1), `${digest}0`, `x${digest}`, `${digest}x`, `${digest}\n[databases]`, "a"]) {
+      expect(() => renderPgBouncerIni({ ...base, authFileDigest: bad })).toThrow(/authFileDigest/);
+    }
+  });
+
+  it("without the lookup (postgres.external) has no auth_user nor auth_query, and then lets the auth role read stats", () => {
+    for (const authLookup of [undefined, true]) {
+      const on = parseIni(renderPgBouncerIni({ ...base, authLookup })).pgbouncer;
+      expect(on).toMatchObject({ auth_user: PGBOUNCER_AUTH_ROLE, auth_query: AUTH_QUERY });
+    }
+    const off = parseIni(renderPgBouncerIni({ ...base, authLookup: false, statsUsers: [PGBOUNCER_AUTH_ROLE] })).pgbouncer;
+    expect(off.auth_user).toBeUndefined();
+    expect(off.auth_query).toBeUndefined();
+    expect(off.auth_file).toBe(base.authFile);
+    expect(off.stats_users).toBe(PGBOUNCER_AUTH_ROLE);
+  });
+
+  it("gives the stats console to the listed users only, never to the auth role that runs the lookup", () => {
+    const ini = parseIni(renderPgBouncerIni({ ...base, statsUsers: ["hlpg_monitor", "stats_reader"] })).pgbouncer;
+    expect(ini.stats_users.split(",")).toEqual(["hlpg_monitor", "stats_reader"]);
+    expect(ini.admin_users).toBe("");
+    expect(() => renderPgBouncerIni({ ...base, statsUsers: ["hlpg_monitor", PGBOUNCER_AUTH_ROLE] })).toThrow(/auth role/);
+    expect(() => renderPgBouncerIni({ ...base, authRole: "pool_auth", statsUsers: ["pool_auth"] })).toThrow(/auth role/);
+    expect(() => renderPgBouncerIni({ ...base, statsUsers: ["Bad-Name"] })).toThrow(/stats user/);
+  });
+
+  it("renders the same text whatever the order of the app databases", () => {
+    const text = renderPgBouncerIni(base);
+    expect(renderPgBouncerIni({ ...base, databases: [...base.databases].reverse() })).toBe(text);
+    expect(renderPgBouncerIni({ ...base, databases: ["my_app", "grafana", "langfuse", "grafana"] })).toBe(text);
+  });
+
+  it("refuses a bad pool mode even with no database routed", () => {
+    expect(() => renderPgBouncerIni({ ...base, databases: [], pool: { ...base.pool, mode: "bogus" as "session" } })).toThrow(/pool mode/);
+    expect(parseIni(renderPgBouncerIni({ ...base, databases: [] })).pgbouncer.pool_mode).toBe("transaction");
+  });
+
+  it("takes pools of one connection and refuses blank, padded or empty ini values", () => {
+    const ini = parseIni(renderPgBouncerIni({ ...base, pool: { ...base.pool, defaultPoolSize: 1, maxClientConn: 1 } })).pgbouncer;
+    expect(ini).toMatchObject({ default_pool_size: "1", max_client_conn: "1" });
+    expect(() => renderPgBouncerIni({ ...base, pool: { ...base.pool, maxClientConn: 0 } })).toThrow(/maxClientConn/);
+    for (const authFile of ["", " /etc/pgbouncer/userlist.txt", "/etc/pgbouncer/userlist.txt ", "\t/x"]) {
+      expect(() => renderPgBouncerIni({ ...base, authFile })).toThrow(/auth_file/);
+    }
+    expect(() => renderPgBouncerIni({ ...base, listen: { ...base.listen, addr: "" } })).toThrow(/listen_addr/);
+  });
+
+  it("restricts TLS toward Postgres to TLS 1.2 and 1.3, and says nothing of it when TLS is off", () => {
+    expect(parseIni(renderPgBouncerIni(base)).pgbouncer.server_tls_protocols).toBeUndefined();
+    const on = parseIni(renderPgBouncerIni({ ...base, server: { ...base.server, tls: { sslmode: "require" } } })).pgbouncer;
+    expect(on.server_tls_protocols).toBe("tlsv1.2,tlsv1.3");
   });
 
   it("refuses names and values that would need quoting tricks", () => {
@@ -216,6 +284,33 @@ describe("auth file", () => {
   it("refuses a multi-line password (it would add a line) and unsafe role names", () => {
     expect(() => renderAuthFile(PGBOUNCER_AUTH_ROLE, "a\n\"app_owner\" \"x\"")).toThrow();
     expect(() => renderAuthFile('x" "y', "pw")).toThrow();
+  });
+
+  it("refuses an empty password", () => {
+    expect(() => renderAuthFile(PGBOUNCER_AUTH_ROLE, "")).toThrow(/non-empty/);
+    expect(() => renderAuthFile(PGBOUNCER_AUTH_ROLE, "pw", [{ user: "hlpg_monitor", password: "" }])).toThrow(/hlpg_monitor/);
+  });
+
+  it("lists every managed login once, sorted by name, whatever the order given (postgres.external)", () => {
+    const users = [
+      { user: "my_app_b", password: "pw-b" },
+      { user: "grafana", password: "pw-g" },
+      { user: "my_app_a", password: 'pw "a"' },
+      { user: "langfuse", password: "pw-l" },
+    ];
+    const expected: [string, string][] = [["grafana", "pw-g"], ["langfuse", "pw-l"], ["my_app_a", 'pw "a"'], ["my_app_b", "pw-b"]];
+    const orders = [users, [...users].reverse(), [users[2], users[0], users[3], users[1]], [users[1], users[3], users[2], users[0]]];
+    for (const order of orders) expect(parseAuthFile(renderUsersAuthFile(order))).toEqual(expected);
+    expect(parseAuthFile(renderUsersAuthFile([users[1]]))).toEqual([["grafana", "pw-g"]]);
+    expect(parseAuthFile(renderUsersAuthFile([users[1], users[0]]))).toEqual([["grafana", "pw-g"], ["my_app_b", "pw-b"]]);
+    expect(renderUsersAuthFile([])).toBe("");
+  });
+
+  it("refuses a login listed twice", () => {
+    expect(() => renderUsersAuthFile([{ user: "grafana", password: "a" }, { user: "grafana", password: "b" }])).toThrow(/grafana twice/);
+    expect(() =>
+      renderUsersAuthFile([{ user: "langfuse", password: "a" }, { user: "grafana", password: "b" }, { user: "zeta", password: "c" }, { user: "langfuse", password: "d" }]),
+    ).toThrow(/langfuse twice/);
   });
 });
 
@@ -298,6 +393,22 @@ describe("auth lookup SQL", () => {
     expect(cmd).toContain(script);
     expect(() => authPsqlCommand(`SELECT 1;\n${AUTH_HEREDOC}\nrm -rf /`)).toThrow(/here-document/);
   });
+
+  it("hands psql exactly the script, ending the here-document on a line of its own", () => {
+    for (const script of ["SELECT 1;", "SELECT 1;\n", "\nSELECT 1;", "\nSELECT 1;\n"]) {
+      const lines = authPsqlCommand(script).split("\n");
+      expect(lines.slice(-2)).toEqual([AUTH_HEREDOC, ""]);
+      expect(lines.slice(1, -2).join("\n")).toBe(script.replace(/\n$/, ""));
+    }
+  });
+
+  it("runs every removal statement, terminated, inside the transaction", () => {
+    const script = renderAuthRemoveScript("my_app", "pool_auth");
+    const body = script.slice(script.indexOf("BEGIN;\n") + "BEGIN;\n".length, script.indexOf("COMMIT;"));
+    expect(body).toBe(authRemoveStatements("my_app", "pool_auth").map((st) => `${st};\n`).join(""));
+    expect(body).toMatch(/^DO \$remove\$/);
+    expect(body).toMatch(/END \$remove\$;\n$/);
+  });
   it("refuses identifiers it would have to quote", () => {
     expect(() => authSetupStatements('x"; DROP DATABASE y; --')).toThrow();
     expect(() => authSetupStatements("ok", "Auth")).toThrow();
@@ -372,9 +483,40 @@ describe("pgAdmin provisioning", () => {
     expect(parse(text.trimEnd())).toEqual(["postgres", "5432", "*", "postgres", pw]);
   });
 
+  it("servers.json keeps the server private to the login user and refuses bad ports or multi-line fields", () => {
+    const json = JSON.parse(renderServersJson([server])) as { Servers: Record<string, Record<string, unknown>> };
+    expect(json.Servers["1"].Shared).toBe(false);
+    for (const port of [1, 65535]) {
+      expect((JSON.parse(renderServersJson([{ ...server, port }])) as { Servers: Record<string, { Port: number }> }).Servers["1"].Port).toBe(port);
+    }
+    for (const port of [0, -1, 65536, 5432.5, Number.NaN]) expect(() => renderServersJson([{ ...server, port }])).toThrow(/invalid port/);
+    expect(() => renderServersJson([{ ...server, name: "" }])).toThrow(/server name/);
+    expect(() => renderServersJson([{ ...server, group: "homelab\nx" }])).toThrow(/server group/);
+    expect(() => renderServersJson([{ ...server, username: "postgres\r" }])).toThrow(/username/);
+  });
+
+  it("refuses a pgpass field that would add a line", () => {
+    expect(() => renderPgpass([{ host: "postgres", port: 5432, database: "*", user: "postgres", password: "pw\npostgres:5432:*:x:y" }])).toThrow(/single-line/);
+  });
+
+  it("probes pgAdmin's ping endpoint on loopback, over HTTPS without checking the certificate when TLS is on", () => {
+    const url = (argv: string[]) => argv.find((a) => /^https?:/.test(a));
+    const plain = pgadminHealthcheck(8080);
+    expect(plain[0]).toBe("wget");
+    expect(url(plain)).toBe("http://127.0.0.1:8080/misc/ping");
+    expect(plain).not.toContain("--no-check-certificate");
+    const tls = pgadminHealthcheck(8443, true);
+    expect(tls[0]).toBe("wget");
+    expect(url(tls)).toBe("https://127.0.0.1:8443/misc/ping");
+    expect(tls).toContain("--no-check-certificate");
+  });
+
   it("puts the pgpass where pgAdmin resolves the passfile: the user's storage directory", () => {
     expect(pgadminStorageDirName("ops@example.com")).toBe("ops_example.com");
     expect(pgadminStorageDirName("1ops@example.com")).toBe("pga_user_1ops_example.com");
+    // pgAdmin (pgadmin/utils/paths.py) prefixes only a name that is empty or starts with a digit
+    expect(pgadminStorageDirName("ops1@example.com")).toBe("ops1_example.com");
+    expect(pgadminStorageDirName("")).toBe("pga_user_");
     const sh = renderPgAdminEntrypoint({ email: "ops@example.com", pgpassSource: "/p/pgpass" });
     expect(sh).toContain(`/var/lib/pgadmin/storage/ops_example.com${PASSFILE_IN_STORAGE}`);
     expect(sh.split("\n").filter((l) => l.startsWith("exec "))).toHaveLength(1);
