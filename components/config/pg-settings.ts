@@ -102,11 +102,6 @@ export function settingValueProblem(spec: PgSettingSpec, value: string | number 
   }
 }
 
-/** Whether changing the parameter needs a server restart. */
-export function needsRestart(spec: PgSettingSpec): boolean {
-  return spec.context === "postmaster";
-}
-
 /** A parameter's spec by name; names are case-insensitive (`datestyle` is `DateStyle`). */
 export function specOf(catalog: PgCatalog, name: string): PgSettingSpec | undefined {
   const exact = catalog.settings[name];
