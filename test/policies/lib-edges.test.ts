@@ -161,11 +161,11 @@ describe("membership paths", () => {
   it("visits each role reachable once, never the start nor a role absent from the graph", () => {
     const graph: MembershipGraph = new Map([
       ["a", new Set(["b"])],
-      ["b", new Set(["a"])],
+      ["b", new Set(["a", "c"])],
     ]);
     const asked: string[] = [];
     expect(membershipPath(graph, "a", (r) => (asked.push(r), false))).toBeUndefined();
-    expect(asked).toEqual(["b"]);
+    expect(asked).toEqual(["b", "c"]);
   });
 });
 
@@ -234,6 +234,10 @@ describe("bucket checks while values are unknown (preview)", () => {
     expect(check({ status: "Enabled", expiration: null })).toBe(false);
     expect(check({ status: "Enabled", expiration: [] })).toBe(false);
     expect(check({ status: "Enabled", expiration: [{ days: 30 }] })).toBe(true);
+    // the deprecated inline rules say `enabled: boolean`
+    const inline = (enabled: boolean) => lifecycleEnabled(res([{ type: B, name: "b", props: { lifecycleRules: [{ enabled, expiration: { days: 30 } }] } }]).b, []);
+    expect(inline(false)).toBe(false);
+    expect(inline(true)).toBe(true);
   });
 
   it("reports the public-access flags of the best known companion", () => {
