@@ -253,6 +253,9 @@ describe("rule 6: the backup bucket is versioned, encrypted, private and has a l
     const preferred = [...without, companion("ownership", { rule: { objectOwnership: "BucketOwnerPreferred" } })];
     expect((await check(preferred, { requireOwnerEnforced: true })).violations).toHaveLength(1);
     expect((await check(stack(), { requireOwnerEnforced: true })).violations).toEqual([]);
+    // during preview an unknown ownership setting is not reported; `pulumi up` checks it
+    const unknown = [...without, companion("ownership", { rule: { objectOwnership: UNKNOWN_STRING } })];
+    expect((await check(unknown, { requireOwnerEnforced: true })).violations).toEqual([]);
   });
 
   it("skips buckets listed in exemptBuckets", async () => {

@@ -1,5 +1,5 @@
 import { POLICY_NAMES, TYPES } from "../../policies/rules";
-import { resourcePolicy, runResourceRule } from "./helpers";
+import { resourcePolicy, runResourceRule, UNKNOWN_NUMBER, UNKNOWN_STRING } from "./helpers";
 import { goodContainer, Props, withField, without } from "./fixtures";
 
 const rule = resourcePolicy(POLICY_NAMES.containersHardened);
@@ -114,6 +114,20 @@ describe("rule 3: containers are hardened", () => {
   it("reports every problem of a bare container at once", async () => {
     const o = await check({ image: "postgres:17" });
     expect(o.violations).toHaveLength(5);
+  });
+
+  it("leaves a value still unknown during preview to `pulumi up`", async () => {
+    const unknown = {
+      ...goodContainer(),
+      securityOpts: UNKNOWN_STRING,
+      memory: UNKNOWN_NUMBER,
+      restart: UNKNOWN_STRING,
+      healthcheck: { tests: UNKNOWN_STRING },
+      logDriver: UNKNOWN_STRING,
+    };
+    expect((await check(unknown)).violations).toEqual([]);
+    // unknown options: the driver alone cannot tell whether json-file rotates
+    expect((await check({ ...goodContainer(), logDriver: "json-file", logOpts: UNKNOWN_STRING })).violations).toEqual([]);
   });
 
   it("skips exempt resources", async () => {

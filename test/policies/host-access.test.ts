@@ -89,6 +89,14 @@ describe("rule 9: no container reaches its host", () => {
       expect(o.violations).toEqual([expect.stringMatching(/^capabilities\.adds /)]);
     });
 
+    it("names the allowed capabilities in the message, or none", async () => {
+      expect((await check({ capabilities: { adds: ["SYS_ADMIN"] } })).violations).toEqual([
+        "capabilities.adds SYS_ADMIN: a container gets no capability beyond Docker's defaults (allowedCapabilities: none)",
+      ]);
+      const o = await check({ capabilities: { adds: ["SYS_ADMIN"] } }, { allowedCapabilities: ["cap_net_bind_service", "CHOWN"] });
+      expect(o.violations).toEqual([expect.stringMatching(/\(allowedCapabilities: NET_BIND_SERVICE, CHOWN\)$/)]);
+    });
+
     it("accepts dropped capabilities, and an added one listed in allowedCapabilities", async () => {
       expect((await check({ capabilities: { drops: ["ALL"] } })).violations).toEqual([]);
       expect((await check({ capabilities: { adds: ["CAP_NET_BIND_SERVICE"] } }, { allowedCapabilities: ["NET_BIND_SERVICE"] })).violations).toEqual([]);

@@ -1,6 +1,6 @@
 import { POLICY_NAMES, TYPES } from "../../policies/rules";
 import { resourcePolicy, runResourceRule, UNKNOWN_STRING } from "./helpers";
-import { DIGEST, goodContainer, goodRemoteImage, IMAGE_ID } from "./fixtures";
+import { DIGEST, goodContainer, goodRemoteImage, IMAGE_ID, without } from "./fixtures";
 
 const rule = resourcePolicy(POLICY_NAMES.imagesPinned);
 
@@ -118,6 +118,21 @@ describe("rule 2: images are pinned", () => {
       expect((await container("redis:7.4", "prod")).violations).toEqual([expect.stringMatching(/not pinned by digest/)]);
       expect((await container("redis:7.4", "dev")).violations).toEqual([]);
     });
+  });
+
+  it("leaves a name or base image still unknown during preview to `pulumi up`", async () => {
+    expect((await runResourceRule(rule, TYPES.remoteImage, { name: UNKNOWN_STRING }, { stack: "prod" })).violations).toEqual([]);
+    const build = { imageName: "homelab-postgres/postgres:1", build: { context: ".", args: { BASE_IMAGE: UNKNOWN_STRING } } };
+    expect((await runResourceRule(rule, TYPES.builtImage, build, { stack: "prod" })).violations).toEqual([]);
+  });
+
+  it("leaves a container without an image to the engine (only a RemoteImage must name one)", async () => {
+    expect((await runResourceRule(rule, TYPES.container, without(goodContainer(), "image"), { stack: "prod" })).violations).toEqual([]);
+  });
+
+  it("never excuses an untagged reference from the digest, even one listed in digestExemptImages", async () => {
+    const o = await image("postgres", "prod", { digestExemptImages: ["postgres"] });
+    expect(o.violations).toEqual([expect.stringMatching(/has no tag/), expect.stringMatching(/not pinned by digest/)]);
   });
 
   it("is not applicable to other types", async () => {

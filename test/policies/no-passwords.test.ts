@@ -110,6 +110,10 @@ describe("rule 8: no credential in container env, command or labels; credential 
       expect((await check(withUploads({ file: "/etc/pgbackrest/pgbackrest.conf", content: conf, permissions }))).violations).toEqual([]);
     });
 
+    it("leaves a credential file's permissions still unknown during preview to `pulumi up`", async () => {
+      expect((await check(withUploads({ file: "/etc/pgbackrest/pgbackrest.conf", content: conf, permissions: UNKNOWN_STRING }))).violations).toEqual([]);
+    });
+
     it("refuses a credential file without permissions (docker default 0644)", async () => {
       const o = await check(withUploads({ file: "/etc/pgbackrest/pgbackrest.conf", content: conf }));
       expect(o.violations).toEqual([

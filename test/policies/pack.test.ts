@@ -46,9 +46,33 @@ describe("the pack", () => {
     expect(prop(POLICY_NAMES.prodHasBackup, "requireBucket")?.default).toBe(true);
     expect(prop(POLICY_NAMES.bucketHardened, "exemptBuckets")?.default).toEqual([]);
     expect(prop(POLICY_NAMES.bucketHardened, "requireOwnerEnforced")?.default).toBe(false);
+    // nothing is excused or allowed unless the config file says so
+    expect(prop(POLICY_NAMES.imagesPinned, "digestExemptImages")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.imagesPinned, "forbiddenTags")?.default).toEqual(["latest"]);
+    expect(prop(POLICY_NAMES.containersNoHostAccess, "allowedCapabilities")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.containersNoHostAccess, "allowedHostPaths")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.containersNoHostAccess, "exemptResources")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.noPasswordsInContainerConfig, "allowEnvNames")?.default).toEqual([]);
+    expect(prop(POLICY_NAMES.containersHardened, "allowedRestartPolicies")?.default).toEqual(["unless-stopped", "always", "on-failure"]);
+    expect(prop(POLICY_NAMES.rolesLeastPrivilege, "adminRoles")?.default).toEqual(["db_admin"]);
     for (const p of policies) {
       for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
         expect({ rule: p.name, key, hasDefault: "default" in (schema as object) }).toEqual({ rule: p.name, key, hasDefault: true });
+      }
+    }
+  });
+
+  it("gives every option a type (arrays their item type), so the CLI refuses a mistyped config", () => {
+    for (const p of policies) {
+      for (const [key, schema] of Object.entries(p.configSchema?.properties ?? {})) {
+        const s = schema as { type?: unknown; items?: { type?: unknown }; default?: unknown };
+        const itemType = Array.isArray(s.default) ? s.items?.type : "n/a";
+        expect({ rule: p.name, key, type: s.type, itemType }).toEqual({
+          rule: p.name,
+          key,
+          type: Array.isArray(s.default) ? "array" : typeof s.default === "number" ? "integer" : typeof s.default,
+          itemType: Array.isArray(s.default) ? "string" : "n/a",
+        });
       }
     }
   });

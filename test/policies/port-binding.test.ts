@@ -126,6 +126,16 @@ describe("rule 1: docker ports bind only the tailnet or loopback", () => {
     expect(o.violations).toEqual([expect.stringMatching(/^port 6432->6432 is published on 0\.0\.0\.0/)]);
   });
 
+  it("does not guess about a port entry that is unknown during preview", async () => {
+    const o = await runResourceRule(rule, TYPES.container, withPorts([UNKNOWN_STRING, { internal: 6432, external: 6432, ip: "0.0.0.0" }]));
+    expect(o.violations).toEqual([expect.stringMatching(/^port 6432->6432 is published on 0\.0\.0\.0/)]);
+  });
+
+  it("names a port without an internal number by its external one", async () => {
+    const o = await runResourceRule(rule, TYPES.container, withPorts([{ external: 5432, ip: "0.0.0.0" }]));
+    expect(o.violations).toEqual([expect.stringMatching(/^port 5432->\? is published on 0\.0\.0\.0/)]);
+  });
+
   it("is not applicable to other resource types", async () => {
     const o = await runResourceRule(rule, TYPES.remoteImage, { name: "postgres:17" });
     expect(o.notApplicable).toMatch(/docker:index\/container:Container/);

@@ -75,6 +75,15 @@ describe("rule 10: no role of the stack becomes a superuser or a dangerous prede
     expect(o.violations).toEqual([]);
   });
 
+  it("leaves a superuser's own memberships alone: it can do everything already", async () => {
+    // the stack role break_glass and the bootstrap postgres (named by a GrantRole) are superusers
+    const o = await runStackRule(rule, [
+      role("break_glass", { superuser: true, login: false, roles: ["pg_signal_backend"] }),
+      grant("postgres", "pg_read_all_data"),
+    ]);
+    expect(o.violations).toEqual([]);
+  });
+
   it("takes the forbidden and superuser roles from config", async () => {
     const stack = [role("app_owner", { roles: ["pg_monitor", "admin"] })];
     expect((await runStackRule(rule, stack, { config: { forbiddenRoles: ["pg_monitor"] } })).violations).toHaveLength(1);
