@@ -19,9 +19,9 @@ export const portBindingPolicy = resourceRule<PortBindingConfig>({
   },
   defaults: { allowedCidrs: DEFAULT_ALLOWED_BIND_CIDRS },
   check: (props, { config }, report) => {
-    const ports = read(props, "ports");
-    if (ports === UNKNOWN) return;
-    for (const port of items(ports)) {
+    // ports unknown during preview: no port to judge (items() yields none), but
+    // publishAllPorts and host networking below are still checked
+    for (const port of items(read(props, "ports"))) {
       if (port === UNKNOWN) continue;
       const internal = read(port, "internal");
       const external = read(port, "external");

@@ -150,6 +150,11 @@ describe("rule 8: no credential in container env, command or labels; credential 
       expect(o.violations).toEqual([expect.stringMatching(/^upload \/etc\/app.ini holds a credential and has no permissions set/)]);
     });
 
+    it("decodes contentBase64 when content is an empty string (the provider uploads the non-empty one)", async () => {
+      const o = await check(withUploads({ file: "/etc/app.ini", content: "", contentBase64: Buffer.from(`password=${PASSWORD}\n`).toString("base64") }));
+      expect(o.violations).toEqual([expect.stringMatching(/^upload \/etc\/app.ini holds a credential and has no permissions set/)]);
+    });
+
     it.each([
       ["postgresql.conf", "/etc/postgresql/postgresql.conf", "listen_addresses = '*'\npassword_encryption = scram-sha-256\n"],
       ["pg_hba.conf", "/etc/postgresql/pg_hba.conf", "hostssl all all 100.64.0.0/10 scram-sha-256\n"],

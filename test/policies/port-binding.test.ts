@@ -126,6 +126,11 @@ describe("rule 1: docker ports bind only the tailnet or loopback", () => {
     expect(o.violations).toEqual([expect.stringMatching(/^port 6432->6432 is published on 0\.0\.0\.0/)]);
   });
 
+  it("still refuses publishAllPorts and host networking while the ports are unknown during preview", async () => {
+    const o = await runResourceRule(rule, TYPES.container, { ...goodContainer(), ports: UNKNOWN_STRING, publishAllPorts: true, networkMode: "host" });
+    expect(o.violations).toEqual([expect.stringMatching(/^publishAllPorts publishes every exposed port/), expect.stringMatching(/^networkMode "host" exposes/)]);
+  });
+
   it("does not guess about a port entry that is unknown during preview", async () => {
     const o = await runResourceRule(rule, TYPES.container, withPorts([UNKNOWN_STRING, { internal: 6432, external: 6432, ip: "0.0.0.0" }]));
     expect(o.violations).toEqual([expect.stringMatching(/^port 6432->6432 is published on 0\.0\.0\.0/)]);
