@@ -14,7 +14,13 @@ const model = accessModel(apps);
 const passwords = { shop_owner: "pw'1", n8n_main_owner: "pw2", n8n_main_analyst: "pw3" };
 
 describe("renderAccessSql", () => {
-  const sql = renderAccessSql(model, passwords);
+  // rendered in beforeEach, which runs inside each test: rendered at collection time
+  // instead, `npm run mutation` would see the renderer run outside any test and
+  // credit it only to the one test that also calls it (docs/mutation.md)
+  let sql: ReturnType<typeof renderAccessSql>;
+  beforeEach(() => {
+    sql = renderAccessSql(model, passwords);
+  });
 
   it("revokes PUBLIC's CONNECT and TEMPORARY on the maintenance databases first", () => {
     expect(clusterGrants().map((g) => g.database)).toEqual(["postgres", "template1"]);
@@ -65,7 +71,11 @@ const crm = accessModel(
 const crmPasswords = { crm_owner: "o", crm_reader: "r", crm_writer: "w", crm_owner_b: "ob", crm_reader_b: "rb", crm_writer_b: "wb" };
 
 describe("renderAccessSql: least privilege per role and object type", () => {
-  const sql = renderAccessSql(crm, crmPasswords);
+  // rendered inside each test, as above
+  let sql: ReturnType<typeof renderAccessSql>;
+  beforeEach(() => {
+    sql = renderAccessSql(crm, crmPasswords);
+  });
 
   it("gives each extra user CONNECT on its own database and nothing else cluster-wide", () => {
     expect(sql.cluster.filter((s) => /^(GRANT|REVOKE)/.test(s))).toEqual([
@@ -129,8 +139,13 @@ describe("renderRotationLoginsSql", () => {
 });
 
 describe("renderAdoptSql", () => {
-  const adopt = renderAdoptSql(crm, crmPasswords);
-  const fresh = renderAccessSql(crm, crmPasswords);
+  // rendered inside each test, as above
+  let adopt: ReturnType<typeof renderAdoptSql>;
+  let fresh: ReturnType<typeof renderAccessSql>;
+  beforeEach(() => {
+    adopt = renderAdoptSql(crm, crmPasswords);
+    fresh = renderAccessSql(crm, crmPasswords);
+  });
 
   it("creates no role or database: it checks each exists, then sets the stack's attributes, password and owner", () => {
     expect(adopt.cluster.filter((s) => s.startsWith("CREATE"))).toEqual([]);
