@@ -70,7 +70,7 @@ for (const [name, result] of Object.entries(report.files)) {
         const where = `${rel}:${m.location.start.line}:${m.location.start.column}`;
         const show = (s) => (s.length > 70 ? `${s.slice(0, 67)}...` : s);
         const notes = `${m.status === "NoCoverage" ? " (no test reaches it)" : ""}${twin ? " (same text as a listed equivalent: list it again if it is one too)" : ""}`;
-        survivors.push({ rel, line: m.location.start.line, column: m.location.start.column, text: `${where} ${m.mutatorName}${notes}: ${show(original)} -> ${show(replacement)} [id ${m.id}]` });
+        survivors.push({ rel, line: m.location.start.line, column: m.location.start.column, text: `${where} ${m.mutatorName}${notes}: ${show(original)} -> ${show(replacement)} [id ${String(m.id).replace(/\s+/g, " ")}]` });
       }
     }
     counts[kind]++;

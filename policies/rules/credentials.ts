@@ -60,12 +60,12 @@ export const noPasswordsInContainerConfigPolicy = resourceRule<NoPasswordsConfig
       const file = asString(read(upload, "file")) ?? "(unnamed)";
       const content = read(upload, "content");
       const b64 = read(upload, "contentBase64");
-      // the provider uploads whichever of content / contentBase64 is non-empty: an empty
-      // string counts as unset (kreuzwerker/terraform-provider-docker,
-      // internal/provider/resource_docker_container_funcs.go, the upload loop)
-      let text: string | undefined = typeof content === "string" && content !== "" ? content : undefined;
-      if (text === undefined && typeof b64 === "string" && b64 !== "") text = Buffer.from(b64, "base64").toString("utf8");
-      if (!credentialFiles.has(file) && !uploadHasCredential(file, text)) continue;
+      // the provider uploads whichever of content / contentBase64 is non-empty and refuses
+      // both at apply (kreuzwerker/terraform-provider-docker,
+      // internal/provider/resource_docker_container_funcs.go, the upload loop); a preview
+      // sees them before it does, so each is judged
+      const texts = [typeof content === "string" ? content : "", typeof b64 === "string" ? Buffer.from(b64, "base64").toString("utf8") : ""];
+      if (!credentialFiles.has(file) && !texts.some((text) => uploadHasCredential(file, text))) continue;
       const permissions = read(upload, "permissions");
       if (permissions === UNKNOWN) continue;
       const mode = parseFileMode(asString(permissions));

@@ -156,6 +156,14 @@ describe("rule 8: no credential in container env, command or labels; credential 
     });
 
     it.each([
+      ["content", { content: `password=${PASSWORD}\n`, contentBase64: Buffer.from("harmless=1\n").toString("base64") }],
+      ["contentBase64", { content: "harmless=1\n", contentBase64: Buffer.from(`password=${PASSWORD}\n`).toString("base64") }],
+    ])("judges both texts when both are set (the provider refuses that only at apply): a credential in %s", async (_where, texts) => {
+      const o = await check(withUploads({ file: "/etc/app.ini", ...texts }));
+      expect(o.violations).toEqual([expect.stringMatching(/^upload \/etc\/app.ini holds a credential and has no permissions set/)]);
+    });
+
+    it.each([
       ["postgresql.conf", "/etc/postgresql/postgresql.conf", "listen_addresses = '*'\npassword_encryption = scram-sha-256\n"],
       ["pg_hba.conf", "/etc/postgresql/pg_hba.conf", "hostssl all all 100.64.0.0/10 scram-sha-256\n"],
       ["pgbouncer.ini with auth_query", "/etc/pgbouncer/pgbouncer.ini", "[pgbouncer]\nauth_type = scram-sha-256\nauth_user = pgbouncer_auth\nauth_file = /etc/pgbouncer/userlist.txt\n"],
