@@ -17,6 +17,7 @@
 // entries. An entry that matches no surviving mutant is printed as stale.
 const fs = require("fs");
 const path = require("path");
+const { originalText } = require("./mutant-text");
 
 const root = path.resolve(__dirname, "..");
 const file = process.argv[2] ?? path.join(root, "reports", "mutation", "mutation.json");
@@ -26,12 +27,6 @@ const equivalentDir = path.join(root, "test", "mutation", "equivalent");
 const DETECTED = new Set(["Killed", "Timeout"]);
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 const squash = (s) => s.replace(/\s+/g, " ").trim();
-
-function offsetOf(text, { line, column }) {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = text.indexOf("\n", offset) + 1;
-  return offset + column - 1;
-}
 
 function equivalentsFor(rel) {
   const listFile = path.join(equivalentDir, `${rel}.json`);
@@ -57,7 +52,7 @@ for (const [name, result] of Object.entries(report.files)) {
     else if (m.status === "Ignored") kind = "ignored";
     else if (!UNDETECTED.has(m.status)) kind = "invalid";
     else {
-      const original = squash(result.source.slice(offsetOf(result.source, m.location.start), offsetOf(result.source, m.location.end)));
+      const original = squash(originalText(result.source, m));
       const replacement = squash(m.replacement ?? "");
       // an entry stands for one mutant: two survivors with the same text need two entries
       const match = equivalents.find((e) => e.used === 0 && e.mutator === m.mutatorName && squash(e.original) === original && squash(e.replacement) === replacement);

@@ -15,22 +15,13 @@
 const fs = require("fs");
 const path = require("path");
 const ts = require("typescript");
+const { applyMutant } = require("./mutant-text");
 
 const root = path.resolve(__dirname, "..");
 const reportFile = process.argv[2] ?? path.join(root, "reports", "mutation", "mutation.json");
 const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
 const UNDETECTED = new Set(["Survived", "NoCoverage"]);
 
-/** Offset of a report location (1-based line and column) in `text`. */
-function offsetOf(text, { line, column }) {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = text.indexOf("\n", offset) + 1;
-  return offset + column - 1;
-}
-
-function mutate(source, mutant) {
-  return source.slice(0, offsetOf(source, mutant.location.start)) + mutant.replacement + source.slice(offsetOf(source, mutant.location.end));
-}
 
 const configPath = path.join(root, "test", "mutation", "tsconfig.checker.json");
 const parsed = ts.getParsedCommandLineOfConfigFile(configPath, { noEmit: true }, { ...ts.sys, onUnRecoverableConfigFileDiagnostic: (d) => { throw new Error(ts.flattenDiagnosticMessageText(d.messageText, "\n")); } });
@@ -84,7 +75,7 @@ for (const [name, result] of Object.entries(report.files)) {
   let overridden = false;
   for (const mutant of result.mutants) {
     if (!UNDETECTED.has(mutant.status)) continue;
-    overrides.set(file, mutate(result.source, mutant));
+    overrides.set(file, applyMutant(result.source, mutant));
     overridden = true;
     const errors = check();
     overrides.delete(file);

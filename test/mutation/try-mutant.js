@@ -11,6 +11,7 @@
 const fs = require("fs");
 const path = require("path");
 const { spawnSync } = require("child_process");
+const { applyMutant, originalText } = require("../../scripts/mutant-text");
 
 const root = path.resolve(__dirname, "../..");
 const args = process.argv.slice(2);
@@ -25,39 +26,33 @@ if (!idArg) {
   process.exit(2);
 }
 
+/** Applies one mutant, runs jest, restores the file; true when the tests failed (killed). */
 function tryMutant(id) {
-const found = Object.entries(report.files).flatMap(([name, r]) => r.mutants.filter((m) => m.id === id).map((m) => ({ name, r, m })))[0];
-if (!found) {
-  console.error(`no mutant ${id} in ${reportFile}`);
-  return false;
-}
-const { name, r, m } = found;
-const file = path.resolve(root, name);
-const original = fs.readFileSync(file, "utf8");
-if (original !== r.source) {
-  console.error(`${name} differs from the text the report was made from: re-run the mutation test for it first`);
-  return false;
-}
-const offsetOf = ({ line, column }) => {
-  let offset = 0;
-  for (let l = 1; l < line; l++) offset = original.indexOf("\n", offset) + 1;
-  return offset + column - 1;
-};
-const start = offsetOf(m.location.start);
-const end = offsetOf(m.location.end);
-console.log(`mutant ${id} (${m.status}) ${name}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`);
-console.log(`  - ${original.slice(start, end).replace(/\s+/g, " ")}`);
-console.log(`  + ${m.replacement.replace(/\s+/g, " ")}`);
+  const found = Object.entries(report.files).flatMap(([name, r]) => r.mutants.filter((m) => m.id === id).map((m) => ({ name, r, m })))[0];
+  if (!found) {
+    console.error(`no mutant ${id} in ${reportFile}`);
+    return false;
+  }
+  const { name, r, m } = found;
+  const file = path.resolve(root, name);
+  const original = fs.readFileSync(file, "utf8");
+  if (original !== r.source) {
+    console.error(`${name} differs from the text the report was made from: re-run the mutation test for it first`);
+    return false;
+  }
+  console.log(`mutant ${id} (${m.status}) ${name}:${m.location.start.line}:${m.location.start.column} ${m.mutatorName}`);
+  console.log(`  - ${originalText(original, m).replace(/\s+/g, " ")}`);
+  console.log(`  + ${m.replacement.replace(/\s+/g, " ")}`);
 
-let status = 2;
-try {
-  fs.writeFileSync(file, original.slice(0, start) + m.replacement + original.slice(end));
-  status = spawnSync("npx", ["jest", "--silent", ...jestArgs], { cwd: root, stdio: ["ignore", "ignore", "ignore"] }).status ?? 2;
-} finally {
-  fs.writeFileSync(file, original);
-}
-console.log(status === 0 ? `mutant ${id} SURVIVES these tests` : `mutant ${id} is KILLED by these tests (jest exit ${status})`);
-return status !== 0;
+  let status = 2;
+  try {
+    fs.writeFileSync(file, applyMutant(original, m));
+    status = spawnSync("npx", ["jest", "--silent", ...jestArgs], { cwd: root, stdio: ["ignore", "ignore", "ignore"] }).status ?? 2;
+  } finally {
+    fs.writeFileSync(file, original);
+  }
+  console.log(status === 0 ? `mutant ${id} SURVIVES these tests` : `mutant ${id} is KILLED by these tests (jest exit ${status})`);
+  return status !== 0;
 }
 
 const report = JSON.parse(fs.readFileSync(reportFile, "utf8"));
