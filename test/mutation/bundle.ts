@@ -19,12 +19,7 @@ export function bundle(dir: string, skip: readonly RegExp[] = []): void {
     .filter((f) => f.endsWith(".test.ts") && !skip.some((re) => re.test(f)))
     .sort();
   if (files.length === 0) throw new Error(`bundle: no test file under ${dir}`);
-  for (const f of files) {
-    describe(`${dir}/${f}`, () => {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      require(path.join(root, dir, f));
-    });
-  }
+  bundleFiles(files.map((f) => `${dir}/${f}`));
 }
 
 /** The named test files (paths relative to the repository), each in its own describe block. */
