@@ -9,6 +9,8 @@
 // own: a mock applies to the whole registry.
 import * as fs from "fs";
 import * as path from "path";
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { MEMBERS } = require("./selection") as { MEMBERS: string };
 
 const root = path.resolve(__dirname, "../..");
 
@@ -22,10 +24,27 @@ export function bundle(dir: string, skip: readonly RegExp[] = []): void {
   bundleFiles(files.map((f) => `${dir}/${f}`));
 }
 
+/**
+ * The files of a bundle that a mutant run needs: in a mutant run with a test name
+ * pattern, runner.js lists the files holding a matching test, and the others are not
+ * even loaded (declaring a test costs jest a stack trace, loading a file its imports);
+ * jest's own name filter would skip all their tests anyway. Otherwise every file, by
+ * path.
+ */
+function needed(files: readonly string[]): readonly string[] {
+  const listed = process.env.__STRYKER_ACTIVE_MUTANT__ === undefined ? undefined : process.env[MEMBERS];
+  if (listed === undefined) return files;
+  // in runner.js's order: the files that killed the last mutants first
+  const members = JSON.parse(listed) as string[];
+  return files.filter((f) => members.includes(f)).sort((a, b) => members.indexOf(a) - members.indexOf(b));
+}
+
 /** The named test files (paths relative to the repository), each in its own describe block. */
 export function bundleFiles(files: readonly string[]): void {
   for (const f of files) {
     if (!fs.existsSync(path.join(root, f))) throw new Error(`bundle: ${f} does not exist`);
+  }
+  for (const f of needed(files)) {
     describe(f, () => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       require(path.join(root, f));
