@@ -40,7 +40,10 @@ class MutationEnvironment extends TestEnvironment {
   handleTestEvent(event, state) {
     if (process.env.__STRYKER_ACTIVE_MUTANT__ === undefined) return;
     if (event.name === "run_start" && selection.matches !== undefined) skipUnselected(state.rootDescribeBlock, selection.matches);
-    else if ((event.name === "test_done" && event.test.errors.length > 0) || event.name === "hook_failure") this.failed = true;
+    // a failed beforeAll is not a failure yet: jest adds its error to each test below it,
+    // and the first of those fails when it runs (skipping it would lose the error); a
+    // failed afterAll fails the file, so the rest may go
+    else if ((event.name === "test_done" && event.test.errors.length > 0) || (event.name === "hook_failure" && event.hook.type === "afterAll")) this.failed = true;
     else if (event.name === "test_start" && this.failed) event.test.mode = "skip";
   }
 }
