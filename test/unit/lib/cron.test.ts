@@ -1,6 +1,8 @@
 // components/lib/cron.ts: croner in the dialect the sidecar's bash matcher reads,
 // with validation messages that name the field, and the gap search behind the
 // backup health limits.
+import { spawnSync } from "child_process";
+import * as path from "path";
 import { Cron } from "croner";
 import { cronMatches, cronProblem, maxCronGapMinutes, nextRuns } from "../../../components/lib/cron";
 
@@ -69,5 +71,37 @@ describe("maxCronGapMinutes", () => {
   it("counts a once-in-four-years schedule as the whole window, and refuses one that never fires", () => {
     expect(maxCronGapMinutes(["0 0 29 2 *"])).toBe(4 * 366 * 1440);
     expect(() => maxCronGapMinutes(["0 0 31 2 *"])).toThrow(/invalid cron expression: .*never fires/);
+  });
+});
+
+// `pulumi up` runs on a laptop in any time zone, and the health limits and the config
+// checks read the same schedules the sidecar runs in UTC. A test cannot change the
+// zone of its own process (jest gives it a copy of process.env), so a child node in
+// another zone loads the module (transpiled on the fly) and answers the same questions.
+describe("the machine's time zone", () => {
+  const questions = `
+    const ts = require("typescript");
+    const fs = require("fs");
+    require.extensions[".ts"] = (m, file) => m._compile(ts.transpileModule(fs.readFileSync(file, "utf8"), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true } }).outputText, file);
+    const c = require(process.argv[1]);
+    console.log(JSON.stringify({
+      offset: new Date(Date.UTC(2024, 0, 1)).getTimezoneOffset(),
+      next: c.nextRuns("30 4 * * 6", 2, new Date("2024-01-06T04:30:00Z")).map((d) => d.toISOString()),
+      matches: c.cronMatches("15 2 * * 0", new Date("2024-01-07T02:15:00Z")),
+      gap: c.maxCronGapMinutes(["0 23 * * 1-5", "30 0 * * 1-5"]),
+    }));`;
+  const module = path.resolve(__dirname, "../../../components/lib/cron.ts");
+  // the answers in UTC (2024-01-06 is a Saturday, 2024-01-07 a Sunday; the longest gap
+  // is Friday 23:00 to Monday 00:30; in a zone with summer time, evaluated locally, one
+  // weekend a year would be an hour longer or shorter)
+  const utc = { next: ["2024-01-13T04:30:00.000Z", "2024-01-20T04:30:00.000Z"], matches: true, gap: 2 * 1440 + 90 };
+
+  it.each([["Asia/Kolkata", -330], ["America/St_Johns", 210]])("reads schedules in UTC on a machine in %s", (zone, offset) => {
+    const child = spawnSync(process.execPath, ["-e", questions, module], { cwd: path.resolve(__dirname, "../../.."), env: { ...process.env, TZ: zone }, encoding: "utf8" });
+    expect(child.stderr).toBe("");
+    // the zone took effect in the child (else the comparison below proves nothing)
+    expect(JSON.parse(child.stdout)).toEqual({ offset, ...utc });
+    // and this process agrees
+    expect({ next: nextRuns("30 4 * * 6", 2, new Date("2024-01-06T04:30:00Z")).map((d) => d.toISOString()), matches: cronMatches("15 2 * * 0", new Date("2024-01-07T02:15:00Z")), gap: maxCronGapMinutes(["0 23 * * 1-5", "30 0 * * 1-5"]) }).toEqual(utc);
   });
 });
