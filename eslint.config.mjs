@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     // plain Node scripts run by npm lifecycle hooks (CommonJS, no build step)
     files: ["scripts/**/*.js", "test/mutation/*.js", "bench/*.js"],
-    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", __dirname: "readonly", console: "readonly", process: "readonly" } },
+    languageOptions: { sourceType: "commonjs", globals: { require: "readonly", __dirname: "readonly", console: "readonly", process: "readonly", setTimeout: "readonly" } },
     rules: { "@typescript-eslint/no-require-imports": "off" },
   },
   // the mutation set's jest setup file
