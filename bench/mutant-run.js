@@ -13,6 +13,7 @@
 // that contains <text> (e.g. a test file's path, or "test/unit/config/" for every
 // config test). Record the names first, if no Stryker run has on this checkout:
 //   npx jest -c test/mutation/jest.config.js
+const fs = require("fs");
 const path = require("path");
 const { runCLI } = require("jest");
 
@@ -25,8 +26,15 @@ if (!text) {
   console.error("usage: node bench/mutant-run.js <text in the chosen tests' names> [runs]");
   process.exit(2);
 }
-const bundles = ["config", "lib", "policies", "renderers"].map((b) => path.join(root, "test", "mutation", "bundles", `${b}.test.ts`));
-const recorded = [...bundles, path.join(root, "test", "policies", "pack.test.ts"), path.join(root, "test", "unit", "server", "settings.test.ts")].flatMap((f) => names.read(f) ?? []);
+// the mutation set's test files, from its testMatch (one `*`, in the file name)
+const testFiles = cfg.testMatch.flatMap((glob) => {
+  const file = glob.replace("<rootDir>", root);
+  if (!file.includes("*")) return [file];
+  const dir = path.dirname(file);
+  const [before, after] = path.basename(file).split("*");
+  return fs.readdirSync(dir).filter((f) => f.startsWith(before) && f.endsWith(after)).map((f) => path.join(dir, f));
+});
+const recorded = testFiles.flatMap((f) => names.read(f) ?? []);
 if (recorded.length === 0) {
   console.error("no recorded test names: run `npx jest -c test/mutation/jest.config.js` first");
   process.exit(2);
