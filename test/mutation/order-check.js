@@ -14,11 +14,15 @@ const root = path.resolve(__dirname, "../..");
 const cfg = { ...require("./jest.config.js") };
 delete cfg.runner; // jest's own: runner.js would set the order itself
 
-// every test file a bundle may hold (each bundle keeps only its own)
+// every test file under test/ (a bundle keeps only its own, so any bundle added later
+// is shuffled too)
 const members = [];
-for (const dir of ["test/unit/config", "test/unit/lib", "test/policies", "test/unit/server", "test/unit/pooler", "test/unit/apps"]) {
-  for (const f of fs.readdirSync(path.join(root, dir))) if (f.endsWith(".test.ts")) members.push(`${dir}/${f}`);
-}
+(function walk(dir) {
+  for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+    if (e.isDirectory()) walk(`${dir}/${e.name}`);
+    else if (e.name.endsWith(".test.ts")) members.push(`${dir}/${e.name}`);
+  }
+})("test");
 const seed = Number(process.argv[2] ?? 1);
 let x = seed;
 const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
