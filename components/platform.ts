@@ -16,7 +16,7 @@ import { Monitoring } from "./monitoring";
 import type { ScrapeTargets } from "./monitoring";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
-import type { StackConfig } from "./config";
+import { EXPORTER_PACKAGES, PGBOUNCER_PACKAGE, POSTGRES_PACKAGES, type StackConfig } from "./config";
 import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
 import { PostgresImage } from "./server/image";
@@ -79,17 +79,19 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const dockerProvider = new docker.Provider(`${name}-docker`, { host: cfg.dockerHost }, child);
     const bindAddress = resolveBindAddress(cfg.tailscale, child);
 
-    // With backups, Postgres runs an image built on the configured one that adds
-    // pgBackRest (archive-push runs inside Postgres); the sidecar runs the same image.
-    // pgAudit comes from the same build, so audit alone builds it too.
-    let image: PostgresImage | undefined;
+    // One image for Postgres, the backup sidecar, the standby and their carriers: built
+    // here from Debian packages (docker/postgres), or the operator's own (postgres.customImage).
+    const builtImage = cfg.postgres.customImage === undefined
+      ? new PostgresImage(`${name}-postgres-image`, {
+        majorVersion: cfg.postgres.majorVersion, baseImage: cfg.images[POSTGRES_PACKAGES[cfg.postgres.majorVersion].suite], platform: cfg.postgres.platform,
+      }, { parent: this, providers: [dockerProvider] })
+      : undefined;
+    const postgresImage = builtImage?.imageName
+      ?? new docker.RemoteImage(`${name}-postgres-custom-image`, { name: cfg.postgres.customImage as string, keepLocally: true }, { parent: this, provider: dockerProvider }).imageId;
     // postgres.bootstrap: an empty volume starts from the repository; roles and databases that came back with it are adopted
     const adopt = cfg.postgres.bootstrap !== undefined;
     let repo: BackupRepository | undefined;
-    if (cfg.backup.enabled || cfg.postgres.audit.enabled) {
-      image = new PostgresImage(`${name}-postgres-image`, { baseImage: cfg.postgres.image, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] });
-    }
-    if (image && cfg.backup.enabled) {
+    if (cfg.backup.enabled) {
       const creds = cfg.backup.endpointCredentials;
       // no bucket: the posix repository (backup.posix) is the only one
       const bucket = cfg.backup.bucket === "" ? undefined : new BackupBucket(
@@ -102,7 +104,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         },
         child,
       );
-      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: image.imageName }, { parent: this, providers: [dockerProvider] });
+      repo = new BackupRepository(`${name}-backup-repo`, { stack: cfg.stack, backup: cfg.backup, bucket, image: postgresImage }, { parent: this, providers: [dockerProvider] });
       this.backupBucket = bucket?.bucketName;
     }
 
@@ -112,7 +114,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const ca = tlsCfg.enabled && tlsCfg.mode === "stack-ca"
       ? new StackCa(`${name}-ca`, { stack: cfg.stack, bindAddress, device: cfg.tailscale.device, dnsNames: tlsCfg.dnsNames, validityDays: tlsCfg.validityDays, renewBeforeDays: tlsCfg.renewBeforeDays, caValidityDays: tlsCfg.caValidityDays }, child)
       : undefined;
-    const pgTls = ca && new PostgresTls(`${name}-postgres-tls`, { stack: cfg.stack, builtImage: image?.imageName, image: cfg.postgres.image, certificate: ca.certificate, privateKey: ca.privateKey }, { parent: this, providers: [dockerProvider] });
+    const pgTls = ca && new PostgresTls(`${name}-postgres-tls`, { stack: cfg.stack, image: postgresImage, certificate: ca.certificate, privateKey: ca.privateKey }, { parent: this, providers: [dockerProvider] });
     this.caCertificate = ca?.caCertificate;
 
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
@@ -123,7 +125,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         stack: cfg.stack,
         config: cfg.postgres,
         bindAddress,
-        image: image?.imageName,
+        image: postgresImage,
         backup: repo?.serverWiring,
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
         tlsVolume: pgTls?.wiring,
@@ -151,13 +153,13 @@ export class PostgresPlatform extends pulumi.ComponentResource {
       }, child);
     }
 
-    if (image && repo) {
+    if (repo) {
       this.backupSidecar = new BackupSidecar(
         `${name}-backup`,
         {
           stack: cfg.stack,
           repository: repo,
-          image: image.imageName,
+          image: postgresImage,
           majorVersion: cfg.postgres.majorVersion,
           network: server.network.name,
           dataVolume: server.dataVolume.name,
@@ -209,7 +211,8 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         primary: { host: bindAddress, port: cfg.postgres.port },
         superuserPassword: server.superuserPassword,
         tlsPrivateKey: pulumi.secret(tlsKey(cfg) as string),
-        buildImage: image !== undefined,
+        // the standby host builds the same image (or pulls the same custom one)
+        baseImage: builtImage ? cfg.images[POSTGRES_PACKAGES[cfg.postgres.majorVersion].suite] : undefined,
         backup: repo ? {
           stanza: repo.stanza, pgbackrestConf: repo.pgbackrestConfWithSecrets, pgbackrestConfPath: BACKUP_PATHS.pgbackrestConf,
           pgbackrestConfDir: BACKUP_PATHS.pgbackrestDir, pgbackrestConfFileName: RUNTIME_FILE_NAMES.pgbackrestConf,
@@ -286,6 +289,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         {
           stack: cfg.stack,
           config: cfg.pgbouncer,
+          image: { baseImage: cfg.images[PGBOUNCER_PACKAGE.suite], platform: cfg.postgres.platform },
           apps: cfg.apps,
           network: server.network.name,
           bindAddress,
@@ -339,7 +343,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         {
           stack: cfg.stack,
           config: cfg.monitoring,
-          baseImage: cfg.postgres.image,
+          baseImage: cfg.images[EXPORTER_PACKAGES.suite],
           platform: cfg.postgres.platform,
           network: server.network.name,
           bindAddress,

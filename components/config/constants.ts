@@ -3,13 +3,9 @@
 
 export const PROJECT = "homelab-postgres";
 
-/** pgvector-enabled, pinned. Tag names the Postgres major the files are rendered for. */
-export const DEFAULT_POSTGRES_IMAGE = "pgvector/pgvector:0.8.0-pg17";
-/** 1.26.0 fixes CVE-2026-19888 (unauthenticated crash via SCRAM) and the 1.25.2 crash fixes. */
-export const DEFAULT_PGBOUNCER_IMAGE = "edoburu/pgbouncer:v1.26.0-p0";
 export const DEFAULT_PGADMIN_IMAGE = "dpage/pgadmin4:9.17";
 
-/** Majors the server mounts and renders for: 18 moved the image's data volume to /var/lib/postgresql. */
+/** Majors the server renders for (conf files, settings catalogs); which of them the stack builds: images.ts. */
 export const SUPPORTED_MAJORS = { min: 15, max: 17 } as const;
 
 /** Connections Postgres keeps for superusers (superuser_reserved_connections). */

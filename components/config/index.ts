@@ -2,6 +2,7 @@
 // and the constants renderers share with the rules.
 export * from "./aws";
 export * from "./constants";
+export * from "./images";
 export * from "./load";
 export * from "./parse";
 export { ConfigError, type ConfigProblem } from "./problems";

@@ -3,7 +3,6 @@
 // ConfigError with every problem. Pure: no Pulumi, no I/O. The schema checks
 // everything; this file only adds what derives from valid values (database and
 // role names, the major version read from the image tag, the bucket's region).
-import { postgresMajorFromImage } from "../lib/image-ref";
 import { sqlName } from "../lib/names";
 import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
@@ -21,7 +20,9 @@ export type PoolMode = Parsed["pgbouncer"]["poolMode"];
 export type Compression = Parsed["backup"]["compression"];
 export type BackupSchedule = Parsed["backup"]["schedule"];
 export type BackupRetention = Parsed["backup"]["retention"];
-export type PgBouncerConfig = Parsed["pgbouncer"];
+export type PgBouncerConfig = Omit<Parsed["pgbouncer"], "image">;
+/** `images`: the Debian base per suite (components/config/images.ts says which image uses which). */
+export type ImagesConfig = Parsed["images"];
 export type PgAdminConfig = Parsed["pgadmin"];
 export type CiConfig = Parsed["ci"];
 /** The `standby` section, its slot name resolved (`hlpg_standby_<stack>` unless set). */
@@ -42,10 +43,10 @@ export interface MonitoringConfig extends Omit<Parsed["monitoring"], "enabled"> 
   enabled: boolean;
 }
 
-export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings" | "external"> {
+export interface PostgresConfig extends Omit<Parsed["postgres"], "majorVersion" | "settings" | "external" | "image"> {
   /** An existing server to manage instead of running one (the schema requires its host, admin and password). */
   external?: ExternalConfig;
-  /** Major version the conf files are rendered for (from the image tag unless set). */
+  /** PostgreSQL major: the packages the image is built from and the conf files rendered for. */
   majorVersion: number;
   /** Operator postgresql.conf settings, validated. */
   settings: Record<string, ConfValue>;
@@ -79,6 +80,7 @@ export interface StackConfig {
   tailscale: Parsed["tailscale"];
   dockerHost?: string;
   postgres: PostgresConfig;
+  images: ImagesConfig;
   apps: AppConfig[];
   pgbouncer: PgBouncerConfig;
   pgadmin: PgAdminConfig;
@@ -126,9 +128,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
     tailscale: c.tailscale,
     dockerHost: c.dockerHost,
     postgres: {
-      ...c.postgres,
-      // the schema refused a config where neither says it
-      majorVersion: c.postgres.majorVersion ?? (postgresMajorFromImage(c.postgres.image) as number),
+      ...(({ image: _retired, ...rest }) => rest)(c.postgres),
       settings: c.postgres.settings as Record<string, ConfValue>,
       external: c.postgres.external && { ...c.postgres.external, host: c.postgres.external.host as string, adminUser: c.postgres.external.adminUser as string, adminPassword: c.postgres.external.adminPassword as string },
     },
@@ -139,7 +139,8 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       const pool = { mode: a.pool.mode ?? c.pgbouncer.poolMode, size: a.pool.size ?? c.pgbouncer.defaultPoolSize };
       return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: users(a.readonlyUsers), readwriteUsers: users(a.readwriteUsers), pool };
     }),
-    pgbouncer: c.pgbouncer,
+    images: c.images,
+    pgbouncer: (({ image: _retired, ...rest }) => rest)(c.pgbouncer),
     pgadmin: c.pgadmin,
     backup: {
       ...c.backup,

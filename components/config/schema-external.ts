@@ -57,6 +57,7 @@ export const external = z.preprocess((v) => (v === null ? undefined : v), sectio
  */
 export const SERVER_ONLY_POSTGRES_KEYS: Readonly<Record<string, string>> = {
   image: "no image is pulled or built: the server is not ours",
+  customImage: "no image is pulled or built: the server is not ours",
   platform: "no image is built for the Docker host",
   port: "there is no published port: set postgres.external.port",
   memoryMb: "there is no container to limit, and its tuning is the server's operator's",
@@ -69,8 +70,9 @@ export const SERVER_ONLY_POSTGRES_KEYS: Readonly<Record<string, string>> = {
 
 /**
  * Problems of a raw config that sets `postgres.external` together with a key that
- * configures the server the program would run: keys the schema would fill with
- * defaults count only when written, so this reads the raw config (parse.ts).
+ * configures the server the program would run, or without `postgres.majorVersion`:
+ * keys the schema would fill with defaults count only when written, so this reads
+ * the raw config (parse.ts).
  */
 export function externalExplicitProblems(raw: Record<string, unknown>): ConfigProblem[] {
   const pg = raw.postgres;
@@ -78,6 +80,13 @@ export function externalExplicitProblems(raw: Record<string, unknown>): ConfigPr
   const out: ConfigProblem[] = [];
   for (const [key, why] of Object.entries(SERVER_ONLY_POSTGRES_KEYS)) {
     if (pg[key] !== undefined && pg[key] !== null) out.push({ path: keyPath(["postgres", key]), message: `is not available with postgres.external: ${why}` });
+  }
+  // read here, not from the parsed values: the schema fills in the major the stack builds by default
+  if (isObj(pg.external) && (pg.majorVersion === undefined || pg.majorVersion === null)) {
+    out.push({
+      path: keyPath(["postgres", "majorVersion"]),
+      message: `required with postgres.external: the existing server's major (${SUPPORTED_MAJORS.min}-${SUPPORTED_MAJORS.max}); it decides which extensions a non-superuser may create and the provider's expected version`,
+    });
   }
   return out;
 }
@@ -90,10 +99,8 @@ export function externalRules(v: Record<string, unknown>, report: Report): void 
   const pg = isObj(v.postgres) ? v.postgres : {};
   const ext = pg.external;
   if (!isObj(ext)) return;
+  // required with postgres.external: externalExplicitProblems (the parsed value always has the default)
   const major = pg.majorVersion;
-  if (major === undefined) {
-    report(["postgres", "majorVersion"], `required with postgres.external: the existing server's major (${SUPPORTED_MAJORS.min}-${SUPPORTED_MAJORS.max}); it decides which extensions a non-superuser may create and the provider's expected version`);
-  }
   const bk = isObj(v.backup) ? v.backup : {};
   if (bk.enabled === true) report(["backup", "enabled"], "is not available with postgres.external: pgBackRest reads the server's data directory and runs archive_command inside it; back up the server with its own tooling");
   const pa = isObj(v.pgadmin) ? v.pgadmin : {};

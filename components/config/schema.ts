@@ -3,18 +3,19 @@
 // it; rules that need more than one key are checks on the object that holds them.
 // Prod requirements depend on the stack name, so the schema is built per stack.
 import { z } from "zod";
-import { imagePinProblems, postgresMajorFromImage } from "../lib/image-ref";
+import { imagePinProblems } from "../lib/image-ref";
 import { RESTORE_TARGET_FORMS, parseRestoreTarget } from "../lib/restore-target";
 import {
   APP_NAME, APP_USER, CONF_KEY, SCHEMA_NAME, DEVICE_NAME, EMAIL, TAILNET_TAG, sqlName, suggest,
 } from "../lib/names";
 import { bindAddressProblem, dockerHostProblem, isLoopbackIPv4 } from "../lib/net";
 import {
-  DEFAULT_PGADMIN_IMAGE, DEFAULT_PGBOUNCER_IMAGE, DEFAULT_POSTGRES_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
+  DEFAULT_PGADMIN_IMAGE, DIRECT_HEADROOM, KNOWN_EXTENSIONS, PROJECT,
   RESERVED_NAMES, SUPERUSER_RESERVED, SUPPORTED_MAJORS, alternateLoginOf, isManagedSetting, isProdStack, ownerRoleOf, roleNameProblem, userRoleOf,
   AUDIT_CLASSES,
 } from "./constants";
 import { PG_CATALOGS, enumValuesAcrossBuilds } from "./pg-settings-catalogs";
+import { DEBIAN_SUITES, type DebianSuite, DEFAULT_BASE_IMAGES, DEFAULT_MAJOR, POSTGRES_PACKAGES, buildableMajors, suiteOfBaseImage } from "./images";
 import { CatalogMajor, settingProblem } from "./pg-settings";
 import { bool, describeValue, int, keyDocs, listOf, oneOf, optBool, section, str, stringList } from "./fields";
 import { Report, isNum, isObj, isStr, rule } from "./rules";
@@ -61,11 +62,22 @@ const settings = z
     doc: "extra `postgresql.conf` keys (win over tuning). Refused: what the program manages or what could undo it: `listen_addresses`, `port`, `max_connections`, `hba_file`, `password_encryption`, `wal_level`, `ssl*`, `archive_*`, `include*`, `*_preload_libraries`, `restore_command`, socket settings",
   });
 
+/** What `postgres.image` and `pgbouncer.image` say when a stack from before the Debian-built images still sets them. */
+export const RETIRED_IMAGE_KEYS = {
+  postgres: "is retired: the stack now builds its Postgres image from Debian packages (docs/images.md). Remove it and set postgres.majorVersion " +
+    `(${buildableMajors().join(" or ")}); the data volume is kept. An image you build yourself goes in postgres.customImage`,
+  pgbouncer: "is retired: the stack now builds its pgBouncer image from Debian packages (docs/images.md). Remove it; the base image is images.trixie",
+} as const;
+
 const postgres = section({
-  image: str({ type: "image ref", default: DEFAULT_POSTGRES_IMAGE, doc: "pgvector-enabled by default; must have a tag other than `latest` (or a digest)" }),
+  image: str({ type: "–", shown: "retired", doc: "retired: the Postgres image is built from Debian packages (`majorVersion`, `images.<suite>`); setting it is an error that says what to do" }),
+  customImage: str({
+    type: "image ref", shown: "built",
+    doc: "an image you built yourself, used as it is for the server, the backup sidecar and the standby instead of the stack's build: it must keep the image contract (docs/images.md). Pinned: a tag other than `latest`, or a digest",
+  }),
   majorVersion: int({
-    min: SUPPORTED_MAJORS.min, max: SUPPORTED_MAJORS.max, shown: "from the tag (`pg17`, `postgres:16…`)",
-    doc: "major the conf files are rendered for; must agree with the tag. 18 is refused: its image moved the data volume to `/var/lib/postgresql`",
+    min: SUPPORTED_MAJORS.min, max: SUPPORTED_MAJORS.max, default: DEFAULT_MAJOR,
+    doc: `PostgreSQL major: ${buildableMajors().map((m) => `${m} (Debian ${POSTGRES_PACKAGES[m].suite}${POSTGRES_PACKAGES[m].pgvector ? "" : ", no pgvector"})`).join(", ")} are built from Debian packages; 16 only with \`customImage\`. Changing it on a stack with data is a major upgrade, which is not automated yet: the new server would refuse the old data directory`,
   }),
   platform: oneOf(["linux/amd64", "linux/arm64"] as const, {
     default: "linux/amd64",
@@ -104,20 +116,17 @@ const postgres = section({
   rule((v, report) => {
     // an existing server: its keys are checked by externalRules, the server-only ones refused (schema-external.ts)
     if (v.external !== undefined) return;
-    imageRule("image")(v, report);
+    if (v.image !== undefined) report(["image"], RETIRED_IMAGE_KEYS.postgres);
+    imageRule("customImage")(v, report);
     if (isObj(v.bootstrap) && isStr(v.bootstrap.target) && parseRestoreTarget(v.bootstrap.target) === undefined) {
       report(["bootstrap", "target"], `${JSON.stringify(v.bootstrap.target)} is not a restore target: expected ${RESTORE_TARGET_FORMS}`);
     }
-    const image = isStr(v.image) ? v.image : DEFAULT_POSTGRES_IMAGE;
-    const derived = postgresMajorFromImage(image);
-    if (v.majorVersion === undefined && derived === undefined) {
-      report(["majorVersion"], `cannot tell the Postgres major version from ${JSON.stringify(image)}; set postgres.majorVersion (${SUPPORTED_MAJORS.min}-${SUPPORTED_MAJORS.max})`);
-    } else if (derived !== undefined && isNum(v.majorVersion) && derived !== v.majorVersion) {
-      report(["majorVersion"], `says ${v.majorVersion} but the image tag says ${derived}`);
-    } else if (derived !== undefined && (derived < SUPPORTED_MAJORS.min || derived > SUPPORTED_MAJORS.max)) {
-      report(["image"], `Postgres ${derived} is not supported (${SUPPORTED_MAJORS.min}-${SUPPORTED_MAJORS.max})`);
+    const major = isNum(v.majorVersion) ? v.majorVersion : DEFAULT_MAJOR;
+    // outside the supported range the range problem says it all (no image of one's own would do)
+    const inRange = major >= SUPPORTED_MAJORS.min && major <= SUPPORTED_MAJORS.max;
+    if (v.customImage === undefined && inRange && POSTGRES_PACKAGES[major] === undefined) {
+      report(["majorVersion"], `PostgreSQL ${major} has no Debian package this stack builds from (${buildableMajors().join(", ")}): choose one of those, or set postgres.customImage to an image of yours`);
     }
-    const major = isNum(v.majorVersion) ? v.majorVersion : derived;
     const catalog = major === undefined ? undefined : PG_CATALOGS[major as CatalogMajor];
     if (isObj(v.settings)) {
       for (const [k, val] of Object.entries(v.settings)) {
@@ -221,7 +230,7 @@ const apps = listOf(app, {
 
 const pgbouncer = section({
   enabled: bool({ default: true, doc: "pgBouncer in front of Postgres (`pooledUrl`, `poolerPort`)" }),
-  image: str({ type: "image ref", default: DEFAULT_PGBOUNCER_IMAGE, doc: "pinned pgBouncer image" }),
+  image: str({ type: "–", shown: "retired", doc: "retired: the pgBouncer image is built from Debian packages on `images.trixie`; setting it is an error that says what to do" }),
   port: int({ min: 1024, max: 65535, default: 6432, doc: "published pooled port" }),
   poolMode: oneOf(POOL_MODES, { default: "transaction", doc: "pgBouncer `pool_mode` of every app without `pool.mode`" }),
   defaultPoolSize: int({
@@ -229,7 +238,32 @@ const pgbouncer = section({
     doc: `server connections per app database (apps without \`pool.size\`); the sum of every app's pool + 1 must fit \`maxConnections − ${SUPERUSER_RESERVED} − ${DIRECT_HEADROOM}\``,
   }),
   maxClientConn: int({ min: 10, max: 100000, default: 1000, type: "≥ 10", doc: "client connections pgBouncer accepts" }),
-}).check(rule(imageRule("image")));
+}).check(rule((v, report) => {
+  if (v.image !== undefined) report(["image"], RETIRED_IMAGE_KEYS.pgbouncer);
+}));
+
+/** A Debian base image for one suite: its tag must name the suite, since the packages are that suite's. */
+function baseImage(suite: DebianSuite, release: string, uses: string) {
+  return str({
+    type: "image ref", default: DEFAULT_BASE_IMAGES[suite],
+    doc: `the Debian ${release} (${suite}) base image ${uses} build on; pinned by digest in prod (policy rule images-pinned); its tag names the suite`,
+  });
+}
+
+/** The Debian bases the stack's images build on, one per suite. */
+const images = section({
+  bookworm: baseImage("bookworm", "12", "the exporters and Postgres 15"),
+  trixie: baseImage("trixie", "13", "Postgres 17 and pgBouncer"),
+}).check(
+  rule((v, report) => {
+    for (const suite of DEBIAN_SUITES) {
+      const ref = v[suite];
+      if (!isStr(ref)) continue;
+      imageRule(suite)(v, report);
+      if (suiteOfBaseImage(ref) !== suite) report([suite], `${JSON.stringify(ref)} does not name Debian ${suite} in its tag (e.g. ${DEFAULT_BASE_IMAGES[suite]}@sha256:…): the packages are ${suite}'s`);
+    }
+  }),
+);
 
 const pgadmin = section({
   enabled: bool({ default: false, doc: "pgAdmin beside Postgres (`pgadminUrl`)" }),
@@ -273,6 +307,7 @@ const shape = {
     doc: "Docker daemon: `unix:///abs/path.sock`, `ssh://[user@]host[:port][/socket]` (no password), `tcp://host[:port]`, `npipe:////./pipe/name`, with a real host name or IP; a remote one needs a tailnet bind (`tailscale.ip`/`device`), since the provider connects from your machine to the bind address",
   }),
   postgres,
+  images,
   apps,
   pgbouncer,
   pgadmin,
@@ -304,8 +339,15 @@ function appListRules(list: unknown[], pg: Record<string, unknown>, report: Repo
     if (prev) report(path, `${JSON.stringify(name)} clashes with ${prev}`);
     else claimed.set(name, where);
   };
+  // the image the stack builds for this major may lack pgvector (bookworm's 15): `vector` could not be created there
+  const built = pg.external === undefined && pg.customImage === undefined && isNum(pg.majorVersion) ? POSTGRES_PACKAGES[pg.majorVersion] : undefined;
   list.forEach((a, i) => {
     if (!isObj(a)) return;
+    if (built && built.pgvector === undefined && Array.isArray(a.extensions)) {
+      a.extensions.forEach((e, j) => {
+        if (e === "vector") report(["apps", i, "extensions", j], `vector: the PostgreSQL ${String(pg.majorVersion)} image is built from Debian ${built.suite}, which has no pgvector package; use postgres.majorVersion 17, or an image of yours with pgvector (postgres.customImage)`);
+      });
+    }
     const limit = a.connectionLimit;
     if (isNum(pg.maxConnections) && isNum(limit) && limit > pg.maxConnections) {
       report(["apps", i, "connectionLimit"], `must be between 1 and ${pg.maxConnections} (postgres.maxConnections), got ${limit}`);

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { accessModel } from "../apps/access";
 import { AppDatabase } from "../apps/app-database";
 import type { ExternalLogin } from "../apps/external-admin";
-import type { ExternalConfig, StackConfig } from "../config";
+import { PGBOUNCER_PACKAGE, type ExternalConfig, type StackConfig } from "../config";
 import { PgBouncer } from "../pooler/pgbouncer";
 import { resolveBindAddress } from "../server/tailnet";
 
@@ -101,6 +101,7 @@ export class ExternalPostgres extends pulumi.ComponentResource {
         {
           stack: cfg.stack,
           config: cfg.pgbouncer,
+          image: { baseImage: cfg.images[PGBOUNCER_PACKAGE.suite], platform: cfg.postgres.platform },
           apps: cfg.apps,
           network: net.name,
           bindAddress,

@@ -16,7 +16,9 @@ import * as docker from "@pulumi/docker";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { PGBOUNCER_STATS_USER, type AppConfig, type PgBouncerConfig } from "../config";
+import { PGBOUNCER_PACKAGE, PGBOUNCER_STATS_USER, pgbouncerBuildArgs, type AppConfig, type PgBouncerConfig } from "../config";
+import { buildImage, type ImagePlatform } from "../lib/built-image";
+import { PGBOUNCER_CONTEXT, pgbouncerImageRef } from "./image";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { type RuntimeFile, RuntimeFiles } from "../runtime";
 import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
@@ -25,7 +27,6 @@ import {
   authPsqlCommand,
   PGBOUNCER_AUTH_ROLE,
   pgbouncerHealthcheck,
-  pgbouncerVersionFromImage,
   renderAuthCreateScript,
   renderAuthFile,
   renderAuthRemoveScript,
@@ -37,14 +38,17 @@ import { renderPgBouncerWrapper } from "./wrapper";
 import { RUNTIME_INI, RUNTIME_TLS, RUNTIME_TLS_MODES, stampIni } from "./tls-files";
 
 export { RUNTIME_INI, RUNTIME_TLS, tlsStampLine } from "./tls-files";
+
+/** The release the image installs (components/config/images.ts): what the ini is rendered for and the advisories are checked against. */
+export const PGBOUNCER_VERSION = { major: PGBOUNCER_PACKAGE.release[0], minor: PGBOUNCER_PACKAGE.release[1], patch: PGBOUNCER_PACKAGE.release[2] };
 import { pgbouncerAdvisoryWarnings } from "./advisories";
 
-/** Paths and ids inside the pgBouncer container (edoburu/pgbouncer). */
+/** Paths and ids inside the pgBouncer container (docker/pgbouncer: Debian's package). */
 export const PGBOUNCER_CONTAINER = {
   /** Memory limit in MiB: pgBouncer itself needs a few MiB per thousand clients. */
   memoryMb: 128,
-  /** uid/gid of `postgres` in the Alpine-based image; the container runs as it and owns the uploads. */
-  uid: "70",
+  /** uid/gid of `postgres` in the image; the container runs as it and owns the uploads. */
+  uid: "999",
   confDir: "/etc/pgbouncer",
   /** Where the runtime volume (the ini) is mounted, read-only. */
   runtimeDir: "/etc/pgbouncer/runtime",
@@ -82,6 +86,8 @@ export interface PgBouncerArgs {
   stack: string;
   /** Validated pgbouncer section of the stack config. Construct the component only when enabled. */
   config: PgBouncerConfig;
+  /** What the image (docker/pgbouncer) is built on and for: images.trixie and postgres.platform. */
+  image: { baseImage: string; platform: ImagePlatform };
   /** Apps whose databases get a pool; nothing else is routable through the pooler. */
   apps: AppConfig[];
   /** The stack's docker network (PostgresServer.network.name). */
@@ -317,15 +323,16 @@ export class PgBouncer extends pulumi.ComponentResource {
       authLookup: !fileMode,
       statsUsers: statsUser ? [statsUser.name] : [],
       clientTls: tlsFiles,
-      version: pgbouncerVersionFromImage(config.image),
+      version: PGBOUNCER_VERSION,
     };
     this.ini = renderPgBouncerIni(iniInput);
     // published pgBouncer CVEs this image and ini are exposed to (docs/pooling.md, Security: pgBouncer release)
-    for (const w of pgbouncerAdvisoryWarnings(config.image, pgbouncerVersionFromImage(config.image), this.ini)) pulumi.log.warn(w, this);
+    const imageRef = pgbouncerImageRef(args.image.baseImage, args.image.platform);
+    for (const w of pgbouncerAdvisoryWarnings(`pgbouncer ${PGBOUNCER_PACKAGE.version} (${imageRef})`, PGBOUNCER_VERSION, this.ini)) pulumi.log.warn(w, this);
 
-    const image = new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child);
+    const image = buildImage(`${name}-image`, { ref: imageRef, context: PGBOUNCER_CONTEXT, args: pgbouncerBuildArgs(args.image.baseImage), platform: args.image.platform }, child);
     const user = `${PGBOUNCER_CONTAINER.uid}:${PGBOUNCER_CONTAINER.uid}`;
-    // The carrier runs the pgBouncer image (busybox: sh, cp, mv, cmp) as pgBouncer's
+    // The carrier runs the pgBouncer image (Debian: sh, cp, mv, cmp) as pgBouncer's
     // user. It starts after every lookup exists, so the ini never routes to a
     // database pgBouncer cannot authenticate against.
     const files: Record<string, RuntimeFile> = runtimeFiles(this.ini, stackCa ? args.tls : undefined);
@@ -343,7 +350,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     }
     this.runtime = new RuntimeFiles(
       `${name}-runtime`,
-      { stack, purpose: "pgbouncer", image: image.imageId, user, files },
+      { stack, purpose: "pgbouncer", image: image.imageName, user, files },
       { ...child, dependsOn: [...Object.values(this.authLookups), ...(args.authFileReady ?? [])] },
     );
 
@@ -377,7 +384,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       `${name}-container`,
       {
         name: `${stack}-pgbouncer`,
-        image: image.imageId,
+        image: image.imageName,
         // the wrapper runs pgbouncer and reloads it; the image's entrypoint would generate a config from env
         entrypoints: ["/bin/sh", wrapperFile],
         command: [`${PGBOUNCER_CONTAINER.runtimeDir}/${RUNTIME_INI}`],

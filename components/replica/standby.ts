@@ -40,8 +40,11 @@ export interface PostgresStandbyArgs {
   superuserPassword: pulumi.Input<string>;
   /** Secret PEM key of the TLS certificate (`postgres.tls`): the standby serves TLS too, and a rejoined old primary streams from it. */
   tlsPrivateKey: pulumi.Input<string>;
-  /** Build the image with pgBackRest/pgAudit on the standby host too (the primary runs it: backups or audit on). */
-  buildImage: boolean;
+  /**
+   * The Debian base the primary's image is built on (images.<suite>): the standby host
+   * builds the same image. Absent with postgres.customImage, which it pulls instead.
+   */
+  baseImage?: string;
   /**
    * Backups on: restore_command (archive-get) from the repository, pgbackrest.conf (secret)
    * delivered on the standby host, the posix repository's mount, and what bootstrap `backup` needs.
@@ -104,9 +107,9 @@ export class PostgresStandby extends pulumi.ComponentResource {
     this.slot = new postgresql.PhysicalReplicationSlot(`${name}-slot`, { name: config.slotName }, { ...child, dependsOn: [this.role] });
 
     this.dataVolume = new docker.Volume(`${name}-data`, { name: `${stack}-pgstandby`, labels: labels(stack) }, { ...onHost, retainOnDelete: true });
-    const image = args.buildImage
-      ? new PostgresImage(`${name}-image`, { baseImage: pg.image, platform: pg.platform }, { parent: this, providers: [this.dockerProvider] }).imageName
-      : new docker.RemoteImage(`${name}-image`, { name: pg.image, keepLocally: true }, onHost).imageId;
+    const image = args.baseImage !== undefined
+      ? new PostgresImage(`${name}-image`, { majorVersion: pg.majorVersion, baseImage: args.baseImage, platform: pg.platform }, { parent: this, providers: [this.dockerProvider] }).imageName
+      : new docker.RemoteImage(`${name}-image`, { name: pg.customImage as string, keepLocally: true }, onHost).imageId;
 
     let confFiles: RuntimeFiles | undefined;
     if (args.backup) {
@@ -136,7 +139,7 @@ export class PostgresStandby extends pulumi.ComponentResource {
     const bootstrap: pulumi.Output<StandbyBootstrapInput> = config.bootstrap === "backup" && args.backup
       ? pulumi.output({ from: "backup" as const, pgbackrestConf: args.backup.pgbackrestConfPath, stanza: args.backup.stanza })
       : recovery.apply((conf) => ({ from: "basebackup" as const, conf }));
-    const entrypoint = bootstrap.apply((standby) => renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh", standby }));
+    const entrypoint = bootstrap.apply((standby) => renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: CONTAINER.imageEntrypoint, standby }));
     const pgpass = pulumi.secret(pulumi.all([primary, this.replicatorPassword]).apply(([host, password]) =>
       renderPgpass([{ host, port: args.primary.port, database: "replication", user: REPLICATOR.name, password }])));
 

@@ -21,6 +21,8 @@ export const CONTAINER = {
   socketDir: "/var/run/postgresql",
   /** uid/gid of `postgres` in the official (Debian-based) image. */
   uid: "999",
+  /** The image's own entrypoint (docker/postgres/hlpg-image-entrypoint.sh): initdb, then the command as postgres. */
+  imageEntrypoint: "hlpg-image-entrypoint.sh",
   /** Wrapper around the image's entrypoint (entrypoint.ts). */
   entrypoint: "/usr/local/bin/hlpg-entrypoint.sh",
   /** Superuser password for the image's initdb (POSTGRES_PASSWORD_FILE). */
@@ -51,8 +53,8 @@ export interface PostgresServerArgs {
   config: PostgresConfig;
   /** The only host address the port is published on (tailnet IP or loopback). */
   bindAddress: pulumi.Input<string>;
-  /** Image to run instead of pulling `config.image` (e.g. the image built with pgBackRest). */
-  image?: pulumi.Input<string>;
+  /** The image to run: PostgresImage.imageName, or postgres.customImage's image id. */
+  image: pulumi.Input<string>;
   /** WAL archiving and backup tooling, when backups are on. */
   backup?: BackupWiring;
   /** Secret PEM key for TLS, when `config.tls.enabled` in `provided` mode. */
@@ -152,7 +154,7 @@ export class PostgresServer extends pulumi.ComponentResource {
     this.pgHbaConf = pulumi.output(args.replicationPeer).apply((address) =>
       renderPgHba({ tls: config.tls.enabled, replication: address === undefined ? undefined : { user: REPLICATOR_ROLE, address } }));
 
-    const image = args.image ?? new docker.RemoteImage(`${name}-image`, { name: config.image, keepLocally: true }, child).imageId;
+    const image = args.image;
 
     const uploads: pulumi.Input<docker.types.input.ContainerUpload>[] = [
       // a file, not POSTGRES_PASSWORD: env is readable by anyone who can `docker inspect`
@@ -160,7 +162,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.staticConf, permissions: "0644" },
       {
         file: CONTAINER.entrypoint,
-        content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: "docker-entrypoint.sh", bootstrap }),
+        content: renderPostgresEntrypoint({ configFile: `${CONTAINER.confDir}/postgresql.conf`, next: CONTAINER.imageEntrypoint, bootstrap }),
         permissions: "0755",
       },
       { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },

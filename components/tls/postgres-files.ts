@@ -31,10 +31,8 @@ export function postgresTlsFiles(certificate: pulumi.Input<string>, privateKey: 
 
 export interface PostgresTlsArgs {
   stack: string;
-  /** The image Postgres runs when it is built here (pgBackRest); else `image` is pulled. */
-  builtImage?: pulumi.Input<string>;
-  /** `postgres.image`. */
-  image: string;
+  /** The image Postgres runs (built, or postgres.customImage): the carrier runs it too. */
+  image: pulumi.Input<string>;
   certificate: pulumi.Input<string>;
   /** Secret. */
   privateKey: pulumi.Input<string>;
@@ -49,10 +47,9 @@ export class PostgresTls extends pulumi.ComponentResource {
     super("homelab:postgres:PostgresTls", name, {}, opts);
     const child = { parent: this };
     // the carrier needs sh, cp, cmp: Postgres' own image has them
-    const image = args.builtImage ?? new docker.RemoteImage(`${name}-image`, { name: args.image, keepLocally: true }, child).imageId;
     this.files = new RuntimeFiles(
       `${name}-runtime`,
-      { stack: args.stack, purpose: "postgres-tls", image, user: `${CONTAINER.uid}:${CONTAINER.uid}`, files: postgresTlsFiles(args.certificate, args.privateKey) },
+      { stack: args.stack, purpose: "postgres-tls", image: args.image, user: `${CONTAINER.uid}:${CONTAINER.uid}`, files: postgresTlsFiles(args.certificate, args.privateKey) },
       child,
     );
     this.wiring = {

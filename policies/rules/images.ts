@@ -38,7 +38,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
     requireDigestInStacks: [...PROD_STACK_PATTERNS],
     forbiddenTags: ["latest"],
     digestExemptImages: [],
-    builtImageRepositories: ["homelab-postgres/postgres", "homelab-postgres/exporters"],
+    builtImageRepositories: ["homelab-postgres/postgres", "homelab-postgres/pgbouncer", "homelab-postgres/exporters"],
   },
   check: (props, { args, config, stack }, report) => {
     // an exemption names one exact reference with its tag; a bare repository exempts nothing

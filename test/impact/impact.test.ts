@@ -15,6 +15,7 @@ const key = (k: string) => committed[`homelab-postgres:${k}`] as Raw;
 const apps = committed["homelab-postgres:apps"] as Raw[];
 const postgres = key("postgres");
 const pgbouncer = key("pgbouncer");
+const images = key("images");
 const backup = { ...key("backup"), ...(PROD_SECRETS.overrides?.backup as Raw) };
 
 interface Row {
@@ -47,9 +48,14 @@ const ROWS: Row[] = [
   { change: "backup retention", overrides: { backup: { ...backup, retention: { ...(backup.retention as Raw), full: 6 } } }, expect: { ...none, carriers: "replaced: prod-pgbackrest-config" } },
   { change: "backup schedule", overrides: { backup: { ...backup, schedule: { ...(backup.schedule as Raw), diff: "15 3 * * 1-6" } } }, expect: { ...none, carriers: "replaced: prod-backup-config" } },
   {
-    change: "Postgres image tag",
-    overrides: { postgres: { ...postgres, image: "pgvector/pgvector:0.8.1-pg17" } },
-    // the built image (pgBackRest on top) is also what the backup carriers run
+    change: "Debian base of Postgres and pgBouncer (`images.trixie`)",
+    overrides: { images: { ...images, trixie: `debian:trixie-slim@sha256:${"1".repeat(64)}` } },
+    // both images are rebuilt; the carriers run them too (the backup ones Postgres', pgBouncer's its own)
+    expect: { ...none, postgres: "replaced", pgbouncer: "replaced", backup: "replaced", carriers: "replaced: prod-backup-config, prod-pgbackrest-config, prod-pgbouncer-config" },
+  },
+  {
+    change: "an image of one's own (`postgres.customImage`)",
+    overrides: { postgres: { ...postgres, customImage: "registry.local:5000/team/postgres:17.6-hlpg" } },
     expect: { ...none, postgres: "replaced", backup: "replaced", carriers: "replaced: prod-backup-config, prod-pgbackrest-config" },
   },
 ];

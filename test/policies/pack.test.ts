@@ -39,7 +39,7 @@ describe("the pack", () => {
   it("publishes every option's default in the schema, as the rule applies it", () => {
     const prop = (name: string, key: string) => policies.find((p) => p.name === name)?.configSchema?.properties?.[key] as { default?: unknown } | undefined;
     expect(prop(POLICY_NAMES.imagesPinned, "requireDigestInStacks")?.default).toEqual(["prod", "prod-*"]);
-    expect(prop(POLICY_NAMES.imagesPinned, "builtImageRepositories")?.default).toEqual(["homelab-postgres/postgres", "homelab-postgres/exporters"]);
+    expect(prop(POLICY_NAMES.imagesPinned, "builtImageRepositories")?.default).toEqual(["homelab-postgres/postgres", "homelab-postgres/pgbouncer", "homelab-postgres/exporters"]);
     expect(prop(POLICY_NAMES.passwordLength, "minLength")?.default).toBe(32);
     expect(prop(POLICY_NAMES.portBinding, "exemptResources")?.default).toEqual([]);
     expect(prop(POLICY_NAMES.prodHasBackup, "stacks")?.default).toEqual(["prod", "prod-*"]);

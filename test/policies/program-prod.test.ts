@@ -4,7 +4,7 @@
 import { POLICY_NAMES, ROLE_LABEL, TYPES } from "../../policies/rules";
 import { ProgramResult, runProgram, stackConfig } from "../helpers/program";
 import { PackResult } from "./helpers";
-import { plaintextCredentialOutputs, plaintextCredentials, runPackOnProgram } from "./program-check";
+import { plaintextCredentialOutputs, plaintextCredentials, runPackOnProgram, shippedPackConfig } from "./program-check";
 
 jest.setTimeout(60_000);
 
@@ -52,6 +52,38 @@ describe("prod stack through the policy pack", () => {
     };
     const o = await runPackOnProgram("prod", broken);
     expect(o.violations.filter((v) => v.policy === POLICY_NAMES.prodHasBackup)).toHaveLength(2);
+  });
+
+  it("needs no exemption: the shipped config excuses no image from the digest", () => {
+    expect(shippedPackConfig()[POLICY_NAMES.imagesPinned]).toEqual({ digestExemptImages: [] });
+    // what is pulled is pinned by digest; what is built is recognised as built
+    const built = result.resources.filter((r) => r.type === TYPES.builtImage);
+    expect(built.map((r) => String(r.inputs.imageName).split(":")[0]).sort()).toEqual(["homelab-postgres/exporters", "homelab-postgres/pgbouncer", "homelab-postgres/postgres"]);
+  });
+
+  it("would fail the pack with a Debian base not pinned by digest, at every image built on it (the rule reads the builds)", async () => {
+    const trixie = (stackConfig("prod").values["homelab-postgres:images"] as { trixie: string }).trixie;
+    const unpinned: ProgramResult = {
+      ...result,
+      resources: result.resources.map((r) => {
+        const build = r.inputs.build as { args?: Record<string, string> } | undefined;
+        if (r.type !== TYPES.builtImage || build?.args?.BASE_IMAGE !== trixie) return r;
+        return { ...r, inputs: { ...r.inputs, build: { ...build, args: { ...build.args, BASE_IMAGE: "debian:trixie-slim" } } } };
+      }),
+    };
+    const o = await runPackOnProgram("prod", unpinned);
+    const flagged = o.violations.filter((v) => v.policy === POLICY_NAMES.imagesPinned);
+    expect(flagged).toHaveLength(2);
+    for (const v of flagged) expect(v.message).toMatch(/not pinned by digest/);
+  });
+
+  it("would flag the pgBouncer container by its tag if the pack did not know homelab-postgres/pgbouncer as built", async () => {
+    const config = { ...shippedPackConfig(), [POLICY_NAMES.imagesPinned]: { digestExemptImages: [], builtImageRepositories: ["homelab-postgres/postgres", "homelab-postgres/exporters"] } };
+    const o = await runPackOnProgram("prod", result, config);
+    const flagged = o.violations.filter((v) => v.policy === POLICY_NAMES.imagesPinned);
+    // the pgBouncer container and its config carrier
+    expect(flagged.length).toBe(2);
+    for (const v of flagged) expect(v.message).toMatch(/homelab-postgres\/pgbouncer:.* not pinned by digest/);
   });
 
   it("hands the engine every credential as a secret (what rule 8 cannot see)", () => {

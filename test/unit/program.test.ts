@@ -1,6 +1,7 @@
 // The real program (index.ts) under mocks, with the dev and prod stack YAML.
 import { pickTailnetIPv4 } from "../../components/server/tailnet";
-import { isSecretValue, ofType, PROD_SECRETS, ProgramResult, RegisteredResource, reveal, runProgram, T } from "../helpers/program";
+import { mockResource } from "../helpers/mocks";
+import { isSecretValue, ofType, PROD_SECRETS, ProgramResult, RegisteredResource, reveal, runProgram, stackConfig, T } from "../helpers/program";
 
 
 type Port = { internal: number; external: number; ip: string };
@@ -21,6 +22,13 @@ function settingsSql(r: ProgramResult): string {
   const c = r.resources.find((x) => x.type === "command:local:Command" && x.name === "homelab-postgres-settings-command");
   if (!c) throw new Error("no settings command");
   return String(reveal(c.inputs.stdin));
+}
+
+/** The docker.Image that builds the Postgres image (docker/postgres). */
+function postgresBuild(r: ProgramResult): RegisteredResource {
+  const found = r.resources.filter((x) => x.type === "docker:index/image:Image" && (x.inputs.build as { context?: string } | undefined)?.context === "docker/postgres");
+  if (found.length !== 1) throw new Error(`expected one build of docker/postgres, got ${found.length}`);
+  return found[0];
 }
 
 function postgresContainer(r: ProgramResult): RegisteredResource {
@@ -88,7 +96,9 @@ describe("dev stack", () => {
     const wrapper = ups.find((u) => u.file === entry);
     expect(wrapper?.permissions).toBe("0755");
     expect(wrapper?.content).toMatch(/postgres --single/);
-    expect(wrapper?.content).toMatch(/exec docker-entrypoint\.sh "\$@"/);
+    // then the built image's own entrypoint (docker/postgres/hlpg-image-entrypoint.sh), not the official image's
+    expect(wrapper?.content).toMatch(/^exec hlpg-image-entrypoint\.sh "\$@"$/m);
+    expect(wrapper?.content).not.toMatch(/docker-entrypoint/);
     expect(c.inputs.command).toEqual(["postgres", "-c", "config_file=/etc/postgresql/postgresql.conf"]);
   });
 
@@ -110,10 +120,11 @@ describe("dev stack", () => {
     const vol = ofType(dev, T.volume).find((v) => reveal(v.inputs.name) === "dev-pgdata");
     expect(vol).toBeDefined();
     expect(vol?.retainOnDelete || vol?.protect).toBe(true);
-    // nothing about the volume depends on the image or the container
-    const image = ofType(dev, T.remoteImage)[0];
+    // nothing about the volume depends on the image (its build or its component) or the container
+    const image = postgresBuild(dev);
     const container = postgresContainer(dev);
     expect(vol?.dependencies).not.toContain(image.urn);
+    expect(vol?.dependencies).not.toContain(image.parent);
     expect(vol?.dependencies).not.toContain(container.urn);
     expect(vol?.parent).not.toBe(container.urn);
     expect(container.dependencies).toContain(vol?.urn);
@@ -122,17 +133,18 @@ describe("dev stack", () => {
     );
   });
 
-  it("an image upgrade leaves the volume's identity and inputs untouched", async () => {
-    const upgraded = await runProgram("dev", {
-      overrides: { postgres: { image: "pgvector/pgvector:0.8.1-pg17", memoryMb: 1024, maxConnections: 100 } },
-    });
-    const before = ofType(dev, T.volume).find((v) => v.name === "homelab-postgres-data");
-    const after = ofType(upgraded, T.volume).find((v) => v.name === "homelab-postgres-data");
-    expect(after?.urn).toBe(before?.urn);
-    expect(after?.inputs).toEqual(before?.inputs);
-    // while the image did change
-    expect(reveal(ofType(upgraded, T.remoteImage)[0].inputs.name)).toBe("pgvector/pgvector:0.8.1-pg17");
-    expect(reveal(postgresContainer(upgraded).inputs.image)).not.toEqual(reveal(postgresContainer(dev).inputs.image));
+  it("a new image (another Debian base, or an image of one's own) leaves the volume's identity and inputs untouched", async () => {
+    const pg = stackConfig("dev").values["homelab-postgres:postgres"] as Record<string, unknown>;
+    const rebased = await runProgram("dev", { overrides: { images: { trixie: `debian:trixie-slim@sha256:${"a".repeat(64)}` } } });
+    const custom = await runProgram("dev", { overrides: { postgres: { ...pg, customImage: "registry.local:5000/team/postgres:17.6" } } });
+    const volume = (r: ProgramResult) => ofType(r, T.volume).find((v) => v.name === "homelab-postgres-data");
+    for (const upgraded of [rebased, custom]) {
+      expect(volume(upgraded)?.urn).toBe(volume(dev)?.urn);
+      expect(volume(upgraded)?.inputs).toEqual(volume(dev)?.inputs);
+      // while the image the container runs did change
+      expect(reveal(postgresContainer(upgraded).inputs.image)).not.toEqual(reveal(postgresContainer(dev).inputs.image));
+    }
+    expect(reveal(postgresBuild(rebased).inputs.imageName)).not.toEqual(reveal(postgresBuild(dev).inputs.imageName));
   });
 
   it("issues no CI tailnet key unless asked, and a secret, tagged, ephemeral one when asked", async () => {
@@ -197,6 +209,21 @@ describe("prod stack", () => {
     );
   });
 
+  it("builds each image on the Debian base of its suite, as prod pins them: Postgres 17 and pgBouncer on trixie, the exporters on bookworm", () => {
+    const images = stackConfig("prod").values["homelab-postgres:images"] as { trixie: string; bookworm: string };
+    expect(images.trixie).toMatch(/^debian:trixie-slim@sha256:[0-9a-f]{64}$/);
+    expect(images.bookworm).toMatch(/^debian:bookworm-slim@sha256:[0-9a-f]{64}$/);
+    const builds = ofType(prod, "docker:index/image:Image").map((r) => r.inputs.build as { context: string; args: Record<string, string>; platform: string });
+    expect(Object.fromEntries(builds.map((b) => [b.context, b.args.BASE_IMAGE]))).toEqual({
+      "docker/postgres": images.trixie, "docker/pgbouncer": images.trixie, "docker/exporters": images.bookworm,
+    });
+    expect(builds).toHaveLength(3);
+    for (const b of builds) expect(b.platform).toBe("linux/amd64");
+    // and the containers run what is built: pgBouncer, its carrier and both exporters
+    const built = new Set(ofType(prod, "docker:index/image:Image").map((r) => reveal(r.inputs.imageName)));
+    for (const c of ofType(prod, T.container).filter((x) => !String(reveal(x.inputs.name)).includes("pgadmin"))) expect(built).toContain(reveal(c.inputs.image));
+  });
+
   it("talks to the docker host from config", () => {
     const providers = prod.resources.filter((r) => r.type === "pulumi:providers:docker");
     expect(providers.map((p) => reveal(p.inputs.host))).toEqual(["ssh://ops@homelab"]);
@@ -223,7 +250,7 @@ describe("prod stack", () => {
   it("renders hostssl lines and uploads the key 0600 and secret when TLS is on", async () => {
     const tls = { enabled: true, certificate: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n", privateKey: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n" };
     const r = await runProgram("prod", {
-      overrides: { ...PROD_SECRETS.overrides, postgres: { image: "pgvector/pgvector:0.8.0-pg17", memoryMb: 8192, maxConnections: 200, tls } },
+      overrides: { ...PROD_SECRETS.overrides, postgres: { majorVersion: 17, memoryMb: 8192, maxConnections: 200, tls } },
       secretKeys: ["backup", "postgres"],
     });
     const c = postgresContainer(r);
@@ -308,12 +335,52 @@ describe("optional parts", () => {
     expect(r.outputs.pgadminUrl).toBeUndefined();
   });
 
-  it("without backups: no sidecar, no bucket, no archiving, the pulled image", async () => {
+  it("without backups or audit: no sidecar, no bucket, no archiving, and still the image built here", async () => {
     const r = await runProgram("dev");
     expect(r.outputs.backupBucket).toBeUndefined();
     expect(r.resources.filter((x) => x.type.startsWith("aws:"))).toEqual([]);
     expect(upload(postgresContainer(r), "/etc/postgresql/postgresql.conf")).toMatch(/^archive_mode = 'off'$/m);
-    expect(ofType(r, T.remoteImage).map((i) => reveal(i.inputs.name))).toContain("pgvector/pgvector:0.8.0-pg17");
+    const built = postgresBuild(r);
+    expect(reveal(postgresContainer(r).inputs.image)).toBe(reveal(built.inputs.imageName));
+    expect((built.inputs.build as { args: Record<string, string> }).args).toMatchObject({ BASE_IMAGE: "debian:trixie-slim", PG_MAJOR: "17" });
+    // nothing is pulled for Postgres (dev has pgAdmin off: nothing is pulled at all)
+    expect(ofType(r, T.remoteImage)).toEqual([]);
+  });
+});
+
+describe("postgres.customImage", () => {
+  const CUSTOM = "registry.local:5000/team/postgres:16.4-hlpg";
+  let r: ProgramResult;
+  beforeAll(async () => {
+    const pg = stackConfig("dev").values["homelab-postgres:postgres"] as Record<string, unknown>;
+    r = await runProgram("dev", {
+      overrides: {
+        postgres: { ...pg, majorVersion: 16, customImage: CUSTOM },
+        backup: { enabled: true, bucket: "homelab-pg-dev", region: "eu-central-1" },
+      },
+    });
+  });
+
+  it("builds no Postgres image and pulls the operator's, as it is, on the Docker host", () => {
+    expect(r.resources.filter((x) => x.type === "docker:index/image:Image" && (x.inputs.build as { context?: string }).context === "docker/postgres")).toEqual([]);
+    expect(r.resources.filter((x) => x.type === "homelab:postgres:PostgresImage")).toEqual([]);
+    const pulled = ofType(r, T.remoteImage);
+    expect(pulled.map((x) => [x.name, reveal(x.inputs.name)])).toEqual([["homelab-postgres-custom-image", CUSTOM]]);
+    expect(pulled[0].inputs.keepLocally).toBe(true);
+    expect(pulled[0].provider).toMatch(/::homelab-docker::/);
+  });
+
+  it("runs it for the server and the backup sidecar, and renders for its major", () => {
+    const { imageId } = mockResource({ type: T.remoteImage, name: "homelab-postgres-custom-image", inputs: { name: CUSTOM } }).state;
+    const sidecar = ofType(r, T.container).find((c) => (reveal(c.inputs.labels) as { value: string }[]).some((l) => l.value === "backup"));
+    expect(reveal(postgresContainer(r).inputs.image)).toBe(imageId);
+    expect(reveal(sidecar?.inputs.image)).toBe(imageId);
+    // the provider expects the operator's major
+    expect(reveal(r.resources.find((x) => x.type === "pulumi:providers:postgresql")?.inputs.expectedVersion)).toBe("16");
+  });
+
+  it("still builds pgBouncer's image: customImage is Postgres' only", () => {
+    expect(ofType(r, "docker:index/image:Image").map((x) => (x.inputs.build as { context: string }).context)).toEqual(["docker/pgbouncer"]);
   });
 });
 

@@ -12,7 +12,7 @@ const WITH_STANDBY = {
   overrides: {
     ...PROD_SECRETS.overrides,
     tailscale: { ip: "100.64.7.7" },
-    postgres: { image: "pgvector/pgvector:0.8.0-pg17", memoryMb: 8192, maxConnections: 200, tls: TLS },
+    postgres: { majorVersion: 17, memoryMb: 8192, maxConnections: 200, tls: TLS },
     standby: { enabled: true, dockerHost: "ssh://ops@standby-box", tailscale: { ip: "100.64.8.8" } },
   },
   secretKeys: ["backup", "postgres"],

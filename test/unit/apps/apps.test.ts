@@ -239,7 +239,9 @@ describe("the admin role", () => {
     [16, true],
     [15, false],
   ])("on %d: CREATEDB, CREATEROLE %s, member of pg_monitor and every app owner, its own 40-char secret password", async (major, createRole) => {
-    const r = await runProgram("dev", { overrides: { apps: APPS, postgres: { image: `pgvector/pgvector:0.8.0-pg${major}` } } });
+    // 15 is built without pgvector and 16 not at all: an image of one's own brings both
+    const postgres = major === 17 ? { majorVersion: major } : { majorVersion: major, customImage: `registry.local:5000/team/postgres:${major}-pgvector` };
+    const r = await runProgram("dev", { overrides: { apps: APPS, postgres } });
     const role = byName(r, T.role, "homelab-admin");
     expect(reveal(role.inputs)).toMatchObject({
       name: "db_admin", login: true, superuser: false, createDatabase: true, createRole, replication: false, bypassRowLevelSecurity: false, inherit: true,

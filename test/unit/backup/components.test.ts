@@ -8,10 +8,10 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MOCK, installMocks, value } from "../../helpers/mocks";
 import { RegisteredResource as Registered, isSecretValue, reveal } from "../../helpers/record";
-import { createHash } from "crypto";
-import { readFileSync } from "fs";
+import { existsSync, readFileSync } from "fs";
 import * as path from "path";
-import { DEFAULT_POSTGRES_IMAGE, parseConfig } from "../../../components/config";
+import { POSTGRES_PACKAGES, type PostgresPackages, parseConfig, postgresBuildArgs } from "../../../components/config";
+import { contextFiles } from "../../../components/lib/built-image";
 import {
   BackupBucket, BackupRepository, BackupSidecar, CONTAINER_PATHS, LOGICAL_PREFIX, REPO_RETRY_SECONDS, SECRETS_FILE_ENV, SIDECAR_SECRET_VARS,
   ageKeyFromPassphrase, backupUserPolicy, lifecycleRules, logicalExpiryDays,
@@ -19,7 +19,7 @@ import {
 import { ROLE_LABEL } from "../../../components/lib/container";
 import { CARRIER_PATHS } from "../../../components/runtime";
 import {
-  BUILD_CONTEXT, BUILD_DOCKERFILE, CONTAINER, DOCKERFILE_DIR, PostgresImage, PostgresServer, postgresImageRef,
+  CONTAINER, POSTGRES_CONTEXT, PostgresImage, PostgresServer, postgresImageRef,
 } from "../../../components/server";
 import { TYPES, envEntryProblem, noPasswordsInContainerConfigPolicy } from "../../../policies/rules";
 import { runResourceRule } from "../../policies/helpers";
@@ -62,7 +62,8 @@ let minioBucket: BackupBucket;
 let minioRepo: BackupRepository;
 
 beforeAll(async () => {
-  image = new PostgresImage("postgres-image", { baseImage: prod.postgres.image, platform: prod.postgres.platform });
+  // 17 (the default) is built on Debian trixie
+  image = new PostgresImage("postgres-image", { majorVersion: prod.postgres.majorVersion, baseImage: prod.images.trixie, platform: prod.postgres.platform });
   awsBucket = new BackupBucket("backup", {
     stack: "prod", backup: prod.backup,
     aws: { profile: "homelab", sharedCredentialsFiles: ["/home/op/.aws/credentials"], sharedConfigFiles: ["/home/op/.aws/config"] },
@@ -437,83 +438,112 @@ describe("BackupSidecar", () => {
 });
 
 describe("PostgresImage", () => {
-  const dockerfile = readFileSync(path.join(DOCKERFILE_DIR, "Dockerfile"), "utf8");
+  const CHECKOUT = path.resolve(__dirname, "../../..");
+  const dockerfile = readFileSync(path.join(CHECKOUT, "docker/postgres/Dockerfile"), "utf8");
+  /** The Dockerfile with its line continuations joined: one RUN is one line. */
+  const joined = dockerfile.replace(/\\\n/g, " ");
   const HEX64 = "0123456789abcdef".repeat(4);
+  const TRIXIE = "debian:trixie-slim";
+  const BOOKWORM = "debian:bookworm-slim";
+  const pg17 = { majorVersion: 17, baseImage: TRIXIE, platform: "linux/amd64" } as const;
+  type Build = { context: string; dockerfile: string; platform: string; args: Record<string, string> };
 
-  it("builds the repo's Dockerfile on the configured base image, for the Docker host's platform, locally, tagged by content", () => {
+  it("builds docker/postgres from the major's Debian packages on the given base, for the Docker host's platform, locally", () => {
     const img = one("docker:index/image:Image", "postgres-image");
-    const build = img.inputs.build as { context: string; dockerfile: string; platform: string; args: Record<string, string> };
-    expect(build.args).toEqual({ BASE_IMAGE: prod.postgres.image });
+    const build = img.inputs.build as Build;
     expect(build.platform).toBe("linux/amd64");
     expect(img.inputs.skipPush).toBe(true);
     expect(img.inputs.buildOnPreview).toBe(false);
-    expect(img.inputs.imageName).toBe(postgresImageRef(prod.postgres.image, dockerfile, "linux/amd64"));
-    expect(postgresImageRef(prod.postgres.image, dockerfile + "\n# changed", "linux/amd64")).not.toBe(img.inputs.imageName);
-    expect(postgresImageRef("pgvector/pgvector:0.8.0-pg16", dockerfile, "linux/amd64")).not.toBe(img.inputs.imageName);
+    expect(build.args).toMatchObject({ BASE_IMAGE: TRIXIE, PG_MAJOR: "17" });
+    // exact Debian versions of the major's own packages (a build fails rather than drifts)
+    expect(build.args.PG_VERSION).toMatch(/^17\.\d+-\S+$/);
+    for (const k of ["PGVECTOR_VERSION", "PGAUDIT_VERSION", "PGBACKREST_VERSION"]) expect(build.args[k]).toMatch(/^\d[\w.+~:-]*-\S+$/);
+    // the build args are exactly the Dockerfile's ARGs: none it would ignore, none left to its default
+    const declared = [...dockerfile.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]).sort();
+    expect(Object.keys(build.args).sort()).toEqual(declared);
+    expect(img.inputs.imageName).toBe(image.ref);
+    expect(image.ref).toMatch(/^homelab-postgres\/postgres:pg17-amd64-[0-9a-f]{12}$/);
+  });
+
+  it("installs what the server, the sidecar and the standby run, as uid 999, with its own entrypoint", () => {
     expect(dockerfile).toMatch(/^ARG BASE_IMAGE=/m);
     expect(dockerfile).toMatch(/^FROM \$\{BASE_IMAGE\}$/m);
-    expect(dockerfile).toMatch(/apt-get install[^\n]*\bpgbackrest\b[^\n]*\bage\b[^\n]*\bcurl\b/);
+    expect(joined).toMatch(/apt-get install[^\n]*"postgresql-\$\{PG_MAJOR\}=\$\{PG_VERSION\}"/);
+    expect(joined).toMatch(/apt-get install[^\n]*"pgbackrest=\$\{PGBACKREST_VERSION\}"[^\n]*\bage\b[^\n]*\bcurl\b/);
     // the script reads pgbackrest's JSON with jq and S3's XML listings with xmllint
-    expect(dockerfile).toMatch(/apt-get install[^\n]*\bjq\b[^\n]*\blibxml2-utils\b/);
+    expect(joined).toMatch(/apt-get install[^\n]*\bjq\b[^\n]*\blibxml2-utils\b/);
+    expect(joined).toMatch(/useradd [^\n]*--uid 999\b/);
+    expect(CONTAINER.uid).toBe("999");
     // the carriers' mount point, owned by postgres, so a new runtime volume is theirs to write
-    expect(dockerfile).toMatch(new RegExp(`install -d -o postgres -g postgres [^\n]*${CARRIER_PATHS.runtime}[;\\s]`));
+    expect(joined).toMatch(new RegExp(`install -d -o postgres -g postgres [^\n]*${CARRIER_PATHS.runtime}[;\\s]`));
+    // the program's wrapper hands over to the image's own entrypoint, which the context holds
+    expect(existsSync(path.join(CHECKOUT, POSTGRES_CONTEXT.dir, CONTAINER.imageEntrypoint))).toBe(true);
+    expect(dockerfile).toMatch(new RegExp(`^COPY ${CONTAINER.imageEntrypoint.replace(/\./g, "\\.")} /usr/local/bin/`, "m"));
+  });
+
+  it("passes no pgvector for a major whose suite has none, and builds no major it has no packages for", () => {
+    expect(postgresBuildArgs(15, BOOKWORM)).toMatchObject({ BASE_IMAGE: BOOKWORM, PG_MAJOR: "15", PGVECTOR_VERSION: "" });
+    expect(postgresBuildArgs(15, BOOKWORM).PG_VERSION).toMatch(/^15\.\d+-/);
+    // an empty version installs nothing: the Dockerfile skips the package then
+    expect(joined).toMatch(/\$\{PGVECTOR_VERSION:\+"postgresql-\$\{PG_MAJOR\}-pgvector=\$\{PGVECTOR_VERSION\}"\}/);
+    expect(() => postgresBuildArgs(16, TRIXIE)).toThrow(/PostgreSQL 16 is not built/);
+    expect(() => postgresImageRef({ ...pg17, majorVersion: 16 })).toThrow(/PostgreSQL 16 is not built/);
   });
 
   it("stores context and dockerfile relative to the project directory: the same state from every checkout", () => {
-    const build = one("docker:index/image:Image", "postgres-image").inputs.build as { context: string; dockerfile: string };
-    expect(build).toMatchObject({ context: BUILD_CONTEXT, dockerfile: BUILD_DOCKERFILE });
+    const build = one("docker:index/image:Image", "postgres-image").inputs.build as Build;
     expect(build.context).toBe("docker/postgres");
     expect(build.dockerfile).toBe("docker/postgres/Dockerfile");
-    const checkout = path.resolve(__dirname, "../../..");
     for (const p of [build.context, build.dockerfile]) {
       expect(path.isAbsolute(p)).toBe(false);
-      expect(p).not.toContain(checkout);
+      expect(p).not.toContain(CHECKOUT);
       expect(p.split("/")).not.toContain("..");
     }
     // and they name the files this checkout has (the provider runs in the project directory)
-    expect(path.join(checkout, build.context)).toBe(DOCKERFILE_DIR);
-    expect(readFileSync(path.join(checkout, build.dockerfile), "utf8")).toBe(dockerfile);
+    expect(readFileSync(path.join(CHECKOUT, build.dockerfile), "utf8")).toBe(dockerfile);
   });
 
-  it("puts the platform in the tag: an arm64 host gets another image than an amd64 one", () => {
-    const amd = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64");
-    const arm = postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/arm64");
-    expect(amd).not.toBe(arm);
-    expect(amd).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-amd64-[0-9a-f]{12}$/);
-    expect(arm).toMatch(/^homelab-postgres\/postgres:0\.8\.0-pg17-arm64-[0-9a-f]{12}$/);
-    expect(image.ref).toBe(amd);
-    expect(() => postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/s390x" as "linux/amd64")).toThrow(/invalid platform/);
+  it("tags by content: the same inputs give the same tag, and the base, the major, the context's files or the platform give another", () => {
+    const files = contextFiles(POSTGRES_CONTEXT);
+    expect(files.map(([name]) => name)).toEqual(expect.arrayContaining(["Dockerfile", CONTAINER.imageEntrypoint]));
+    const ref = postgresImageRef(pg17, files);
+    expect(postgresImageRef(pg17)).toBe(ref);
+    const others = [
+      postgresImageRef({ ...pg17, baseImage: `${TRIXIE}@sha256:${HEX64}` }, files),
+      postgresImageRef({ ...pg17, baseImage: "registry.local:5000/debian:trixie-slim" }, files),
+      postgresImageRef({ majorVersion: 15, baseImage: TRIXIE, platform: "linux/amd64" }, files),
+      postgresImageRef(pg17, files.map(([n, t]) => [n, n === "Dockerfile" ? `${t}\n# changed` : t])),
+      postgresImageRef(pg17, files.map(([n, t]) => [n, n === CONTAINER.imageEntrypoint ? `${t}\n# changed` : t])),
+      postgresImageRef(pg17, [...files, ["extra.conf", "x"]]),
+      postgresImageRef({ ...pg17, platform: "linux/arm64" }, files),
+    ];
+    for (const other of others) expect(other).not.toBe(ref);
+    expect(new Set(others).size).toBe(others.length);
+    expect(others[2]).toMatch(/^homelab-postgres\/postgres:pg15-amd64-[0-9a-f]{12}$/);
+    expect(others[6]).toMatch(/^homelab-postgres\/postgres:pg17-arm64-[0-9a-f]{12}$/);
   });
 
-  /** The tag formula before the platform was added (split on ':'): the digest part is unchanged, only `-<arch>` is new. */
-  function previousPostgresImageRef(baseImage: string, dockerfileText: string): string {
-    const tag = (baseImage.split("@")[0].split(":")[1] ?? "untagged").replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, 80);
-    const h = createHash("sha256");
-    for (const part of [baseImage, dockerfileText]) h.update(part).update("\0");
-    return `homelab-postgres/postgres:${tag}-${h.digest("hex").slice(0, 12)}`;
-  }
-
-  it("keeps the digest part of the previous formula; the tag only gains the architecture", () => {
-    expect(prod.postgres.image).toBe(DEFAULT_POSTGRES_IMAGE);
-    const before = previousPostgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile);
-    const hex = before.slice(-12);
-    expect(postgresImageRef(DEFAULT_POSTGRES_IMAGE, dockerfile, "linux/amd64")).toBe(`${before.slice(0, -12)}amd64-${hex}`);
+  it("tags by the packages too: a new Debian version of any of them is a new tag", () => {
+    const files = contextFiles(POSTGRES_CONTEXT);
+    const before = postgresImageRef(pg17, files);
+    const table = POSTGRES_PACKAGES as Record<number, PostgresPackages>;
+    const saved = table[17];
+    const bumped = (change: Partial<PostgresPackages>): string => {
+      table[17] = { ...saved, ...change };
+      try {
+        return postgresImageRef(pg17, files);
+      } finally {
+        table[17] = saved;
+      }
+    };
+    const refs = [bumped({ postgresql: `${saved.postgresql}+b1` }), bumped({ pgbackrest: `${saved.pgbackrest}+b1` }), bumped({ pgaudit: `${saved.pgaudit}+b1` }), bumped({ pgvector: `${saved.pgvector ?? ""}+b1` })];
+    for (const r of refs) expect(r).not.toBe(before);
+    expect(new Set(refs).size).toBe(refs.length);
+    expect(postgresImageRef(pg17, files)).toBe(before);
   });
 
-  it.each([
-    ["pgvector/pgvector:0.8.0-pg17", "0.8.0-pg17"],
-    ["registry.local:5000/team/postgres:16.4", "16.4"], // the registry port is not the tag
-    ["registry.local:5000/team/postgres", "untagged"],
-    [`postgres@sha256:${HEX64}`, "untagged"],
-    [`postgres:16.4@sha256:${HEX64}`, "16.4"],
-  ])("tags %s as %s-<arch>-<12 hex>", (base, tag) => {
-    const ref = postgresImageRef(base, dockerfile, "linux/arm64");
-    expect(ref).toMatch(new RegExp(`^homelab-postgres/postgres:${tag.replace(/\./g, "\\.")}-arm64-[0-9a-f]{12}$`));
-  });
-
-  it("tells apart references that share a tag, and refuses what is not a reference", () => {
-    const refs = ["postgres:16.4", `postgres:16.4@sha256:${HEX64}`, "registry.local:5000/team/postgres:16.4"].map((b) => postgresImageRef(b, dockerfile, "linux/amd64"));
-    expect(new Set(refs).size).toBe(3);
-    expect(() => postgresImageRef("Not An Image", dockerfile, "linux/amd64")).toThrow(/invalid base image/);
+  it("refuses a platform it cannot name and what is not an image reference", () => {
+    expect(() => postgresImageRef({ ...pg17, platform: "linux/s390x" as "linux/amd64" })).toThrow(/invalid platform/);
+    expect(() => postgresImageRef({ ...pg17, baseImage: "Not An Image" })).toThrow(/invalid base image/);
   });
 });

@@ -90,6 +90,17 @@ describe("parseConfig", () => {
   });
 
   describe("extensions and read-only users", () => {
+    it("refuses vector where the built image has no pgvector (15, Debian bookworm), not on 17 or with an image of one's own", () => {
+      const apps = [{ name: "a", extensions: ["pg_trgm", "vector"] }];
+      const found = problems("dev", { postgres: { majorVersion: 15 }, apps });
+      expect(found.map((p) => p.path)).toEqual(["homelab-postgres:apps[0].extensions[1]"]);
+      expect(found[0].message).toMatch(/vector/);
+      expect(found[0].message).toMatch(/15/);
+      expect(problems("dev", { postgres: { majorVersion: 17 }, apps })).toEqual([]);
+      expect(problems("dev", { postgres: { majorVersion: 15, customImage: "team/postgres:15.8-pgvector" }, apps })).toEqual([]);
+      expect(problems("dev", { postgres: { majorVersion: 15 }, apps: [{ name: "a", extensions: ["pg_trgm"] }] })).toEqual([]);
+    });
+
     it("rejects unknown extensions", () => {
       expectProblem("dev", { apps: [{ name: "a", extensions: ["vector", "pg_evil"] }] }, "homelab-postgres:apps[0].extensions[1]", /unknown extension/);
     });
@@ -163,15 +174,45 @@ describe("parseConfig", () => {
   });
 
   describe("postgres", () => {
-    it("rejects unpinned images", () => {
-      expectProblem("dev", { postgres: { image: "pgvector/pgvector" } }, "homelab-postgres:postgres.image", /no tag/);
-      expectProblem("dev", { postgres: { image: "pgvector/pgvector:latest" } }, "homelab-postgres:postgres.image", /latest/);
+    it("retires postgres.image and pgbouncer.image: each refused by name, saying what to set instead", () => {
+      // even a pinned reference of the image the stack used to pull: the key itself is gone
+      const found = problems("dev", { postgres: { image: "pgvector/pgvector:0.8.0-pg17" }, pgbouncer: { image: "edoburu/pgbouncer:v1.26.0-p0" } });
+      expect(found.map((p) => p.path).sort()).toEqual(["homelab-postgres:pgbouncer.image", "homelab-postgres:postgres.image"]);
+      const pg = found.find((p) => p.path === "homelab-postgres:postgres.image")?.message;
+      expect(pg).toMatch(/retired/);
+      expect(pg).toMatch(/postgres\.majorVersion/);
+      expect(pg).toMatch(/\b15\b.*\b17\b/);
+      expect(pg).toMatch(/postgres\.customImage/);
+      const pb = found.find((p) => p.path === "homelab-postgres:pgbouncer.image")?.message;
+      expect(pb).toMatch(/retired/);
+      expect(pb).toMatch(/Remove it/);
+      expect(pb).toMatch(/images\.trixie/);
+      // a digest-pinned one too
+      expectProblem("dev", { postgres: { image: `postgres:17.2@sha256:${"c".repeat(64)}` } }, "homelab-postgres:postgres.image", /retired/);
     });
 
-    it("needs a major version it can read or is told", () => {
-      expectProblem("dev", { postgres: { image: "example/pg:stable" } }, "homelab-postgres:postgres.majorVersion", /cannot tell/);
-      expect(parseConfig("dev", { postgres: { image: "example/pg:stable", majorVersion: 16 } }).postgres.majorVersion).toBe(16);
-      expect(parseConfig("dev", { postgres: { image: "postgres:15.8" } }).postgres.majorVersion).toBe(15);
+    it("defaults majorVersion to 17 and takes only a major the stack builds, unless customImage brings the server", () => {
+      expect(parseConfig("dev", {}).postgres.majorVersion).toBe(17);
+      expect(parseConfig("dev", {}).postgres.customImage).toBeUndefined();
+      expect(parseConfig("dev", { postgres: { majorVersion: 15 } }).postgres.majorVersion).toBe(15);
+      expect(parseConfig("dev", { postgres: { majorVersion: 17 } }).postgres.majorVersion).toBe(17);
+      // 16 is in no Debian suite: refused, naming the key, the majors that are built and the way out
+      const found = problems("dev", { postgres: { majorVersion: 16 } });
+      expect(found.map((p) => p.path)).toEqual(["homelab-postgres:postgres.majorVersion"]);
+      expect(found[0].message).toMatch(/PostgreSQL 16/);
+      expect(found[0].message).toMatch(/15, 17/);
+      expect(found[0].message).toMatch(/postgres\.customImage/);
+      const custom = parseConfig("dev", { postgres: { majorVersion: 16, customImage: "registry.local:5000/team/postgres:16.4" } });
+      expect(custom.postgres).toMatchObject({ majorVersion: 16, customImage: "registry.local:5000/team/postgres:16.4" });
+      // the range still holds with an image of one's own
+      expectProblem("dev", { postgres: { majorVersion: 18, customImage: "postgres:18.1" } }, "homelab-postgres:postgres.majorVersion", /between 15 and 17/);
+    });
+
+    it("takes customImage only pinned: a tag other than latest, or a digest", () => {
+      expectProblem("dev", { postgres: { customImage: "registry.local:5000/team/pg" } }, "homelab-postgres:postgres.customImage", /no tag/);
+      expectProblem("dev", { postgres: { customImage: "team/postgres:latest" } }, "homelab-postgres:postgres.customImage", /latest/);
+      expectProblem("dev", { postgres: { customImage: "Not An Image" } }, "homelab-postgres:postgres.customImage", /not an image reference/);
+      expect(problems("dev", { postgres: { customImage: `team/postgres@sha256:${"d".repeat(64)}` } })).toEqual([]);
     });
 
     it("rejects settings the program manages, bad names and multi-line values", () => {
@@ -187,16 +228,39 @@ describe("parseConfig", () => {
       expectProblem("dev", { postgres: { settings: { [key]: "x" } } }, `homelab-postgres:postgres.settings.${key}`, /managed/);
     });
 
-    it("accepts images from a registry with a port, and refuses Postgres 18 and contradicting versions", () => {
-      expect(parseConfig("dev", { postgres: { image: "registry.local:5000/team/postgres:16.4" } }).postgres.majorVersion).toBe(16);
-      expectProblem("dev", { postgres: { image: "registry.local:5000/team/pg" } }, "homelab-postgres:postgres.image", /no tag/);
-      expectProblem("dev", { postgres: { image: "postgres:18.1" } }, "homelab-postgres:postgres.image", /not supported/);
-      expectProblem("dev", { postgres: { image: "pgvector/pgvector:0.8.0-pg17", majorVersion: 16 } }, "homelab-postgres:postgres.majorVersion", /tag says 17/);
-    });
-
     it("requires certificate and key when TLS is on", () => {
       const p = problems("dev", { postgres: { tls: { enabled: true } } }).map((x) => x.path);
       expect(p).toEqual(expect.arrayContaining(["homelab-postgres:postgres.tls.certificate", "homelab-postgres:postgres.tls.privateKey"]));
+    });
+  });
+
+  describe("images", () => {
+    it("defaults to the official slim images of each suite", () => {
+      expect(parseConfig("dev", {}).images).toEqual({ bookworm: "debian:bookworm-slim", trixie: "debian:trixie-slim" });
+    });
+
+    it("takes a mirror, a dated tag or a digest, as long as the tag names the suite", () => {
+      const ok = {
+        trixie: `registry.local:5000/debian:trixie-20250811-slim@sha256:${"e".repeat(64)}`,
+        bookworm: "registry.local:5000/library/debian:bookworm",
+      };
+      expect(parseConfig("dev", { images: ok }).images).toEqual(ok);
+    });
+
+    it("refuses a base whose tag names another suite, or none, at the suite's key", () => {
+      const swapped = problems("dev", { images: { trixie: "debian:bookworm-slim", bookworm: "debian:trixie-slim" } });
+      expect(swapped.map((p) => p.path).sort()).toEqual(["homelab-postgres:images.bookworm", "homelab-postgres:images.trixie"]);
+      expect(swapped.find((p) => p.path.endsWith("trixie"))?.message).toMatch(/"debian:bookworm-slim" does not name Debian trixie/);
+      expect(swapped.find((p) => p.path.endsWith("bookworm"))?.message).toMatch(/does not name Debian bookworm/);
+      expectProblem("dev", { images: { trixie: `debian@sha256:${"e".repeat(64)}` } }, "homelab-postgres:images.trixie", /does not name Debian trixie/);
+      expectProblem("dev", { images: { trixie: "debian:trixiefoo" } }, "homelab-postgres:images.trixie", /does not name Debian trixie/);
+      expectProblem("dev", { images: { trixie: "debian:13-slim" } }, "homelab-postgres:images.trixie", /does not name Debian trixie/);
+    });
+
+    it("refuses a floating or missing tag like any other image", () => {
+      expectProblem("dev", { images: { trixie: "debian:latest" } }, "homelab-postgres:images.trixie", /floating tag 'latest'/);
+      expectProblem("dev", { images: { bookworm: "debian" } }, "homelab-postgres:images.bookworm", /no tag/);
+      expectProblem("dev", { images: { trixe: "debian:trixie-slim" } }, "homelab-postgres:images.trixe", /did you mean 'trixie'/);
     });
   });
 

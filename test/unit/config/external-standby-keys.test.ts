@@ -14,7 +14,9 @@ describe("postgres.external edges", () => {
     found("dev", { postgres: { majorVersion: 16, external }, pgbouncer: { enabled: false }, ...more });
 
   it("takes null as no external server: the server-only keys are then fine", () => {
-    expect(found("dev", { postgres: { external: null, image: "postgres:16.4", memoryMb: 512 } })).toEqual([]);
+    expect(found("dev", { postgres: { external: null, majorVersion: 16, customImage: "postgres:16.4", platform: "linux/arm64", memoryMb: 512 } })).toEqual([]);
+    // and the server's own rules apply: 16 without an image of one's own is refused
+    expect(found("dev", { postgres: { external: null, majorVersion: 16 } }).map(([path]) => path)).toEqual(["postgres.majorVersion"]);
     expect(parseConfig("dev", { postgres: { external: null } }).postgres.external).toBeUndefined();
   });
 

@@ -26,7 +26,7 @@ describe("postgres.external", () => {
     const found = problems("dev", {
       postgres: {
         majorVersion: 16, external: ext,
-        image: "postgres:16.4", platform: "linux/arm64", port: 5433, memoryMb: 512, settings: { work_mem: "8MB" },
+        image: "postgres:16.4", customImage: "registry.local:5000/team/postgres:16.4", platform: "linux/arm64", port: 5433, memoryMb: 512, settings: { work_mem: "8MB" },
         tls: { enabled: false }, logging: { connections: false }, audit: { enabled: true }, bootstrap: { from: "backup" },
       },
       backup: { enabled: true, bucket: "my-backups", encryptionPassphrase: "a-long-enough-backup-passphrase" },
@@ -36,6 +36,8 @@ describe("postgres.external", () => {
       apps: [{ name: "shop", extensions: ["vector", "pgcrypto", "pg_stat_statements"] }],
     });
     const paths = found.map((p) => p.path.replace(P, ""));
+    // the image keys, retired or not: no image runs the server
+    expect(paths).toEqual(expect.arrayContaining(["postgres.image", "postgres.customImage"]));
     expect(paths.sort()).toEqual([
       ...Object.keys(SERVER_ONLY_POSTGRES_KEYS).map((k) => `postgres.${k}`),
       "apps[0].extensions[0]", "apps[0].extensions[2]", "backup.enabled", "monitoring.enabled", "pgadmin.enabled",
@@ -58,6 +60,9 @@ describe("postgres.external", () => {
       "postgres.external.port": expect.stringMatching(/between 1 and 65535/),
       "postgres.majorVersion": expect.stringMatching(/required with postgres.external/),
     });
+    // not the major the stack builds by default: the existing server's, said, whichever it is
+    expect(problems("dev", { ...good, postgres: { majorVersion: null, external: ext } }).map((p) => p.path)).toEqual([`${P}postgres.majorVersion`]);
+    expect(parseConfig("dev", { ...good, postgres: { majorVersion: 15, external: ext } }).postgres.majorVersion).toBe(15);
     expect(problems("dev", { ...good, postgres: { majorVersion: 16, external: { ...ext, host: "fd7a:115c:a1e0::5" } } })).toEqual([]);
     expect(problems("dev", { ...good, postgres: { majorVersion: 16, external: { ...ext, host: "10.0.0.7" } } })).toEqual([]);
   });

@@ -68,7 +68,8 @@ describe("values as Pulumi config gives them", () => {
   });
 
   it("an image that is not a string is a type problem only", () => {
-    expect(problems("dev", { pgbouncer: { image: 5 } })).toEqual([{ path: `${K}pgbouncer.image`, message: "expected a string, got number 5" }]);
+    expect(problems("dev", { postgres: { customImage: 5 } })).toEqual([{ path: `${K}postgres.customImage`, message: "expected a string, got number 5" }]);
+    expect(problems("dev", { images: { trixie: 5 } })).toEqual([{ path: `${K}images.trixie`, message: "expected a string, got number 5" }]);
   });
 
   it("a limit that is not a finite number is a type problem only, not also below connectionLimit", () => {
@@ -91,10 +92,15 @@ describe("tailscale", () => {
 });
 
 describe("postgres", () => {
-  it("refuses an image whose tag says a major below the supported range", () => {
+  it("refuses a major below the supported range once, as a range problem, not also as one the stack does not build", () => {
+    const found = problems("dev", { postgres: { majorVersion: 13 } });
+    expect(found).toEqual([{ path: `${K}postgres.majorVersion`, message: "must be between 15 and 17, got 13" }]);
+  });
+
+  it("refuses the retired postgres.image whatever it names, at its own key only", () => {
     const found = problems("dev", { postgres: { image: "pgvector/pgvector:0.8.0-pg13" } });
     expect(found.map((p) => p.path)).toEqual([`${K}postgres.image`]);
-    expect(found[0].message).toMatch(/^Postgres 13 is not supported/);
+    expect(found[0].message).toMatch(/^is retired/);
   });
 
   it("audit: an unknown class is named at its index; enabled needs a class, disabled does not", () => {

@@ -4,7 +4,8 @@ import { ConfigError, parseConfig } from "../../../components/config";
 import { renderNotifyLines, renderSidecarSecretsEnv } from "../../../components/backup/sidecar-secrets";
 // the pure modules, not the area's index: that would load the providers for nothing
 import { pgbouncerExporterProcess, postgresExporterProcess, renderMonitorRoleSql, renderPgpassLine } from "../../../components/monitoring/exporters";
-import { exportersImageRef } from "../../../components/monitoring/image";
+import { EXPORTERS_CONTEXT, exportersImageRef } from "../../../components/monitoring/image";
+import { contextFiles } from "../../../components/lib/built-image";
 import { customMetricNames, renderExporterQueries } from "../../../components/monitoring/queries";
 import { renderScrapeConfig } from "../../../components/monitoring/scrape";
 import { liveSettings, renderStaticConf, slowStatementSetting, type PostgresConfInput } from "../../../components/server/postgresql-conf";
@@ -71,11 +72,23 @@ describe("exporter processes", () => {
     ]);
   });
 
-  it("the exporters' image tag changes with the compatibility sed and the base", () => {
-    const a = exportersImageRef("pgvector/pgvector:0.8.0-pg17", ["FROM x", "s/a/b/"], "linux/amd64");
-    expect(a).toMatch(/^homelab-postgres\/exporters:0\.8\.0-pg17-amd64-[0-9a-f]{12}$/);
-    expect(exportersImageRef("pgvector/pgvector:0.8.0-pg17", ["FROM x", "s/a/c/"], "linux/amd64")).not.toBe(a);
-    expect(exportersImageRef("pgvector/pgvector:0.8.0-pg16", ["FROM x", "s/a/b/"], "linux/amd64")).not.toBe(a);
+  it("the exporters' image tag changes with the compatibility sed, the base and the platform", () => {
+    const files: [string, string][] = [["Dockerfile", "FROM x"], ["pgbouncer-exporter-compat.sed", "s/a/b/"]];
+    const a = exportersImageRef("debian:bookworm-slim", "linux/amd64", files);
+    expect(a).toMatch(/^homelab-postgres\/exporters:exporters-amd64-[0-9a-f]{12}$/);
+    expect(exportersImageRef("debian:bookworm-slim", "linux/amd64", files)).toBe(a);
+    const others = [
+      exportersImageRef("debian:bookworm-slim", "linux/amd64", [files[0], ["pgbouncer-exporter-compat.sed", "s/a/c/"]]),
+      exportersImageRef(`debian:bookworm-slim@sha256:${"f".repeat(64)}`, "linux/amd64", files),
+      exportersImageRef("debian:bookworm-slim", "linux/arm64", files),
+    ];
+    for (const o of others) expect(o).not.toBe(a);
+    expect(others[2]).toMatch(/^homelab-postgres\/exporters:exporters-arm64-/);
+    // by default the checkout's own context: both files, read as they are
+    const context = contextFiles(EXPORTERS_CONTEXT);
+    expect(context.map(([n]) => n)).toEqual(expect.arrayContaining(["Dockerfile", "pgbouncer-exporter-compat.sed"]));
+    expect(exportersImageRef("debian:bookworm-slim", "linux/amd64")).toBe(exportersImageRef("debian:bookworm-slim", "linux/amd64", context));
+    expect(() => exportersImageRef("Not An Image", "linux/amd64", files)).toThrow(/invalid base image/);
   });
 });
 

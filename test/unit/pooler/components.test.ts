@@ -5,6 +5,10 @@ import { installMocks, value } from "../../helpers/mocks";
 import { RegisteredResource as Registered, isSecretValue, reveal } from "../../helpers/record";
 import { parseConfig } from "../../../components/config";
 import { PgAdmin } from "../../../components/pgadmin/pgadmin";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { contextFiles } from "../../../components/lib/built-image";
+import { PGBOUNCER_CONTEXT, pgbouncerImageRef } from "../../../components/pooler/image";
 import { PgBouncer, pgbouncerNofile, PGBOUNCER_CONTAINER, RUNTIME_INI } from "../../../components/pooler/pgbouncer";
 import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthRemoveScript } from "../../../components/pooler/render";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
@@ -33,6 +37,7 @@ class Ready extends pulumi.CustomResource {
 }
 
 const SUPER_PW = "super-secret-pw-0123456789abcdefghij";
+const PINNED_TRIXIE = `debian:trixie-slim@sha256:${"d".repeat(64)}`;
 const ADMIN_PW = "admin-secret-pw-0123456789abcdefghij";
 let pooler: PgBouncer;
 let pooler2: PgBouncer;
@@ -60,6 +65,7 @@ beforeAll(async () => {
   pooler = new PgBouncer("pgbouncer", {
     stack: "dev",
     config: cfg.pgbouncer,
+    image: { baseImage: cfg.images.trixie, platform: cfg.postgres.platform },
     apps: cfg.apps,
     network: "dev-pg",
     bindAddress: "127.0.0.1",
@@ -73,6 +79,8 @@ beforeAll(async () => {
   pooler2 = new PgBouncer("pgbouncer-tls", {
     stack: "prod",
     config: { ...cfg.pgbouncer, port: 7432 },
+    // a pinned base, and an arm64 Docker host
+    image: { baseImage: PINNED_TRIXIE, platform: "linux/arm64" },
     apps: cfg.apps,
     network: "prod-pg",
     bindAddress: pulumi.output("100.101.102.103"),
@@ -85,6 +93,7 @@ beforeAll(async () => {
     variantPoolers[key] = new PgBouncer(`pgb-${key}`, {
       stack: "inv",
       config: c.pgbouncer,
+      image: { baseImage: c.images.trixie, platform: c.postgres.platform },
       apps: c.apps,
       network: "inv-pg",
       bindAddress: "127.0.0.1",
@@ -186,8 +195,8 @@ describe("PgBouncer", () => {
     for (const db of ["langfuse", "my_app"]) expect(carrier.dependencies).toContain(byName(`pgbouncer-auth-${db}`).urn);
     expect(byName("pgbouncer-container").dependencies).toContain(carrier.urn);
     // the pgBouncer image, as pgBouncer's user, on a volume it owns
-    expect(carrier.inputs).toMatchObject({ image: byName("pgbouncer-container").inputs.image, user: "70:70", networkMode: "none" });
-    expect(byName("pgbouncer-runtime-volume").inputs).toMatchObject({ name: "dev-pgbouncer-runtime", driverOpts: { type: "tmpfs", device: "tmpfs", o: expect.stringMatching(/\buid=70,gid=70\b/) } });
+    expect(carrier.inputs).toMatchObject({ image: byName("pgbouncer-container").inputs.image, user: "999:999", networkMode: "none" });
+    expect(byName("pgbouncer-runtime-volume").inputs).toMatchObject({ name: "dev-pgbouncer-runtime", driverOpts: { type: "tmpfs", device: "tmpfs", o: expect.stringMatching(/\buid=999,gid=999\b/) } });
     expect([...carriedIni("pgbouncer").matchAll(/^(\w+) = host=/gm)].map((m) => m[1])).toEqual(["langfuse", "my_app"]);
     expect(carriedIni("pgbouncer")).toMatch(/^default_pool_size = 12$/m);
   });
@@ -258,6 +267,57 @@ describe("PgBouncer", () => {
     expect(key?.permissions).toBe("0600");
     expect(isSecretValue(byName("pgbouncer-tls-container").inputs.uploads)).toBe(true);
     expect(reveal(byName("pgbouncer-tls-auth-my_app").inputs.environment)).toMatchObject({ PGSSLMODE: "require" });
+  });
+});
+
+describe("the pgBouncer image", () => {
+  const CHECKOUT = path.resolve(__dirname, "../../..");
+  const dockerfile = readFileSync(path.join(CHECKOUT, "docker/pgbouncer/Dockerfile"), "utf8");
+  type Build = { context: string; dockerfile: string; platform: string; args: Record<string, string> };
+
+  it("is built from docker/pgbouncer on the given base, for the given platform, locally, and is what the container and its carrier run", () => {
+    const img = byName("pgbouncer-image");
+    expect(img.type).toBe("docker:index/image:Image");
+    // nothing of pgBouncer's is pulled (pgAdmin's image is, and is pgAdmin's)
+    expect(registered.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && r.parent.includes("PgBouncer")).map((r) => r.name)).toEqual([]);
+    const build = img.inputs.build as Build;
+    expect(build).toMatchObject({ context: "docker/pgbouncer", dockerfile: "docker/pgbouncer/Dockerfile", platform: "linux/amd64" });
+    expect(build.args.BASE_IMAGE).toBe("debian:trixie-slim");
+    // Debian's 1.26.1 package: the release the ini is rendered for and the advisories are checked against
+    expect(build.args.PGBOUNCER_VERSION).toMatch(/^1\.26\.1-/);
+    // every argument is one the Dockerfile declares
+    const declared = new Set([...dockerfile.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]));
+    for (const k of Object.keys(build.args)) expect(declared).toContain(k);
+    expect(img.inputs).toMatchObject({ skipPush: true, buildOnPreview: false });
+    expect(img.inputs.imageName).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-amd64-[0-9a-f]{12}$/);
+    expect(byName("pgbouncer-container").inputs.image).toBe(img.inputs.imageName);
+    expect(byName("pgbouncer-runtime-container").inputs.image).toBe(img.inputs.imageName);
+  });
+
+  it("runs as the image's postgres user, uid 999", () => {
+    expect(byName("pgbouncer-container").inputs.user).toBe("999:999");
+    expect(dockerfile).toMatch(/useradd [^\n]*--uid 999\b/);
+    expect(dockerfile).toMatch(/^USER 999:999$/m);
+  });
+
+  it("renders the ini for the release it installs (1.26.1): options no longer ignored, prepared statements pooled", () => {
+    expect(carriedIni("pgbouncer")).toMatch(/^ignore_startup_parameters = extra_float_digits$/m);
+    expect(carriedIni("pgbouncer")).toMatch(/^max_prepared_statements = \d+$/m);
+  });
+
+  it("gets another tag on another base or platform; the same inputs keep theirs", () => {
+    const dev = String(byName("pgbouncer-image").inputs.imageName);
+    const tls = byName("pgbouncer-tls-image");
+    expect((tls.inputs.build as Build).args.BASE_IMAGE).toBe(PINNED_TRIXIE);
+    expect((tls.inputs.build as Build).platform).toBe("linux/arm64");
+    expect(tls.inputs.imageName).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-arm64-[0-9a-f]{12}$/);
+    // the variants share the stack's base and platform: one image
+    expect(byName("pgb-threeApps-image").inputs.imageName).toBe(dev);
+    const files = contextFiles(PGBOUNCER_CONTEXT);
+    expect(files.map(([n]) => n)).toEqual(expect.arrayContaining(["Dockerfile", "add-suite.sh"]));
+    expect(pgbouncerImageRef("debian:trixie-slim", "linux/amd64", files)).toBe(dev);
+    expect(pgbouncerImageRef(PINNED_TRIXIE, "linux/amd64", files)).not.toBe(dev);
+    expect(pgbouncerImageRef("debian:trixie-slim", "linux/amd64", files.map(([n, t]) => [n, n === "add-suite.sh" ? `${t}\n# changed` : t]))).not.toBe(dev);
   });
 });
 

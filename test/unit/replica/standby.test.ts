@@ -14,7 +14,7 @@ const run = (extra: Record<string, unknown> = {}) =>
     overrides: {
       ...PROD_SECRETS.overrides,
       tailscale: { ip: PRIMARY_IP },
-      postgres: { image: "pgvector/pgvector:0.8.0-pg17", memoryMb: 8192, maxConnections: 200, tls },
+      postgres: { majorVersion: 17, memoryMb: 8192, maxConnections: 200, tls },
       standby,
       ...extra,
     },
@@ -104,6 +104,37 @@ describe("standby under mocks", () => {
     expect(upload(c, "/usr/local/bin/hlpg-failover")).toMatch(/pg_rewind --target-pgdata/);
     // the primary has it too: after a failover and rejoin it is the standby a switchover promotes
     expect(upload(byName(r, "homelab-postgres-container"), "/usr/local/bin/hlpg-failover")).toBe(upload(c, "/usr/local/bin/hlpg-failover"));
+  });
+
+  it("builds the primary's image on the standby host, and hands over to the image's own entrypoint", () => {
+    const build = (prefix: string) => {
+      const found = ofType(r, "docker:index/image:Image").filter((x) => x.name.startsWith(prefix) && (x.inputs.build as { context: string }).context === "docker/postgres");
+      expect(found).toHaveLength(1);
+      return found[0];
+    };
+    const primary = build("homelab-postgres-image");
+    const onStandby = build("homelab-standby-image");
+    // the same tag and build, so both run the same PostgreSQL, pgBackRest and uid
+    expect(reveal(onStandby.inputs)).toEqual(reveal(primary.inputs));
+    expect(onStandby.provider.startsWith(byName(r, "homelab-standby-docker").urn)).toBe(true);
+    const c = byName(r, "homelab-standby-container");
+    expect(reveal(c.inputs.image)).toBe(reveal(onStandby.inputs.imageName));
+    expect(upload(c, "/usr/local/bin/hlpg-entrypoint.sh")).toMatch(/^exec hlpg-image-entrypoint\.sh "\$@"$/m);
+    expect(ofType(r, T.remoteImage).filter((x) => x.name.startsWith("homelab-standby"))).toEqual([]);
+  });
+
+  it("pulls postgres.customImage on the standby host instead, and builds nothing there", async () => {
+    const CUSTOM = "registry.local:5000/team/postgres:17.6-hlpg";
+    const custom = await run({ postgres: { majorVersion: 17, memoryMb: 8192, maxConnections: 200, tls, customImage: CUSTOM } });
+    const provider = byName(custom, "homelab-standby-docker");
+    const pulled = ofType(custom, T.remoteImage).filter((x) => x.name.startsWith("homelab-standby"));
+    expect(pulled.map((x) => reveal(x.inputs.name))).toEqual([CUSTOM]);
+    expect(pulled[0].provider.startsWith(provider.urn)).toBe(true);
+    expect(custom.resources.filter((x) => x.type === "docker:index/image:Image" && x.provider.startsWith(provider.urn))).toEqual([]);
+    // the primary runs the same image, pulled on its own host
+    const primaryPull = byName(custom, "homelab-postgres-custom-image");
+    expect(reveal(primaryPull.inputs.name)).toBe(CUSTOM);
+    expect(reveal(byName(custom, "homelab-standby-container").inputs.image)).toBe(reveal(byName(custom, "homelab-postgres-container").inputs.image));
   });
 
   it("exports the standby endpoint and a standbyUrl for read-only users only", () => {
