@@ -16,6 +16,7 @@ import { Monitoring } from "./monitoring";
 import type { ScrapeTargets } from "./monitoring";
 import { PgAdmin } from "./pgadmin/pgadmin";
 import { PgBouncer } from "./pooler/pgbouncer";
+import { type PoolerConsole, pauseCommand, resumeCommand } from "./pooler/maintenance";
 import { EXPORTER_PACKAGES, PGBOUNCER_PACKAGE, POSTGRES_PACKAGES, type StackConfig } from "./config";
 import type { DatabaseEntry } from "./outputs";
 import { accessModel, clusterGrants } from "./apps/access";
@@ -117,6 +118,14 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     const pgTls = ca && new PostgresTls(`${name}-postgres-tls`, { stack: cfg.stack, image: postgresImage, certificate: ca.certificate, privateKey: ca.privateKey }, { parent: this, providers: [dockerProvider] });
     this.caCertificate = ca?.caCertificate;
 
+    // pgBouncer's maintenance user: PAUSE before each replacement of the Postgres container,
+    // RESUME once the new one is healthy (pooler/maintenance.ts), so pooled clients wait
+    const poolerConsole = cfg.pgbouncer.enabled ? {
+      host: bindAddress,
+      port: cfg.pgbouncer.port,
+      password: pulumi.secret(new random.RandomPassword(`${name}-pgbouncer-admin-password`, { length: 40, special: false }, child).result),
+      sslmode: cfg.postgres.tls.enabled ? "require" as const : "disable" as const,
+    } : undefined;
     const target = cfg.postgres.bootstrap ? parseRestoreTarget(cfg.postgres.bootstrap.target) : undefined;
     const bootstrap = target && repo ? { stanza: repo.stanza, target, pgbackrestConf: CONTAINER_PATHS.pgbackrestConf } : undefined;
     const server = new PostgresServer(
@@ -131,6 +140,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         tlsVolume: pgTls?.wiring,
         bootstrap,
         replicationPeer: standbyAddress,
+        beforeReplace: poolerConsole && ((key) => [pauseCommand(`${name}-pgbouncer-pause`, poolerConsole, key, child)]),
         failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,
       },
       { parent: this, providers: [dockerProvider] },
@@ -309,12 +319,18 @@ export class PostgresPlatform extends pulumi.ComponentResource {
           // a new cluster (container replaced) re-installs the lookup function
           rerunOn: [server.container.id],
           statsUser: cfg.monitoring.enabled,
+          consoleAdminPassword: poolerConsole?.password,
           adopt,
           passwordTriggers,
         },
         { parent: this, providers: [dockerProvider, pgProvider] },
       );
       this.poolerPort = this.pooler.port;
+      // after the new container is healthy, its settings applied (a restart they cause
+      // included) and pgBouncer's lookups in place: then logins through the pooler work
+      resumeCommand(`${name}-pgbouncer-resume`, poolerConsole as PoolerConsole, server.container.id, {
+        ...child, dependsOn: [server.container, server.settings.applied, ...Object.values(this.pooler.authLookups)],
+      });
     }
 
     if (cfg.pgadmin.enabled) {

@@ -17,7 +17,7 @@
 // cluster is new (the container is) and whenever a password changes.
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { quoteIdent, quoteLiteral } from "../lib/quote";
+import { quoteIdent, quoteLiteral, shellQuote } from "../lib/quote";
 import { assertIdent } from "../lib/names";
 
 /** Resource options that adopt an existing role or database of a restored cluster (the provider's ID is its name). */
@@ -43,6 +43,46 @@ export function renderPasswordSyncSql(roles: { name: string; password: string }[
   ];
   for (const r of roles) {
     out.push(`ALTER ROLE ${quoteIdent(assertIdent(r.name, "role name"))} PASSWORD ${quoteLiteral(r.password)};`);
+  }
+  return out.join("\n") + "\n";
+}
+
+/**
+ * POSIX sh script (run with `sh -s`, the script on stdin, so no password reaches an
+ * argv): for each role, first try to log in with the password from state; only a role
+ * whose password does not verify gets ALTER ROLE … PASSWORD (renderPasswordSyncSql).
+ * Setting a password again, even the same one, makes a new SCRAM salt and verifier,
+ * and pgBouncer's pooled server logins (which reuse the SCRAM keys of the client's
+ * login) then fail until server_login_retry: a new Postgres container on the same
+ * volume must not do that to every app (found by test/engine/minor-upgrade.test.ts).
+ * A login refused after authentication (no CONNECT on `postgres`, the connection
+ * limit, NOLOGIN) proves the password as well; any other failure sets it.
+ */
+export function renderPasswordSyncScript(roles: { name: string; password: string }[]): string {
+  const out = [
+    "set -eu",
+    "# Rendered by homelab-postgres: every role's password as the stack's state has it, set only where it does not already log in.",
+    "verifies() {",
+    "  out=$(PGUSER=\"$1\" PGPASSWORD=\"$2\" PGDATABASE=postgres psql -X -q -At -c 'select 1' 2>&1) && return 0",
+    "  case \"$out\" in",
+    "    *'permission denied for database'*|*'too many connections'*|*'not permitted to log in'*) return 0 ;;",
+    "  esac",
+    "  return 1",
+    "}",
+  ];
+  for (const r of roles) {
+    assertIdent(r.name, "role name");
+    if (/[\r\n\0]/.test(r.password)) throw new Error(`password of ${r.name} must be one line`);
+    out.push(
+      `if verifies ${shellQuote(r.name)} ${shellQuote(r.password)}; then`,
+      `  echo "homelab-postgres: ${r.name}: password already set"`,
+      "else",
+      "  psql -X -q -v ON_ERROR_STOP=1 -f - <<'HLPG_SQL'",
+      ...renderPasswordSyncSql([r]).trimEnd().split("\n"),
+      "HLPG_SQL",
+      `  echo "homelab-postgres: ${r.name}: password set from state"`,
+      "fi",
+    );
   }
   return out.join("\n") + "\n";
 }
@@ -82,16 +122,16 @@ export interface PasswordSyncArgs {
 
 /** The command that re-applies the roles' passwords from state (see the file comment). */
 export function passwordSyncCommand(name: string, args: PasswordSyncArgs, opts: pulumi.CustomResourceOptions): command.local.Command {
-  const sql = pulumi.secret(
-    pulumi.all(args.roles.map((r) => pulumi.output(r.password))).apply((pws) => renderPasswordSyncSql(args.roles.map((r, i) => ({ name: r.name, password: pws[i] })))),
+  const script = pulumi.secret(
+    pulumi.all(args.roles.map((r) => pulumi.output(r.password))).apply((pws) => renderPasswordSyncScript(args.roles.map((r, i) => ({ name: r.name, password: pws[i] })))),
   );
   return new command.local.Command(
     name,
     {
-      create: "psql -X -q -v ON_ERROR_STOP=1 -f -",
+      create: "sh -s",
       // a changed stdin (a rotated password) is an update that runs `create` again
       // (pulumi-command provider/pkg/provider/provider.go: only `triggers` replaces)
-      stdin: sql,
+      stdin: script,
       environment: superuserPsqlEnvironment(args.admin, "homelab-postgres-passwords"),
       triggers: args.triggers,
     },

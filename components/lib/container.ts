@@ -2,6 +2,7 @@
 // same properties (no-new-privileges, memory limit, restart, healthcheck, log rotation).
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "crypto";
 import { ContainerRole, labels } from "./labels";
 
 export { ROLE_LABEL, type ContainerRole } from "./labels";
@@ -54,6 +55,31 @@ export function goDuration(seconds: number): string {
   if (h > 0) return `${h}h${m}m${s}s`;
   if (m > 0) return `${m}m${s}s`;
   return `${s}s`;
+}
+
+/**
+ * Container inputs the docker provider changes without replacing the container: every
+ * other field is ForceNew (kreuzwerker/terraform-provider-docker v4.5.0
+ * internal/provider/resource_docker_container.go, the schema; resource_docker_container_funcs.go
+ * resourceDockerContainerUpdate sends restart policy and resources through ContainerUpdate
+ * and only records healthcheck, wait and timeouts).
+ */
+export const CONTAINER_IN_PLACE: ReadonlySet<string> = new Set([
+  "restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "memorySwap", "cpuSet", "cpuPeriod", "cpuQuota",
+  "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops", "healthcheck", "wait", "waitTimeout",
+  "destroyGraceSeconds", "mustRun", "start", "rm", "attach", "logs", "removeVolumes", "tmpfs", "init",
+  "containerReadRefreshTimeoutMilliseconds",
+]);
+
+/**
+ * A digest of the inputs whose change replaces a container (all but CONTAINER_IN_PLACE):
+ * it changes exactly when the provider will replace the container, so a command keyed
+ * on it (pgBouncer's PAUSE) runs before each replacement and at no other time. Secret
+ * when an input is (the digest gives nothing away, but Pulumi keeps the taint).
+ */
+export function replacementKey(args: docker.ContainerArgs): pulumi.Output<string> {
+  const replacing = Object.fromEntries(Object.entries(args).filter(([k]) => !CONTAINER_IN_PLACE.has(k)).sort(([a], [b]) => (a < b ? -1 : 1)));
+  return pulumi.output(replacing).apply((v) => createHash("sha256").update(JSON.stringify(v)).digest("hex"));
 }
 
 /** A port binding on exactly one address: never 0.0.0.0 or ::. */

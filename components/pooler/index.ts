@@ -3,3 +3,4 @@ export * from "./advisories";
 export * from "./pgbouncer";
 export * from "./render";
 export * from "./wrapper";
+export * from "./maintenance";

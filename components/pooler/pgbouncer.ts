@@ -19,6 +19,7 @@ import * as random from "@pulumi/random";
 import { PGBOUNCER_PACKAGE, PGBOUNCER_STATS_USER, pgbouncerBuildArgs, type AppConfig, type PgBouncerConfig } from "../config";
 import { buildImage, type ImagePlatform } from "../lib/built-image";
 import { PGBOUNCER_CONTEXT, pgbouncerImageRef } from "./image";
+import { POOLER_ADMIN_USER } from "./maintenance";
 import { hardenedContainerArgs, publishedPort } from "../lib/container";
 import { type RuntimeFile, RuntimeFiles } from "../runtime";
 import { adoptOptions, passwordSyncCommand } from "../apps/adopt";
@@ -148,6 +149,12 @@ export interface PgBouncerArgs {
    * auth file, an upload: the container is replaced.
    */
   statsUser?: boolean;
+  /**
+   * The maintenance user's password (secret): POOLER_ADMIN_USER gets the admin console
+   * over TCP, for PAUSE and RESUME around a Postgres restart (maintenance.ts). In the
+   * auth file, an upload: adding it replaces the container once.
+   */
+  consoleAdminPassword?: pulumi.Input<string>;
   /** postgres.bootstrap is set: the auth role may exist already (restored) and is adopted (apps/adopt.ts). */
   adopt?: boolean;
   /** Set the auth role's password from state whenever these change (with `rerunOn`); the admin connection is `admin`. */
@@ -269,11 +276,12 @@ export class PgBouncer extends pulumi.ComponentResource {
             // runs on destroy and when the app or pgBouncer goes, with the script and
             // environment stored by the last create or update
             delete: authPsqlCommand(renderAuthRemoveScript(db, this.authRoleName)),
-            environment,
-            // Only a new cluster forces a fresh install (its catalog lacks the lookup). The
-            // scripts are not here: their change is an in-place re-run of `create`,
-            // where a replacement would also run the old `delete`.
-            triggers: args.rerunOn ?? [],
+            // A new Postgres container (rerunOn) re-runs `create` as an update, never a
+            // replacement: the script is idempotent, and a replacement would run the old
+            // `delete` first, which takes the lookup away from a cluster that still has it
+            // (a new image on the same volume): pgBouncer would then refuse every login until
+            // server_login_retry lets it try again (found by test/engine/minor-upgrade.test.ts).
+            environment: { ...environment, HLPG_CLUSTER: pulumi.output(args.rerunOn ?? []).apply((ids) => ids.join(",")) },
           },
           {
             ...child,
@@ -322,6 +330,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       authRole: this.authRoleName,
       authLookup: !fileMode,
       statsUsers: statsUser ? [statsUser.name] : [],
+      adminUsers: args.consoleAdminPassword !== undefined ? [POOLER_ADMIN_USER] : [],
       clientTls: tlsFiles,
       version: PGBOUNCER_VERSION,
     };
@@ -364,8 +373,11 @@ export class PgBouncer extends pulumi.ComponentResource {
       uploads.push({
         file: `${confDir}/userlist.txt`,
         content: pulumi.secret(
-          pulumi.all([authPassword, statsUser?.password ?? ""]).apply(([p, sp]) =>
-            renderAuthFile(this.authRoleName, p, statsUser ? [{ user: statsUser.name, password: sp }] : [])),
+          pulumi.all([authPassword, statsUser?.password ?? "", args.consoleAdminPassword ?? ""]).apply(([p, sp, ap]) =>
+            renderAuthFile(this.authRoleName, p, [
+              ...(statsUser ? [{ user: statsUser.name, password: sp }] : []),
+              ...(args.consoleAdminPassword !== undefined ? [{ user: POOLER_ADMIN_USER, password: ap }] : []),
+            ])),
         ),
         permissions: AUTH_FILE_PERMISSIONS,
         ...owner,

@@ -105,6 +105,8 @@ export interface PgBouncerIniInput {
    * exporter's own user, listed in the auth file. Default none.
    */
   statsUsers?: string[];
+  /** Admin-console users (maintenance.ts POOLER_ADMIN_USER: PAUSE, RESUME), in the auth file. Default none. */
+  adminUsers?: string[];
   /** TLS for clients (same certificate as the server). Absent: clients connect in plain text. */
   clientTls?: { certFile: string; keyFile: string };
   /** pgBouncer version, to gate settings newer than 1.18 (absent: emit only 1.18-compatible keys). */
@@ -175,14 +177,9 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
     ["auth_type", "scram-sha-256"],
     ["auth_file", iniValue(input.authFile, "auth_file")],
     ...(lookup ? [["auth_user", authRole], ["auth_query", AUTH_QUERY]] as [string, string][] : []),
-    // nobody gets the admin console over TCP: the auth role's password must not
-    // double as a key to SHOW CLIENTS (user names, client addresses). The stats
-    // console only for the exporter's own user (monitoring), which has its own password.
-    ["admin_users", ""],
-    ["stats_users", (input.statsUsers ?? []).map((u) => {
-      if (assertIdent(u, "stats user") === authRole && lookup) throw new Error("the auth role must not be a stats user");
-      return u;
-    }).join(",")],
+    // consoles over TCP only for users with passwords of their own (the auth role's is not a key to SHOW CLIENTS)
+    ["admin_users", consoleUsers(input.adminUsers, authRole, lookup, "admin")],
+    ["stats_users", consoleUsers(input.statsUsers, authRole, lookup, "stats")],
     ["pool_mode", mode],
     ["default_pool_size", defaultPoolSize],
     ["min_pool_size", 0],
@@ -217,6 +214,13 @@ export function renderPgBouncerIni(input: PgBouncerIniInput): string {
   }
   lines.push("", "[pgbouncer]", ...s.map(([k, v]) => (v === "" ? `${k} =` : `${k} = ${v}`)));
   return lines.join("\n") + "\n";
+}
+
+/** A console's user list; never the auth role, whose password pgBouncer holds for auth_query. */
+function consoleUsers(users: string[] | undefined, authRole: string, lookup: boolean, kind: "admin" | "stats"): string {
+  const bad = (users ?? []).find((u) => assertIdent(u, `${kind} user`) === authRole && lookup);
+  if (bad) throw new Error(`the auth role must not be a${kind === "admin" ? "n" : ""} ${kind} user`);
+  return (users ?? []).join(",");
 }
 
 /**

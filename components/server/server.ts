@@ -4,7 +4,7 @@ import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { REPLICATOR_ROLE, type PostgresConfig } from "../config";
-import { hardenedContainerArgs, publishedPort } from "../lib/container";
+import { hardenedContainerArgs, publishedPort, replacementKey } from "../lib/container";
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
 import { BootstrapInput, bootstrapId, renderPostgresEntrypoint } from "./entrypoint";
@@ -75,6 +75,12 @@ export interface PostgresServerArgs {
    * role stream from there only. A change of it is a new upload: the container is replaced.
    */
   replicationPeer?: pulumi.Input<string>;
+  /**
+   * What must run before each replacement of the Postgres container (pgBouncer's PAUSE):
+   * called with the container's replacementKey, which changes exactly when the provider
+   * replaces it; the container depends on what it returns.
+   */
+  beforeReplace?: (key: pulumi.Output<string>) => pulumi.Resource[];
   /** The failover tool's text (components/replica hlpg-failover.sh), with a standby: uploaded as /usr/local/bin/hlpg-failover for a switchover back. */
   failoverScript?: string;
 }
@@ -179,42 +185,46 @@ export class PostgresServer extends pulumi.ComponentResource {
 
     this.bindAddress = pulumi.output(args.bindAddress);
     this.port = config.port;
+    const containerArgs: docker.ContainerArgs = {
+      name: `${stack}-postgres`,
+      image,
+      entrypoints: [CONTAINER.entrypoint],
+      command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
+      envs: [
+        `POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`,
+        "POSTGRES_USER=postgres",
+        `PGDATA=${CONTAINER.pgdata}`,
+        "POSTGRES_INITDB_ARGS=--data-checksums --encoding=UTF8",
+      ],
+      ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
+      networksAdvanced: [{ name: this.network.name, aliases: [CONTAINER.hostname] }],
+      volumes: [
+        { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
+        { volumeName: this.socketVolume.name, containerPath: CONTAINER.socketDir },
+        ...(args.backup?.volumes ?? []),
+        ...(tls ? (args.tlsVolume?.volumes ?? []) : []),
+      ],
+      uploads,
+      // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
+      shmSize: SHM_SIZE_MB,
+      ...hardenedContainerArgs({
+        role: "postgres",
+        stack,
+        memoryMb: config.memoryMb,
+        // over TCP, so it only passes once the real server (not the init-time one) listens
+        healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
+        // a bootstrap restores and replays WAL before the server listens
+        ...(bootstrap ? { waitTimeoutSeconds: BOOTSTRAP_WAIT_SECONDS } : {}),
+      }),
+      stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
+    };
+    // pgBouncer's PAUSE runs before every replacement of this container, and only then
+    const guards = args.beforeReplace?.(replacementKey(containerArgs)) ?? [];
+    const waitFor = [...(args.backup?.dependsOn ?? []), ...(args.tlsVolume?.dependsOn ?? []), ...guards];
     this.container = new docker.Container(
       `${name}-container`,
-      {
-        name: `${stack}-postgres`,
-        image,
-        entrypoints: [CONTAINER.entrypoint],
-        command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
-        envs: [
-          `POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`,
-          "POSTGRES_USER=postgres",
-          `PGDATA=${CONTAINER.pgdata}`,
-          "POSTGRES_INITDB_ARGS=--data-checksums --encoding=UTF8",
-        ],
-        ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
-        networksAdvanced: [{ name: this.network.name, aliases: [CONTAINER.hostname] }],
-        volumes: [
-          { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
-          { volumeName: this.socketVolume.name, containerPath: CONTAINER.socketDir },
-          ...(args.backup?.volumes ?? []),
-          ...(tls ? (args.tlsVolume?.volumes ?? []) : []),
-        ],
-        uploads,
-        // parallel query and sorts use /dev/shm; Docker's 64 MiB default is too small
-        shmSize: SHM_SIZE_MB,
-        ...hardenedContainerArgs({
-          role: "postgres",
-          stack,
-          memoryMb: config.memoryMb,
-          // over TCP, so it only passes once the real server (not the init-time one) listens
-          healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
-          // a bootstrap restores and replays WAL before the server listens
-          ...(bootstrap ? { waitTimeoutSeconds: BOOTSTRAP_WAIT_SECONDS } : {}),
-        }),
-        stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
-      },
-      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: args.tlsVolume ? [...(args.backup?.dependsOn ?? []), ...args.tlsVolume.dependsOn] : args.backup?.dependsOn },
+      containerArgs,
+      { ...child, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: waitFor },
     );
 
     this.settings = new PostgresSettings(

@@ -10,18 +10,14 @@
 // - the settings command re-runs when its SQL changes; PostgreSQL restarts when a
 //   changed parameter has context `postmaster` (the committed catalogs).
 import { PG_CATALOGS, specOf } from "../../components/config";
+import { CONTAINER_IN_PLACE } from "../../components/lib/container";
 import type { ProgramResult, RegisteredResource } from "../helpers/program";
 import { reveal } from "../helpers/program";
 
 const CONTAINER = "docker:index/container:Container";
 
-/** Container inputs the provider changes without replacing the container. */
-export const CONTAINER_IN_PLACE = new Set([
-  "restart", "maxRetryCount", "cpuShares", "memory", "memoryReservation", "memorySwap", "cpuSet", "cpuPeriod", "cpuQuota",
-  "deviceReadBps", "deviceReadIops", "deviceWriteBps", "deviceWriteIops", "healthcheck", "wait", "waitTimeout",
-  "destroyGraceSeconds", "mustRun", "start", "rm", "attach", "logs", "removeVolumes", "tmpfs", "init",
-  "containerReadRefreshTimeoutMilliseconds",
-]);
+/** Container inputs the provider changes without replacing the container (the program's own list, from the provider's schema). */
+export { CONTAINER_IN_PLACE };
 
 export type ContainerEffect = "unchanged" | "updated in place" | "replaced" | "created" | "deleted";
 
@@ -73,4 +69,11 @@ export function settingsEffect(before: ProgramResult, after: ProgramResult, majo
   const changed = [...new Set([...a.keys(), ...b.keys()])].filter((k) => a.get(k) !== b.get(k));
   if (changed.length === 0) return "unchanged";
   return changed.some((k) => specOf(PG_CATALOGS[major], k)?.context === "postmaster") ? "restart" : "reload";
+}
+
+/** The key of pgBouncer's PAUSE command (pooler/maintenance.ts): it runs again exactly when this changes. */
+export function pauseKey(r: ProgramResult): string {
+  const cmd = r.resources.find((x) => x.type === "command:local:Command" && x.name.endsWith("-pgbouncer-pause"));
+  if (!cmd) throw new Error("no pgBouncer pause command");
+  return JSON.stringify(reveal(cmd.inputs.triggers));
 }

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { PROD_SECRETS, ProgramResult, RunOptions, runProgram, stackConfig } from "../helpers/program";
 import { MOCK_TLS } from "../helpers/mocks";
-import { ContainerEffect, SettingsEffect, containerEffects, settingsEffect } from "./effects";
+import { ContainerEffect, SettingsEffect, containerEffects, pauseKey, settingsEffect } from "./effects";
 
 type Raw = Record<string, unknown>;
 const committed = stackConfig("prod").values as Record<string, Raw | Raw[]>;
@@ -118,6 +118,8 @@ describe("what a config change does to the running platform", () => {
     });
     results[row.change] = observed(from, changed);
     expect(results[row.change]).toEqual(row.expect);
+    // pgBouncer is paused before every replacement of the Postgres container, and at no other time
+    expect({ pauses: pauseKey(from) !== pauseKey(changed) }).toEqual({ pauses: row.expect.postgres === "replaced" });
   });
 
   it("the base run against itself changes nothing (the comparison can see no change)", async () => {

@@ -319,8 +319,9 @@ describe("pgBouncer under app and pool changes", () => {
       expect(cmd.dependencies).toContain(byName(dev, "homelab-pgbouncer-auth-role").urn);
       // its own app's last grant (AppDatabase.ready), no other app's
       expect(cmd.dependencies.filter((d) => d.includes("::homelab-app-")).map((d) => d.split("::").pop())).toEqual([expect.stringMatching(new RegExp(`^homelab-app-${app}-`))]);
-      // a new cluster is the only trigger: the Postgres container's id (as the mocks name it)
-      expect(cmd.inputs.triggers).toEqual(["homelab-postgres-container-id"]);
+      // a new cluster (the Postgres container's id, as the mocks name it) re-runs it in place, never replaces it
+      expect(cmd.inputs.triggers).toBeUndefined();
+      expect((reveal(cmd.inputs.environment) as Record<string, string>).HLPG_CLUSTER).toBe("homelab-postgres-container-id");
     }
     expect(dev.resources.filter((r) => r.name === "homelab-pgbouncer-auth-setup")).toEqual([]);
   });

@@ -184,8 +184,9 @@ describe("PgBouncer", () => {
       expect(cmd.dependencies).toEqual(expect.arrayContaining([byName(`ready-${db}`).urn, byName("pgbouncer-auth-role").urn]));
       const other = db === "langfuse" ? "my_app" : "langfuse";
       expect(cmd.dependencies).not.toContain(byName(`ready-${other}`).urn);
-      // only a new cluster forces a fresh install; a replacement removes the old one first
-      expect(cmd.inputs.triggers).toEqual(["postgres-container-id"]);
+      // a new cluster re-runs the idempotent install as an update; nothing replaces it (the old delete would run first)
+      expect(cmd.inputs.triggers).toBeUndefined();
+      expect((reveal(cmd.inputs.environment) as Record<string, string>).HLPG_CLUSTER).toBe("postgres-container-id");
       expect(cmd.deleteBeforeReplace).toBe(true);
     }
   });
