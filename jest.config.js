@@ -1,4 +1,4 @@
-// Four layers, selectable with --selectProjects; `npm test` runs all of them.
+// Five layers, selectable with --selectProjects; `npm test` runs all of them.
 const tsJest = ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }];
 const base = { testEnvironment: "node", transform: { "^.+\\.ts$": tsJest }, moduleFileExtensions: ["ts", "js", "json"] };
 
@@ -11,5 +11,6 @@ module.exports = {
     { ...base, displayName: "impact", testMatch: ["<rootDir>/test/impact/**/*.test.ts"] },
     { ...base, displayName: "policies", testMatch: ["<rootDir>/test/policies/**/*.test.ts"] },
     { ...base, displayName: "integration", testMatch: ["<rootDir>/test/integration/**/*.test.ts"], setupFilesAfterEnv: ["<rootDir>/test/integration/setup.ts"] },
+    { ...base, displayName: "engine", testMatch: ["<rootDir>/test/engine/**/*.test.ts"] },
   ],
 };

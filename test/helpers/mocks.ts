@@ -79,11 +79,16 @@ export function mockResource(args: MockResource): { id: string; state: Record<st
   return { id: `${name}-id`, state };
 }
 
+/** What newResource answers: the provider's id and the resource's state. */
+export type MockResult = { id: string; state: Record<string, unknown> };
+
 export interface InstallOptions {
   project?: string;
   stack?: string;
-  /** Replaces the stand-in for some resources (return undefined to keep it). */
-  resource?: (args: MockResource) => { id: string; state: Record<string, unknown> } | undefined;
+  /** Replaces the stand-in for some resources (return undefined to keep it); may be async (the engine layer creates the real thing). */
+  resource?: (args: MockResource) => MockResult | undefined | Promise<MockResult | undefined>;
+  /** Sees each registration with its options before `resource` is asked for it. */
+  beforeRegister?: Parameters<typeof recordRegistrations>[1];
   /** Answers invokes (data sources); default: echo the arguments. */
   call?: (token: string, inputs: Record<string, unknown>) => Record<string, unknown>;
 }
@@ -95,14 +100,14 @@ export interface InstallOptions {
 export async function installMocks(pulumi: typeof pulumiModule, opts: InstallOptions = {}): Promise<RegisteredResource[]> {
   await pulumi.runtime.setMocks(
     {
-      newResource: (args) => opts.resource?.(args) ?? mockResource(args),
+      newResource: async (args) => (await opts.resource?.(args)) ?? mockResource(args),
       call: (args) => opts.call?.(args.token, args.inputs) ?? args.inputs,
     },
     opts.project ?? "homelab-postgres",
     opts.stack ?? "dev",
     false,
   );
-  return recordRegistrations(pulumi);
+  return recordRegistrations(pulumi, opts.beforeRegister);
 }
 
 /** Resolves an Output's value (unknowns never resolve under mocks, so this is for known values). */

@@ -9,7 +9,7 @@ import * as yaml from "js-yaml";
 import * as path from "path";
 import * as ts from "typescript";
 import type * as pulumiModule from "@pulumi/pulumi";
-import { installMocks } from "./mocks";
+import { type InstallOptions, installMocks } from "./mocks";
 import { RegisteredResource, isSecretValue, reveal } from "./record";
 
 export { isSecretValue, reveal };
@@ -66,6 +66,15 @@ export interface RunOptions {
   tailnetAddresses?: string[];
   /** Another program to run instead of index.ts (e.g. examples/app-stack/index.ts), with its project name. */
   entry?: { file: string; project: string };
+  /**
+   * Creates resources instead of the shared stand-ins (return undefined to keep one): the
+   * engine layer applies docker, postgresql and command resources to real servers here.
+   * The SDK registers a resource only once its inputs and dependsOn have resolved, so
+   * this is called in the engine's dependency order.
+   */
+  resource?: InstallOptions["resource"];
+  /** Sees each registration with its options (ignoreChanges, retainOnDelete...) before `resource`. */
+  beforeRegister?: InstallOptions["beforeRegister"];
   /** Outputs that any StackReference sees, and which of them are secret. */
   stackReference?: { outputs: Record<string, unknown>; secretOutputNames: string[] };
 }
@@ -137,7 +146,8 @@ export async function runProgram(stack: string, opts: RunOptions = {}): Promise<
       resource: (args) =>
         args.type === "pulumi:pulumi:StackReference"
           ? { id: String(args.inputs.name), state: { ...args.inputs, outputs: opts.stackReference?.outputs ?? {}, secretOutputNames: opts.stackReference?.secretOutputNames ?? [] } }
-          : undefined,
+          : opts.resource?.(args),
+      beforeRegister: opts.beforeRegister,
       call: (token, inputs) => {
         invokes.push({ token, args: inputs });
         if (token === "tailscale:index/getDevice:getDevice") {

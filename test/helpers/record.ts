@@ -57,9 +57,10 @@ interface RegisterRequest {
 
 /**
  * Wraps the mock monitor `setMocks` installed on `pulumi` (call right after
- * setMocks) and returns the list it fills as resources register.
+ * setMocks) and returns the list it fills as resources register; `beforeRegister`
+ * sees each registration (options included) before the mocks do.
  */
-export function recordRegistrations(pulumi: typeof pulumiModule): RegisteredResource[] {
+export function recordRegistrations(pulumi: typeof pulumiModule, beforeRegister?: (r: Omit<RegisteredResource, "urn">) => void): RegisteredResource[] {
   const registered: RegisteredResource[] = [];
   // the same SDK copy as `pulumi`: under isolateModules each run has its own
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -68,27 +69,28 @@ export function recordRegistrations(pulumi: typeof pulumiModule): RegisteredReso
     registerResource(req: RegisterRequest, cb: (err: unknown, res: unknown) => void): Promise<void>;
   };
   const original = monitor.registerResource.bind(monitor);
-  monitor.registerResource = async (req, cb) =>
-    original(req, (err, res) => {
-      if (!err && res) {
-        registered.push({
-          type: req.getType(),
-          name: req.getName(),
-          urn: (res as { getUrn(): string }).getUrn(),
-          inputs: rpc.deserializeProperties(req.getObject()),
-          custom: req.getCustom(),
-          parent: req.getParent(),
-          dependencies: req.getDependenciesList(),
-          provider: req.getProvider(),
-          retainOnDelete: req.getRetainondelete() ?? false,
-          protect: req.getProtect() ?? false,
-          deleteBeforeReplace: req.getDeletebeforereplace(),
-          additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
-          importId: req.getImportid(),
-          ignoreChanges: req.getIgnorechangesList(),
-        });
-      }
+  const describe = (req: RegisterRequest): Omit<RegisteredResource, "urn"> => ({
+    type: req.getType(),
+    name: req.getName(),
+    inputs: rpc.deserializeProperties(req.getObject()),
+    custom: req.getCustom(),
+    parent: req.getParent(),
+    dependencies: req.getDependenciesList(),
+    provider: req.getProvider(),
+    retainOnDelete: req.getRetainondelete() ?? false,
+    protect: req.getProtect() ?? false,
+    deleteBeforeReplace: req.getDeletebeforereplace(),
+    additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
+    importId: req.getImportid(),
+    ignoreChanges: req.getIgnorechangesList(),
+  });
+  monitor.registerResource = async (req, cb) => {
+    // the options (ignoreChanges, retainOnDelete...) before the mock's newResource, which never sees them
+    beforeRegister?.(describe(req));
+    return original(req, (err, res) => {
+      if (!err && res) registered.push({ ...describe(req), urn: (res as { getUrn(): string }).getUrn() });
       cb(err, res);
     });
+  };
   return registered;
 }
