@@ -6,7 +6,7 @@
 import Docker from "dockerode";
 import { Client } from "pg";
 import type { Engine } from "./engine";
-import { describeEngine, ensureBases, freePort, testEngine, wipe } from "./env";
+import { describeEngine, emptyDevStack, testEngine, wipe } from "./env";
 import { startLoop } from "./loop";
 
 jest.setTimeout(30 * 60_000);
@@ -34,13 +34,7 @@ describeEngine("changes to a running stack on a real engine", (socket) => {
 
   beforeAll(async () => {
     docker = new Docker({ socketPath: socket });
-    await ensureBases(docker);
-    await wipe(docker, STACK);
-    base = {
-      dockerHost: `unix://${socket}`,
-      postgres: { majorVersion: 17, port: await freePort(), memoryMb: 512, settings: { statement_timeout: "60s" } },
-      pgbouncer: { enabled: true, port: await freePort(), poolMode: "transaction", defaultPoolSize: 5 },
-    };
+    base = await emptyDevStack(docker, socket);
     engine = testEngine(docker);
     const { program } = await engine.up(STACK, { overrides: base });
     dbs = program.outputs.databases as Dbs;

@@ -48,6 +48,21 @@ export async function ensureBases(docker: Docker): Promise<void> {
   }
 }
 
+/**
+ * An empty engine for the dev stack (bases imported, the stack's containers, network and
+ * volumes gone) and the config overrides that point the dev stack at it: the test's
+ * socket, free loopback ports, a small memory limit, pgBouncer in transaction mode.
+ */
+export async function emptyDevStack(docker: Docker, socket: string): Promise<Record<string, unknown>> {
+  await ensureBases(docker);
+  await wipe(docker, "dev");
+  return {
+    dockerHost: `unix://${socket}`,
+    postgres: { majorVersion: 17, port: await freePort(), memoryMb: 512, settings: { statement_timeout: "60s" } },
+    pgbouncer: { enabled: true, port: await freePort(), poolMode: "transaction", defaultPoolSize: 5 },
+  };
+}
+
 /** A free TCP port on 127.0.0.1. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

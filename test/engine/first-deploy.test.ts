@@ -5,7 +5,7 @@
 import Docker from "dockerode";
 import { Client } from "pg";
 import type { Engine } from "./engine";
-import { describeEngine, ensureBases, freePort, removeBuiltImages, testEngine, wipe } from "./env";
+import { describeEngine, emptyDevStack, removeBuiltImages, testEngine, wipe } from "./env";
 
 jest.setTimeout(30 * 60_000);
 
@@ -19,15 +19,8 @@ describeEngine("first deploy on a real engine", (socket) => {
 
   beforeAll(async () => {
     docker = new Docker({ socketPath: socket });
-    await ensureBases(docker);
-    await wipe(docker, STACK);
+    overrides = await emptyDevStack(docker, socket);
     await removeBuiltImages(docker);
-    const [pgPort, poolPort] = [await freePort(), await freePort()];
-    overrides = {
-      dockerHost: `unix://${socket}`,
-      postgres: { majorVersion: 17, port: pgPort, memoryMb: 512, settings: { statement_timeout: "60s" } },
-      pgbouncer: { enabled: true, port: poolPort, poolMode: "transaction", defaultPoolSize: 5 },
-    };
     engine = testEngine(docker);
   });
 

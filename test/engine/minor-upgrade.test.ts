@@ -9,7 +9,7 @@ import Docker from "dockerode";
 import { Client } from "pg";
 import { POSTGRES_PACKAGES, type PostgresPackages } from "../../components/config";
 import type { Engine } from "./engine";
-import { describeEngine, ensureBases, freePort, testEngine, wipe } from "./env";
+import { describeEngine, emptyDevStack, testEngine, wipe } from "./env";
 import { startLoop } from "./loop";
 
 jest.setTimeout(30 * 60_000);
@@ -27,13 +27,7 @@ describeEngine("a minor upgrade on a real engine", (socket) => {
 
   beforeAll(async () => {
     docker = new Docker({ socketPath: socket });
-    await ensureBases(docker);
-    await wipe(docker, STACK);
-    base = {
-      dockerHost: `unix://${socket}`,
-      postgres: { majorVersion: 17, port: await freePort(), memoryMb: 512 },
-      pgbouncer: { enabled: true, port: await freePort(), poolMode: "transaction", defaultPoolSize: 5 },
-    };
+    base = await emptyDevStack(docker, socket);
     engine = testEngine(docker);
     const { program } = await engine.up(STACK, { overrides: base });
     dbs = program.outputs.databases as typeof dbs;

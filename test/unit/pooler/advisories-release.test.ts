@@ -7,6 +7,7 @@ import type * as Images from "../../../components/config/images";
 import { installMocks } from "../../helpers/mocks";
 import { parseConfig } from "../../../components/config";
 import { PGBOUNCER_VERSION, PgBouncer } from "../../../components/pooler/pgbouncer";
+import { pgbouncerArgs } from "./fixture";
 
 jest.mock("../../../components/config/images", () => {
   const actual = jest.requireActual<typeof Images>("../../../components/config/images");
@@ -20,17 +21,7 @@ describe("the PgBouncer component with a vulnerable release in the packages tabl
     await installMocks(pulumi);
     const spy = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
     const cfg = parseConfig("dev", { apps: [{ name: "app" }] });
-    pooler = new PgBouncer("pgb-old", {
-      stack: "dev",
-      config: cfg.pgbouncer,
-      image: { baseImage: cfg.images.trixie, platform: cfg.postgres.platform },
-      apps: cfg.apps,
-      network: "dev-pg",
-      bindAddress: "127.0.0.1",
-      postgres: { host: "postgres", port: 5432 },
-      postgresMaxConnections: cfg.postgres.maxConnections,
-      admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret("super-secret-pw-0123456789abcdefghij"), sslmode: "disable" },
-    });
+    pooler = new PgBouncer("pgb-old", pgbouncerArgs(cfg));
     warned = spy.mock.calls.map((c) => String(c[0]));
     spy.mockRestore();
   });

@@ -6,6 +6,7 @@ import { installMocks } from "../../helpers/mocks";
 import { parseConfig } from "../../../components/config";
 import { advisoriesFor, parseIniSettings, pgbouncerAdvisoryWarnings } from "../../../components/pooler/advisories";
 import { PGBOUNCER_VERSION, PgBouncer } from "../../../components/pooler/pgbouncer";
+import { pgbouncerArgs } from "./fixture";
 import { PgBouncerVersion, pgbouncerVersionFromImage, renderPgBouncerIni } from "../../../components/pooler/render";
 
 const v = (s: string): PgBouncerVersion => {
@@ -109,18 +110,7 @@ describe("the PgBouncer component", () => {
     const spy = jest.spyOn(pulumi.log, "warn").mockImplementation(() => Promise.resolve());
     // a stats user too (monitoring on): the ini with the most a flaw could reach
     const cfg = parseConfig("dev", { apps: [{ name: "app" }] });
-    new PgBouncer("pgb-default", {
-      stack: "dev",
-      config: cfg.pgbouncer,
-      image: { baseImage: cfg.images.trixie, platform: cfg.postgres.platform },
-      apps: cfg.apps,
-      network: "dev-pg",
-      bindAddress: "127.0.0.1",
-      postgres: { host: "postgres", port: 5432 },
-      postgresMaxConnections: cfg.postgres.maxConnections,
-      admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret("super-secret-pw-0123456789abcdefghij"), sslmode: "disable" },
-      statsUser: true,
-    });
+    new PgBouncer("pgb-default", pgbouncerArgs(cfg, { statsUser: true }));
     warned = spy.mock.calls.map((c) => String(c[0]));
     spy.mockRestore();
   });

@@ -12,6 +12,7 @@ import { PGBOUNCER_CONTEXT, pgbouncerImageRef } from "../../../components/pooler
 import { PgBouncer, pgbouncerNofile, PGBOUNCER_CONTAINER, RUNTIME_INI } from "../../../components/pooler/pgbouncer";
 import { authPsqlCommand, PGBOUNCER_AUTH_ROLE, renderAuthCreateScript, renderAuthRemoveScript } from "../../../components/pooler/render";
 import { renderPgBouncerWrapper } from "../../../components/pooler/wrapper";
+import { SUPER_PW, pgbouncerArgs } from "./fixture";
 
 let registered: Registered[] = [];
 
@@ -36,7 +37,6 @@ class Ready extends pulumi.CustomResource {
   }
 }
 
-const SUPER_PW = "super-secret-pw-0123456789abcdefghij";
 const PINNED_TRIXIE = `debian:trixie-slim@sha256:${"d".repeat(64)}`;
 const ADMIN_PW = "admin-secret-pw-0123456789abcdefghij";
 let pooler: PgBouncer;
@@ -62,19 +62,7 @@ beforeAll(async () => {
   registered = await installMocks(pulumi);
   // stand in for AppDatabase.ready (the end of each app's grant chain)
   const ready = Object.fromEntries(cfg.apps.map((a) => [a.database, new Ready(`ready-${a.database}`)]));
-  pooler = new PgBouncer("pgbouncer", {
-    stack: "dev",
-    config: cfg.pgbouncer,
-    image: { baseImage: cfg.images.trixie, platform: cfg.postgres.platform },
-    apps: cfg.apps,
-    network: "dev-pg",
-    bindAddress: "127.0.0.1",
-    postgres: { host: "postgres", port: 5432 },
-    postgresMaxConnections: cfg.postgres.maxConnections,
-    admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
-    databasesReady: ready,
-    rerunOn: ["postgres-container-id"],
-  });
+  pooler = new PgBouncer("pgbouncer", pgbouncerArgs(cfg, { databasesReady: ready, rerunOn: ["postgres-container-id"] }));
   // a tailnet address that is only known later, TLS on, and a published port other than the internal one
   pooler2 = new PgBouncer("pgbouncer-tls", {
     stack: "prod",
