@@ -74,9 +74,15 @@ describeEngine("first deploy on a real engine", (socket) => {
     await ro.end();
   });
 
-  it("comes up again on the same engine with the images already built", async () => {
+  it("destroys what the README says and keeps the data volume; comes up again with the images already built", async () => {
     const kept = await engine.destroy();
-    expect(kept.some((k) => k.endsWith("::dev-pgdata") || k.includes("postgres-data"))).toBe(true);
+    expect(kept).toContain("docker:index/volume:Volume::homelab-postgres-data");
+    expect(kept.filter((k) => k.startsWith("docker:index/container") || k.startsWith("docker:index/network"))).toEqual([]);
+    // on the daemon: no container and no network of the stack, the data volume and only it
+    expect(await docker.listContainers({ all: true, filters: { label: [`homelab.postgres/stack=${STACK}`] } })).toEqual([]);
+    expect((await docker.listNetworks({ filters: { name: [`${STACK}-pg`] } })).map((n) => n.Name)).toEqual([]);
+    const volumes = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name).filter((n) => n.startsWith(`${STACK}-`));
+    expect(volumes).toEqual(["dev-pgdata"]);
     await wipe(docker, STACK); // an empty engine but for the images
     const t0 = Date.now();
     await engine.up(STACK, { overrides });
