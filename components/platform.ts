@@ -82,10 +82,10 @@ export class PostgresPlatform extends pulumi.ComponentResource {
 
     // One image for Postgres, the backup sidecar, the standby and their carriers: built
     // here from Debian packages (docker/postgres), or the operator's own (postgres.customImage).
-    const builtImage = cfg.postgres.customImage === undefined
-      ? new PostgresImage(`${name}-postgres-image`, {
-        majorVersion: cfg.postgres.majorVersion, baseImage: cfg.images[POSTGRES_PACKAGES[cfg.postgres.majorVersion].suite], platform: cfg.postgres.platform,
-      }, { parent: this, providers: [dockerProvider] })
+    // the Debian base of the major's suite; absent with an image of one's own
+    const postgresBase = cfg.postgres.customImage === undefined ? cfg.images[POSTGRES_PACKAGES[cfg.postgres.majorVersion].suite] : undefined;
+    const builtImage = postgresBase !== undefined
+      ? new PostgresImage(`${name}-postgres-image`, { majorVersion: cfg.postgres.majorVersion, baseImage: postgresBase, platform: cfg.postgres.platform }, { parent: this, providers: [dockerProvider] })
       : undefined;
     const postgresImage = builtImage?.imageName
       ?? new docker.RemoteImage(`${name}-postgres-custom-image`, { name: cfg.postgres.customImage as string, keepLocally: true }, { parent: this, provider: dockerProvider }).imageId;
@@ -222,7 +222,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         superuserPassword: server.superuserPassword,
         tlsPrivateKey: pulumi.secret(tlsKey(cfg) as string),
         // the standby host builds the same image (or pulls the same custom one)
-        baseImage: builtImage ? cfg.images[POSTGRES_PACKAGES[cfg.postgres.majorVersion].suite] : undefined,
+        baseImage: postgresBase,
         backup: repo ? {
           stanza: repo.stanza, pgbackrestConf: repo.pgbackrestConfWithSecrets, pgbackrestConfPath: BACKUP_PATHS.pgbackrestConf,
           pgbackrestConfDir: BACKUP_PATHS.pgbackrestDir, pgbackrestConfFileName: RUNTIME_FILE_NAMES.pgbackrestConf,
