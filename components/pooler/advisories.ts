@@ -131,13 +131,14 @@ const show = (t: Triple) => t.join(".");
  * the version cannot be told from the image reference. Empty: nothing known applies.
  */
 export function pgbouncerAdvisoryWarnings(image: string, version: PgBouncerVersion | undefined, ini: string): string[] {
+  // `image` names what runs: the built image with its package version, or an image reference
   const where = "see docs/pooling.md, Security: pgBouncer release";
   if (!version) {
-    return [`pgbouncer.image ${JSON.stringify(image)} has no version in its tag: its known vulnerabilities cannot be checked (${where})`];
+    return [`the pgBouncer image ${JSON.stringify(image)} has no version in its tag: its known vulnerabilities cannot be checked (${where})`];
   }
   const settings = parseIniSettings(ini);
   const v = `${version.major}.${version.minor}.${version.patch}`;
   return advisoriesFor(version)
     .filter((a) => a.reachable(settings))
-    .map((a) => `pgbouncer.image ${JSON.stringify(image)} is pgBouncer ${v}, affected by ${a.id}: ${a.summary}; fixed in ${show(a.fixed)} (${where})`);
+    .map((a) => `the pgBouncer image ${JSON.stringify(image)} is pgBouncer ${v}, affected by ${a.id}: ${a.summary}; fixed in ${show(a.fixed)} (${where})`);
 }
