@@ -212,7 +212,8 @@ export class Engine {
           await this.sql(args.provider, steps);
           return done(before ? "update" : "create", { id: String(inputs.name ?? args.name), state: inputs });
         }
-        if (args.type.startsWith("pulumi:") || !args.type.includes(":index/") && !args.type.includes(":local:")) return undefined; // components, stack
+        // components and the stack are not resources of a provider: the mocks' stand-in is theirs
+        if (args.type.startsWith("pulumi:") || (!args.type.includes(":index/") && !args.type.includes(":local:"))) return undefined;
         throw new Error(`the engine layer cannot create ${args.type} (${args.name})`);
     }
   }
