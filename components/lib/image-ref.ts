@@ -1,6 +1,6 @@
 // Docker image references, parsed once: `[registry[:port]/]path[:tag][@sha256:hex]`.
-// Used by config validation, the built image's tag, the pgBouncer version probe and
-// the policy pack. Imports nothing of ours.
+// Used by config validation, the built images' tags and the policy pack. Imports
+// nothing of ours.
 
 export interface ImageRef {
   /** `registry.local:5000`, `ghcr.io`; absent for Docker Hub short names. */
@@ -48,11 +48,6 @@ export function parseImageRef(ref: string): ImageRef | undefined {
   return { registry, path: parts.join("/"), repository, tag, digest, digestOk: digest === undefined || DIGEST.test(digest) };
 }
 
-/** The last path component without registry or tag: `postgres` for `registry.local:5000/team/postgres:16.4`. */
-export function imageBaseName(ref: ImageRef): string {
-  return ref.path.slice(ref.path.lastIndexOf("/") + 1);
-}
-
 export interface PinOptions {
   /** Refuse references without a digest. */
   requireDigest?: boolean;
@@ -72,24 +67,4 @@ export function imagePinProblems(ref: string, opts: PinOptions = {}): string[] {
   }
   if (opts.requireDigest && parsed.digest === undefined) problems.push(`${JSON.stringify(ref)} is not pinned by digest (@sha256:...)`);
   return problems;
-}
-
-/** Postgres major from tags like `pgvector/pgvector:0.8.0-pg17`, `postgres:16.4`, `postgres:15-bookworm`. */
-export function postgresMajorFromImage(ref: string): number | undefined {
-  const parsed = parseImageRef(ref);
-  if (!parsed || parsed.tag === undefined) return undefined;
-  const pg = /(?:^|[-_])pg(\d{2})(?:$|[-_.])/.exec(parsed.tag);
-  if (pg) return Number(pg[1]);
-  if (imageBaseName(parsed) === "postgres") {
-    const m = /^(\d{2})(?:$|[.-])/.exec(parsed.tag);
-    if (m) return Number(m[1]);
-  }
-  return undefined;
-}
-
-/** A tag-safe rendering of a reference's tag (for derived image tags): `[A-Za-z0-9_.-]`, at most `max` characters. */
-export function tagSlug(ref: string, max = 80): string {
-  const parsed = parseImageRef(ref);
-  const tag = parsed?.tag ?? "untagged";
-  return tag.replace(/[^A-Za-z0-9_.-]/g, "-").slice(0, max);
 }

@@ -126,16 +126,12 @@ export function advisoriesFor(version: PgBouncerVersion): PgBouncerAdvisory[] {
 const show = (t: Triple) => t.join(".");
 
 /**
- * The warnings `pulumi preview`/`up` print for this image and rendered ini: one per
- * advisory that affects the version and is reachable with the ini, or one saying
- * the version cannot be told from the image reference. Empty: nothing known applies.
+ * The warnings `pulumi preview`/`up` print for this image (named for the message: the
+ * built image with its package version) and rendered ini: one per advisory that affects
+ * the version and is reachable with the ini. Empty: nothing known applies.
  */
-export function pgbouncerAdvisoryWarnings(image: string, version: PgBouncerVersion | undefined, ini: string): string[] {
-  // `image` names what runs: the built image with its package version, or an image reference
+export function pgbouncerAdvisoryWarnings(image: string, version: PgBouncerVersion, ini: string): string[] {
   const where = "see docs/pooling.md, Security: pgBouncer release";
-  if (!version) {
-    return [`the pgBouncer image ${JSON.stringify(image)} has no version in its tag: its known vulnerabilities cannot be checked (${where})`];
-  }
   const settings = parseIniSettings(ini);
   const v = `${version.major}.${version.minor}.${version.patch}`;
   return advisoriesFor(version)

@@ -11,7 +11,6 @@
 // function is installed in every app database, and removed from it again (with
 // every privilege the auth role holds there) before that role can be dropped.
 import type { PoolMode } from "../config";
-import { parseImageRef } from "../lib/image-ref";
 import { ipVersion, isHostname, isPort } from "../lib/net";
 import { assertIdent, quoteIdent, quoteLiteral } from "../lib/quote";
 
@@ -43,13 +42,6 @@ export interface PgBouncerVersion {
   major: number;
   minor: number;
   patch: number;
-}
-
-/** `edoburu/pgbouncer:v1.24.1-p1` → 1.24.1; undefined when the tag does not say (digest only). */
-export function pgbouncerVersionFromImage(image: string): PgBouncerVersion | undefined {
-  const tag = parseImageRef(image)?.tag;
-  const m = tag ? /^v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-_.]|$)/.exec(tag) : null;
-  return m ? { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3] ?? 0) } : undefined;
 }
 
 function cmp(v: PgBouncerVersion, major: number, minor: number, patch = 0): number {

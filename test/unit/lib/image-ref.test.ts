@@ -1,6 +1,6 @@
 // components/lib/image-ref.ts: the one image-reference parser (config validation
 // and the policy pack's docker-images-pinned rule).
-import { imagePinProblems, isImageId, parseImageRef, postgresMajorFromImage, tagSlug } from "../../../components/lib/image-ref";
+import { imagePinProblems, isImageId, parseImageRef } from "../../../components/lib/image-ref";
 
 const HEX = "0123456789abcdef".repeat(4);
 const DIGEST = `sha256:${HEX}`;
@@ -126,40 +126,5 @@ describe("isImageId, exactly", () => {
     for (const value of [`postgres@${DIGEST}`, `${DIGEST}0`, `x${HEX}`, `${HEX}0`, `${HEX}g`]) {
       expect({ value, id: isImageId(value) }).toEqual({ value, id: false });
     }
-  });
-});
-
-describe("postgresMajorFromImage", () => {
-  it("reads a pgNN token anywhere in the tag, delimited", () => {
-    expect(postgresMajorFromImage("pgvector/pgvector:0.8.0-pg17")).toBe(17);
-    expect(postgresMajorFromImage("pgvector/pgvector:0.8.0-pg16-bookworm")).toBe(16);
-    expect(postgresMajorFromImage("pgvector/pgvector:pg15")).toBe(15);
-    expect(postgresMajorFromImage("team/db:pg17_2")).toBe(17);
-  });
-
-  it("reads a leading NN only on the postgres image itself", () => {
-    expect(postgresMajorFromImage("postgres:17")).toBe(17);
-    expect(postgresMajorFromImage("postgres:16.4")).toBe(16);
-    expect(postgresMajorFromImage("postgres:15-bookworm")).toBe(15);
-    expect(postgresMajorFromImage("registry.local:5000/team/postgres:16.4")).toBe(16);
-    expect(postgresMajorFromImage("mysql:16.4")).toBeUndefined();
-    expect(postgresMajorFromImage("redis:16")).toBeUndefined();
-  });
-
-  it("finds no major in tags that only contain digits somewhere", () => {
-    for (const ref of ["postgres:9.6.24", "postgres:v16.4", "postgres:170", "pgvector/pgvector:0.8.0-pg17x", "pgvector/pgvector:0.8.0-xpg17", "postgres", "not a ref"]) {
-      expect({ ref, major: postgresMajorFromImage(ref) }).toEqual({ ref, major: undefined });
-    }
-  });
-});
-
-describe("tagSlug", () => {
-  it("is the reference's tag, or 'untagged', cut to max characters", () => {
-    expect(tagSlug("pgvector/pgvector:0.8.0-pg17")).toBe("0.8.0-pg17");
-    expect(tagSlug("postgres:16_A.b-c")).toBe("16_A.b-c");
-    expect(tagSlug("postgres")).toBe("untagged");
-    expect(tagSlug("not a ref")).toBe("untagged");
-    expect(tagSlug(`postgres:${"a".repeat(100)}`)).toBe("a".repeat(80));
-    expect(tagSlug("postgres:16.4-bookworm", 4)).toBe("16.4");
   });
 });

@@ -14,7 +14,6 @@ import {
   authSetupStatements,
   PGBOUNCER_AUTH_ROLE,
   PgBouncerIniInput,
-  pgbouncerVersionFromImage,
   renderAuthCreateScript,
   renderAuthFile,
   renderAuthRemoveScript,
@@ -177,18 +176,6 @@ describe("pgbouncer.ini", () => {
     expect(parseIni(renderPgBouncerIni(base)).pgbouncer[key]).toBeUndefined();
     expect(Number(parseIni(renderPgBouncerIni({ ...base, version: { major: 1, minor: 21, patch: 0 } })).pgbouncer[key])).toBeGreaterThan(0);
     expect(Number(parseIni(renderPgBouncerIni({ ...base, version: { major: 1, minor: 24, patch: 1 } })).pgbouncer[key])).toBeGreaterThan(0);
-  });
-
-  it("reads the pgBouncer version from image tags", () => {
-    expect(pgbouncerVersionFromImage("edoburu/pgbouncer:v1.24.1-p1")).toEqual({ major: 1, minor: 24, patch: 1 });
-    expect(pgbouncerVersionFromImage("edoburu/pgbouncer:v1.26.0-p0")).toEqual({ major: 1, minor: 26, patch: 0 });
-    expect(pgbouncerVersionFromImage("bitnami/pgbouncer:1.21")).toEqual({ major: 1, minor: 21, patch: 0 });
-    expect(pgbouncerVersionFromImage("registry.local:5000/pgbouncer:1.18.0")).toEqual({ major: 1, minor: 18, patch: 0 });
-    expect(pgbouncerVersionFromImage(`edoburu/pgbouncer@sha256:${"a".repeat(64)}`)).toBeUndefined();
-    // multi-digit parts, and no version read out of a tag that does not start with one
-    expect(pgbouncerVersionFromImage("example/pgbouncer:v10.2.13")).toEqual({ major: 10, minor: 2, patch: 13 });
-    expect(pgbouncerVersionFromImage("example/pgbouncer:1.21.10-p2")).toEqual({ major: 1, minor: 21, patch: 10 });
-    expect(pgbouncerVersionFromImage("example/pgbouncer:alpine3.19")).toBeUndefined();
   });
 
   it("writes the auth file's digest as a comment, so a changed auth file changes the ini, and takes only a hex SHA-256", () => {
