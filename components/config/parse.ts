@@ -2,7 +2,7 @@
 // keys the backup's explicit provider honours) → the typed config, or one
 // ConfigError with every problem. Pure: no Pulumi, no I/O. The schema checks
 // everything; this file only adds what derives from valid values (database and
-// role names, the major version read from the image tag, the bucket's region).
+// role names, the bucket's region; the retired image keys dropped).
 import { sqlName } from "../lib/names";
 import { AwsProviderSettings, backupRegion, parseAwsSettings } from "./aws";
 import { isProdStack, ownerRoleOf, userRoleOf } from "./constants";
@@ -104,6 +104,11 @@ export interface ParseOptions {
   secretKeys?: readonly string[];
 }
 
+/** A section without its retired `image` key (the schema refused any value of it). */
+function withoutRetiredImage<T extends { image?: unknown }>({ image: _retired, ...rest }: T): Omit<T, "image"> {
+  return rest;
+}
+
 /**
  * Pure: raw config → typed config, or ConfigError with every problem. `aws` holds
  * the raw `aws:*` values (keys without the prefix).
@@ -128,7 +133,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
     tailscale: c.tailscale,
     dockerHost: c.dockerHost,
     postgres: {
-      ...(({ image: _retired, ...rest }) => rest)(c.postgres),
+      ...withoutRetiredImage(c.postgres),
       settings: c.postgres.settings as Record<string, ConfValue>,
       external: c.postgres.external && { ...c.postgres.external, host: c.postgres.external.host as string, adminUser: c.postgres.external.adminUser as string, adminPassword: c.postgres.external.adminPassword as string },
     },
@@ -140,7 +145,7 @@ export function parseConfig(stack: string, raw: RawConfig, aws: RawConfig = {}, 
       return { ...a, name, database, owner: ownerRoleOf(database), readonlyUsers: users(a.readonlyUsers), readwriteUsers: users(a.readwriteUsers), pool };
     }),
     images: c.images,
-    pgbouncer: (({ image: _retired, ...rest }) => rest)(c.pgbouncer),
+    pgbouncer: withoutRetiredImage(c.pgbouncer),
     pgadmin: c.pgadmin,
     backup: {
       ...c.backup,

@@ -127,7 +127,7 @@ const postgres = section({
     if (v.customImage === undefined && inRange && POSTGRES_PACKAGES[major] === undefined) {
       report(["majorVersion"], `PostgreSQL ${major} has no Debian package this stack builds from (${buildableMajors().join(", ")}): choose one of those, or set postgres.customImage to an image of yours`);
     }
-    const catalog = major === undefined ? undefined : PG_CATALOGS[major as CatalogMajor];
+    const catalog = PG_CATALOGS[major as CatalogMajor];
     if (isObj(v.settings)) {
       for (const [k, val] of Object.entries(v.settings)) {
         if (!CONF_KEY.test(k)) report(["settings", k], "not a postgresql.conf parameter name");

@@ -94,21 +94,17 @@ function consoleEnvironment(c: PoolerConsole): Record<string, pulumi.Input<strin
   };
 }
 
+/** A command on pgBouncer's admin console that runs again (is replaced) whenever `trigger` changes (pulumi-command: only triggers replace). */
+function consoleCommand(name: string, script: string, c: PoolerConsole, trigger: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): command.local.Command {
+  return new command.local.Command(name, { create: script, environment: consoleEnvironment(c), triggers: [trigger] }, { ...opts, additionalSecretOutputs: ["environment"] });
+}
+
 /** The PAUSE command: make the Postgres container depend on it; `key` is its replacementKey. */
 export function pauseCommand(name: string, c: PoolerConsole, key: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): command.local.Command {
-  return new command.local.Command(name, {
-    create: renderPauseScript(),
-    environment: consoleEnvironment(c),
-    // a new key is a replacement of this command, which runs `create` again (pulumi-command: only triggers replace)
-    triggers: [key],
-  }, { ...opts, additionalSecretOutputs: ["environment"] });
+  return consoleCommand(name, renderPauseScript(), c, key, opts);
 }
 
 /** The RESUME command: after the Postgres container (and its settings), keyed on its id. */
 export function resumeCommand(name: string, c: PoolerConsole, containerId: pulumi.Input<string>, opts: pulumi.CustomResourceOptions): command.local.Command {
-  return new command.local.Command(name, {
-    create: renderResumeScript(),
-    environment: consoleEnvironment(c),
-    triggers: [containerId],
-  }, { ...opts, additionalSecretOutputs: ["environment"] });
+  return consoleCommand(name, renderResumeScript(), c, containerId, opts);
 }
