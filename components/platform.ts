@@ -140,7 +140,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         tlsVolume: pgTls?.wiring,
         bootstrap,
         replicationPeer: standbyAddress,
-        beforeReplace: poolerConsole && ((key) => [pauseCommand(`${name}-pgbouncer-pause`, poolerConsole, key, child)]),
+        beforeReplace: poolerConsole && ((key, after) => [pauseCommand(`${name}-pgbouncer-pause`, poolerConsole, key, { ...child, dependsOn: after })]),
         failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,
       },
       { parent: this, providers: [dockerProvider] },
@@ -149,7 +149,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
     if (bootstrap) {
       pulumi.log.warn(
         `postgres.bootstrap is set (${server.bootstrapId}): an EMPTY data volume is restored from the backup repository; ` +
-          "a volume that is not empty makes the container refuse to start. Remove the key once the cluster is back (docs/backup.md, The host died).",
+          "a volume that is not empty makes the bootstrap job refuse, and `pulumi up` fail with its log. Remove the key once the cluster is back (docs/backup.md, The host died).",
         this,
       );
     }

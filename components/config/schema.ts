@@ -109,7 +109,7 @@ const postgres = section({
   ),
   bootstrap: z.preprocess((v) => (v === null ? undefined : v), section({
     from: oneOf(["backup"] as const, { default: "backup", shown: "`backup` once the section is set", label: "backup (the only source so far)", doc: "where a new, empty data volume starts from instead of initdb: the backup repository (needs `backup.enabled`)" }),
-    target: str({ type: "string", default: "latest", shown: "`latest` once the section is set", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the container refuses to start` }),
+    target: str({ type: "string", default: "latest", shown: "`latest` once the section is set", doc: `how far to recover before promoting: ${RESTORE_TARGET_FORMS}. A volume that is not empty is never overwritten: the bootstrap job refuses, and \`pulumi up\` fails with its log` }),
   }).optional()),
   external,
 }).check(

@@ -180,6 +180,8 @@ export class PostgresStandby extends pulumi.ComponentResource {
           waitTimeoutSeconds: STANDBY_WAIT_SECONDS,
         }),
         stopSignal: "SIGINT",
+        // an init as PID 1: pgBackRest's async archive-get forks, and an orphan reaped by the postmaster restarts it (server.ts)
+        init: true,
       },
       // the slot first: pg_basebackup streams through it; on delete the container goes first (a slot in use cannot be dropped)
       { ...onHost, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: [this.slot, this.role, ...(confFiles ? [confFiles.container] : [])] },

@@ -11,7 +11,9 @@
 // promoted at the target, shuts it down cleanly, then moves it into place and
 // writes a marker. A data directory that is not empty is never touched: the
 // container refuses to start, unless the marker says this very bootstrap made it
-// (a restart of the restored cluster).
+// (a restart of the restored cluster). The one-shot job (one-shot.ts) runs this same
+// script with JOB_ARG: the bootstrap alone, then exit; the server that starts after
+// it finds the marker. A standby's clone runs the same way.
 import { STANZA, assertAbsPath } from "../lib/names";
 import { quoteConfValue, shellQuote } from "../lib/quote";
 import { RestoreTarget, restoreTargetArgs, restoreTargetText } from "../lib/restore-target";
@@ -46,6 +48,12 @@ export function bootstrapId(b: Pick<BootstrapInput, "stanza" | "target">): strin
 }
 
 /** Suffixes beside PGDATA (in the volume, outside the cluster and its backups): the marker and the staging directory. */
+/**
+ * The entrypoint's first argument that runs the bootstrap alone and exits (0 once the
+ * data directory is ready): the command of the one-shot job (one-shot.ts).
+ */
+export const JOB_ARG = "hlpg-bootstrap-job";
+
 export const BOOTSTRAP_MARKER_SUFFIX = ".hlpg-bootstrap";
 export const BOOTSTRAP_STAGING_SUFFIX = ".hlpg-bootstrap-partial";
 
@@ -156,7 +164,11 @@ sync_superuser_password() {
   echo "hlpg-entrypoint: superuser password set from $file"
 }
 ${bootstrap}
-if [ "\${1:-}" = postgres ]; then
+${bootstrap === "" ? "" : `if [ "\${1:-}" = ${JOB_ARG} ]; then
+  ${input.bootstrap ? "bootstrap_from_backup" : "standby_bootstrap"}
+  exit 0
+fi
+`}if [ "\${1:-}" = postgres ]; then
 ${input.bootstrap ? "  bootstrap_from_backup\n" : ""}${input.standby ? "  standby_bootstrap\n" : ""}  sync_superuser_password
 fi
 exec ${input.next} "$@"

@@ -7,7 +7,8 @@ import { REPLICATOR_ROLE, type PostgresConfig } from "../config";
 import { hardenedContainerArgs, publishedPort, replacementKey } from "../lib/container";
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
-import { BootstrapInput, bootstrapId, renderPostgresEntrypoint } from "./entrypoint";
+import { BootstrapInput, JOB_ARG, bootstrapId, renderPostgresEntrypoint } from "./entrypoint";
+import { OneShot } from "./one-shot";
 import { liveSettings, renderPostgresqlConf, renderStaticConf } from "./postgresql-conf";
 import { PostgresSettings } from "./settings";
 
@@ -78,16 +79,17 @@ export interface PostgresServerArgs {
   /**
    * What must run before each replacement of the Postgres container (pgBouncer's PAUSE):
    * called with the container's replacementKey, which changes exactly when the provider
-   * replaces it; the container depends on what it returns.
+   * replaces it, and with what must succeed first (the bootstrap job's check); the
+   * container depends on what it returns.
    */
-  beforeReplace?: (key: pulumi.Output<string>) => pulumi.Resource[];
+  beforeReplace?: (key: pulumi.Output<string>, after: pulumi.Resource[]) => pulumi.Resource[];
   /** The failover tool's text (components/replica hlpg-failover.sh), with a standby: uploaded as /usr/local/bin/hlpg-failover for a switchover back. */
   failoverScript?: string;
 }
 
 /** Port of the entrypoint's private recovery server (socket only, in a private directory). */
 export const BOOTSTRAP_PRIVATE_PORT = 5433;
-/** Seconds `pulumi up` waits for a bootstrapping container to turn healthy: restore and WAL replay of a large cluster take a while. */
+/** Seconds `pulumi up` waits for the bootstrap job (restore and WAL replay of a large cluster take a while) before it fails. */
 export const BOOTSTRAP_WAIT_SECONDS = 4 * 3600;
 
 /** Size of /dev/shm: fixed, so a memory change is an in-place update, not a new container (it is tmpfs, bounded by the memory limit). */
@@ -110,6 +112,8 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly bindAddress: pulumi.Output<string>;
   /** Published port on the bind address. */
   readonly port: number;
+  /** The one-shot restore (one-shot.ts), when postgres.bootstrap is set. */
+  readonly bootstrapJob?: OneShot;
   /** The bootstrap's identity (entrypoint.ts bootstrapId), when postgres.bootstrap is set. */
   readonly bootstrapId?: string;
   /** How containers on the stack network reach Postgres. */
@@ -213,14 +217,35 @@ export class PostgresServer extends pulumi.ComponentResource {
         memoryMb: config.memoryMb,
         // over TCP, so it only passes once the real server (not the init-time one) listens
         healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
-        // a bootstrap restores and replays WAL before the server listens
-        ...(bootstrap ? { waitTimeoutSeconds: BOOTSTRAP_WAIT_SECONDS } : {}),
       }),
       stopSignal: "SIGINT", // fast shutdown: abort sessions, checkpoint, exit
+      // An init (Docker's docker-init, tini) as PID 1, not the postmaster: pgBackRest's
+      // asynchronous archive-push and archive-get fork a process that outlives the
+      // archive_command, and an orphan is re-parented to PID 1. A postmaster that reaps
+      // a child it does not know, exited other than 0 or 1, treats it as a crashed
+      // backend and restarts every process (postmaster.c CleanupBackend): without an
+      // init, each failed archive-push restarted the server (found on the engine,
+      // test/engine/backups.test.ts).
+      init: true,
     };
-    // pgBouncer's PAUSE runs before every replacement of this container, and only then
-    const guards = args.beforeReplace?.(replacementKey(containerArgs)) ?? [];
-    const waitFor = [...(args.backup?.dependsOn ?? []), ...(args.tlsVolume?.dependsOn ?? []), ...guards];
+    const prerequisites = [...(args.backup?.dependsOn ?? []), ...(args.tlsVolume?.dependsOn ?? [])];
+    // A bootstrap restores and replays WAL in a one-shot job first, the same entrypoint
+    // with the job's argument: a refusal or a failure ends `pulumi up` with its log at
+    // once, and the server then starts a restored cluster like any other (one-shot.ts).
+    this.bootstrapJob = bootstrap
+      ? new OneShot(`${name}-bootstrap`, {
+          container: containerArgs,
+          containerName: `${stack}-postgres-bootstrap`,
+          jobArg: JOB_ARG,
+          what: "postgres.bootstrap",
+          timeoutSeconds: BOOTSTRAP_WAIT_SECONDS,
+        }, { ...child, dependsOn: prerequisites })
+      : undefined;
+    const jobDone = this.bootstrapJob ? [this.bootstrapJob.check] : [];
+    // pgBouncer's PAUSE runs before every replacement of this container, and only then;
+    // after the bootstrap job, so a refused or failed job leaves pgBouncer running
+    const guards = args.beforeReplace?.(replacementKey(containerArgs), jobDone) ?? [];
+    const waitFor = [...prerequisites, ...guards, ...jobDone];
     this.container = new docker.Container(
       `${name}-container`,
       containerArgs,

@@ -22,7 +22,7 @@ export interface ContainersHardenedConfig {
 export const containersHardenedPolicy = resourceRule<ContainersHardenedConfig>({
   name: POLICY_NAMES.containersHardened,
   description:
-    "Containers run with no-new-privileges, a memory limit, a restart policy, a healthcheck and rotated logs, and are not privileged.",
+    "Containers run with no-new-privileges, a memory limit, a restart policy, a healthcheck and rotated logs, and are not privileged. A one-shot job (attach, mustRun false) runs once: no restart, no healthcheck needed.",
   enforcementLevel: "mandatory",
   severity: "medium",
   remediationSteps:
@@ -45,14 +45,19 @@ export const containersHardenedPolicy = resourceRule<ContainersHardenedConfig>({
     if (memory !== UNKNOWN && !(typeof memory === "number" && memory > 0)) {
       report("memory limit is not set (memory, in MB, must be > 0)");
     }
+    // A one-shot job (attach, mustRun false: `pulumi up` waits for it to exit and keeps the
+    // exited container) runs once to completion: no restart policy, no healthcheck.
+    const oneShot = read(props, "attach") === true && read(props, "mustRun") === false;
     const restart = read(props, "restart");
-    if (restart !== UNKNOWN && !(typeof restart === "string" && config.allowedRestartPolicies.includes(restart))) {
+    if (oneShot) {
+      if (restart !== UNKNOWN && restart !== undefined && restart !== "no" && restart !== "") report(`a one-shot job (attach, mustRun false) must not restart; restart is ${JSON.stringify(restart)}`);
+    } else if (restart !== UNKNOWN && !(typeof restart === "string" && config.allowedRestartPolicies.includes(restart))) {
       report(
         `restart policy is ${typeof restart === "string" && restart !== "" ? `"${restart}"` : "not set (docker default: no)"}; use one of ${config.allowedRestartPolicies.join(", ")}`,
       );
     }
     const tests = readPath(props, "healthcheck", "tests");
-    if (tests !== UNKNOWN) {
+    if (tests !== UNKNOWN && !(oneShot && tests === undefined)) {
       const t = asStringArray(tests);
       if (t.length === 0) report("healthcheck has no tests");
       else if (t[0].toUpperCase() === "NONE") report('healthcheck is disabled (tests ["NONE"])');

@@ -24,6 +24,8 @@ export interface RegisteredResource {
   /** The `import` option: the provider ID to adopt ("" when none). */
   importId: string;
   ignoreChanges: string[];
+  /** The `customTimeouts` option ("" where unset). */
+  customTimeouts: { create: string; update: string; delete: string };
 }
 
 /** A value the engine would treat as secret. */
@@ -53,6 +55,7 @@ interface RegisterRequest {
   getAdditionalsecretoutputsList(): string[];
   getImportid(): string;
   getIgnorechangesList(): string[];
+  getCustomtimeouts(): { getCreate(): string; getUpdate(): string; getDelete(): string } | undefined;
 }
 
 /**
@@ -83,6 +86,11 @@ export function recordRegistrations(pulumi: typeof pulumiModule, beforeRegister?
     additionalSecretOutputs: req.getAdditionalsecretoutputsList(),
     importId: req.getImportid(),
     ignoreChanges: req.getIgnorechangesList(),
+    customTimeouts: {
+      create: req.getCustomtimeouts()?.getCreate() ?? "",
+      update: req.getCustomtimeouts()?.getUpdate() ?? "",
+      delete: req.getCustomtimeouts()?.getDelete() ?? "",
+    },
   });
   monitor.registerResource = async (req, cb) => {
     // the options (ignoreChanges, retainOnDelete...) before the mock's newResource, which never sees them

@@ -76,6 +76,32 @@ describe("rule 3: containers are hardened", () => {
     });
   });
 
+  describe("one-shot jobs (attach, mustRun false)", () => {
+    const job = (extra: Props = {}): Props => ({ ...without(without(goodContainer(), "healthcheck"), "ports"), restart: "no", attach: true, mustRun: false, ...extra });
+
+    it("accepts a job that runs once: no restart policy, no healthcheck", async () => {
+      expect((await check(job())).violations).toEqual([]);
+      expect((await check(without(job(), "restart"))).violations).toEqual([]);
+    });
+
+    it("refuses a job that would restart", async () => {
+      expect((await check(job({ restart: "unless-stopped" }))).violations).toEqual(['a one-shot job (attach, mustRun false) must not restart; restart is "unless-stopped"']);
+    });
+
+    it("keeps every other rule for a job", async () => {
+      const o = await check(job({ securityOpts: [], memory: 0 }));
+      expect(o.violations).toEqual(['securityOpts lacks "no-new-privileges:true"', "memory limit is not set (memory, in MB, must be > 0)"]);
+    });
+
+    it.each([
+      ["attach without mustRun false", { attach: true }],
+      ["mustRun false without attach", { mustRun: false }],
+    ])("is not a job with %s: restart and healthcheck are required", async (_label, fields) => {
+      const o = await check({ ...without(without(goodContainer(), "healthcheck"), "restart"), ...fields });
+      expect(o.violations).toEqual([expect.stringMatching(/^restart policy is not set/), "healthcheck has no tests"]);
+    });
+  });
+
   describe("log rotation", () => {
     it.each([
       ["local", undefined],
