@@ -11,7 +11,10 @@
 //   copied to "/" before start (mode from `permissions`, else 0644 or 0744 with
 //   `executable`); then ContainerStart; then, with `wait`, inspect once a second until the
 //   health status is "healthy" (nothing else ends the loop but `wait_timeout`, default
-//   60 s: an exiting or restarting container is waited for to the end).
+//   60 s: an exiting or restarting container is waited for to the end). With `attach`:
+//   ContainerWait(WaitConditionNotRunning), then, with `logs`, the log into
+//   container_logs; exit_code is read back by resourceDockerContainerRead. Neither
+//   fails the create: the program's check command reads them (components/server/one-shot.ts).
 //   Upload owner/group: @pulumi/docker 5.2.0's ContainerUpload has `owner` and `group`
 //   ("numeric IDs can be used directly", types/input.d.ts), written into the tar header.
 //   resourceDockerContainerUpdate: restart policy and resources by ContainerUpdate; the
@@ -146,7 +149,13 @@ export function demux(buf: Buffer): string {
   return off === 0 ? buf.toString("utf8") : out;
 }
 
-export interface CreatedContainer { id: string; name: string }
+export interface CreatedContainer {
+  id: string;
+  name: string;
+  /** With `attach`: the exit code and (with `logs`) the log, as the provider stores them in state. */
+  exitCode?: number;
+  containerLogs?: string;
+}
 
 /** resourceDockerContainerCreate, step by step. `waitFor` bounds `wait` in place of wait_timeout when shorter (a test's own bound). */
 export async function createContainer(docker: Docker, i: Inputs, opts: { waitBoundSeconds?: number } = {}): Promise<CreatedContainer> {
@@ -176,6 +185,13 @@ export async function createContainer(docker: Docker, i: Inputs, opts: { waitBou
       }
       await new Promise((r) => setTimeout(r, 1000));
     }
+  }
+  if (i.start !== false && i.attach === true) {
+    // ContainerWait(WaitConditionNotRunning): returns on exit, whatever the code; the code is read back (exit_code)
+    await container.wait({ condition: "not-running" });
+    const info = await container.inspect();
+    const logs = i.logs === true ? demux(await container.logs({ stdout: true, stderr: true, follow: false })) : undefined;
+    return { id: container.id, name: String(i.name), exitCode: info.State.ExitCode, containerLogs: logs };
   }
   return { id: container.id, name: String(i.name) };
 }

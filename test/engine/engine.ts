@@ -91,7 +91,11 @@ export class Engine {
     const pendingDeletes: Live[] = [];
     const seen = new Set<string>();
     const options = new Map<string, { ignoreChanges: string[]; retainOnDelete: boolean; deleteBeforeReplace: boolean }>();
-    const program = await runProgram(stack, {
+    // A resource that fails leaves the program waiting on its outputs forever (the mocks'
+    // runtime never settles it), so the first failure ends the run, as it ends `pulumi up`.
+    let fail: (e: unknown) => void = () => undefined;
+    const failed = new Promise<never>((_, reject) => (fail = reject));
+    const program = await Promise.race([failed, runProgram(stack, {
       ...run,
       beforeRegister: (r) => options.set(key(r.type, r.name), { ignoreChanges: r.ignoreChanges, retainOnDelete: r.retainOnDelete, deleteBeforeReplace: r.deleteBeforeReplace }),
       resource: async (args) => {
@@ -101,14 +105,18 @@ export class Engine {
         // ignoreChanges: the engine keeps the old value of those inputs (top-level names are all the program uses)
         const inputs = { ...(reveal(args.inputs) as Record<string, unknown>) };
         for (const p of options.get(k)?.ignoreChanges ?? []) if (before && p in before.inputs) inputs[p] = before.inputs[p];
-        const handled = await this.apply(args, inputs, before, actions, pendingDeletes, options.get(k)?.deleteBeforeReplace ?? false);
+        const handled = await this.apply(args, inputs, before, actions, pendingDeletes, options.get(k)?.deleteBeforeReplace ?? false).catch((e: unknown) => {
+          this.log(`FAILED ${args.type.split(":").pop()} ${args.name}: ${e instanceof Error ? e.message : String(e)}`);
+          fail(e);
+          throw e;
+        });
         if (handled === undefined) return undefined;
         const retainOnDelete = options.get(k)?.retainOnDelete ?? false;
         if (!before || before.result !== handled) this.live.set(k, { type: args.type, name: args.name, inputs, result: handled, seq: this.seq++, retainOnDelete });
         else this.live.set(k, { ...before, inputs, retainOnDelete });
         return handled;
       },
-    });
+    })]);
     const gone = [...this.live.values()].filter((l) => !seen.has(key(l.type, l.name)));
     for (const l of [...pendingDeletes, ...gone].sort((a, b) => b.seq - a.seq)) {
       if (gone.includes(l)) {
@@ -129,6 +137,34 @@ export class Engine {
     }
     this.live.clear();
     return kept;
+  }
+
+  /**
+   * `pulumi refresh` of the docker resources: each provider's Read on the daemon. A
+   * container, volume or network the daemon no longer has, and a RemoteImage it does
+   * not have locally, leave the state (kreuzwerker resourceDockerContainerRead,
+   * resourceDockerVolumeRead, resourceDockerNetworkRead and resourceDockerImageRead set
+   * the id to "" when inspect finds nothing). A built Image stays whatever the daemon
+   * has: pulumi-docker's Read returns its inputs "as passed, since we do no
+   * reconciliation" (pulumi/pulumi-docker provider/provider.go, Read). Returns what left.
+   */
+  async refresh(): Promise<string[]> {
+    const docker = this.o.docker;
+    const gone: string[] = [];
+    for (const [k, l] of this.live) {
+      const missing = (p: Promise<unknown>) => p.then(() => false, () => true);
+      const absent =
+        l.type === "docker:index/container:Container" ? await missing(docker.getContainer(l.result.id).inspect())
+        : l.type === "docker:index/volume:Volume" ? await missing(docker.getVolume(l.result.id).inspect())
+        : l.type === "docker:index/network:Network" ? await missing(docker.getNetwork(l.result.id).inspect())
+        : l.type === "docker:index/remoteImage:RemoteImage" ? await missing(docker.getImage(String(l.inputs.name)).inspect())
+        : false;
+      if (absent) {
+        this.live.delete(k);
+        gone.push(k);
+      }
+    }
+    return gone;
   }
 
   /** The live resource's result (id and state), by type and name. */
@@ -153,6 +189,7 @@ export class Engine {
       return before.result;
     }
     const t0 = Date.now();
+    this.log(`begin ${args.type.split(":").pop()} ${args.name}`);
     const done = (a: Action, r: MockResult): MockResult => {
       mark(a);
       this.log(`${a} ${args.type.split(":").pop()} ${args.name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
@@ -193,7 +230,8 @@ export class Engine {
           await this.remove(before);
         }
         const c = await d.createContainer(docker, inputs, { waitBoundSeconds: this.o.waitBoundSeconds });
-        return done(before ? "replace" : "create", { id: c.id, state: { ...inputs } });
+        const attached = c.exitCode === undefined ? {} : { exitCode: c.exitCode, containerLogs: c.containerLogs ?? "" };
+        return done(before ? "replace" : "create", { id: c.id, state: { ...inputs, ...attached } });
       }
       case "command:local:Command": {
         const replace = before !== undefined && !same(before.inputs.triggers, inputs.triggers);
