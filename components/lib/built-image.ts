@@ -1,5 +1,5 @@
 // Images the stack builds on the docker host from a context under docker/ (never
-// pushed): the reference they are tagged with, and the docker.Image that builds them.
+// pushed): the reference they are tagged with, and the RemoteImage that builds them.
 // Used by the Postgres, pgBouncer and exporter image components.
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
@@ -50,21 +50,23 @@ export interface BuildImageArgs {
 }
 
 /**
- * The docker.Image that builds `ref` on the docker host. The inputs are the same from
- * every machine and checkout: pulumi-docker stores context and dockerfile as given and
- * resolves them against the provider's working directory, the project directory
- * (pulumi/pulumi-docker provider/provider.go Check, image.go build), so they are
- * relative; and when `build.platform` is unset its Check fills in `linux/` + the GOARCH
- * of the machine running the provider, which would build arm64 on an Apple-silicon
- * laptop for an x86 host. The provider sets no PullParent: a base already on the host
- * is used as it is, a missing one is pulled.
+ * The RemoteImage that builds `ref` on the docker host: kreuzwerker's docker_image with
+ * a `build` block, not pulumi-docker's docker.Image, because only its Read looks at the
+ * host. resourceDockerImageRead finds no local image of that name and clears the id
+ * (internal/provider/resource_docker_image_funcs.go), so after a host is lost a
+ * `pulumi up --refresh` builds the image again; docker.Image's Read returns its inputs
+ * "as passed, since we do no reconciliation" (pulumi/pulumi-docker
+ * provider/provider.go), so it stayed in state and the containers failed to pull
+ * a tag that was never pushed. The inputs are the same from every machine and checkout:
+ * the context is relative to the project directory, where the provider runs, and the
+ * platform is explicit (an Apple-silicon laptop must not build arm64 for an x86 host).
+ * keepLocally: a replaced tag stays on the host until pruned, so a rollback needs no
+ * rebuild and a delete never fights a container for its image.
  */
-export function buildImage(name: string, a: BuildImageArgs, opts: pulumi.CustomResourceOptions): docker.Image {
-  return new docker.Image(name, {
-    imageName: a.ref,
-    build: { context: a.context.dir, dockerfile: `${a.context.dir}/Dockerfile`, platform: a.platform, args: a.args },
-    skipPush: true,
-    // previews on pull requests must not need a docker daemon that can build
-    buildOnPreview: false,
+export function buildImage(name: string, a: BuildImageArgs, opts: pulumi.CustomResourceOptions): docker.RemoteImage {
+  return new docker.RemoteImage(name, {
+    name: a.ref,
+    build: { context: a.context.dir, dockerfile: "Dockerfile", platform: a.platform, buildArgs: a.args },
+    keepLocally: true,
   }, opts);
 }

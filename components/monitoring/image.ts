@@ -26,13 +26,13 @@ export interface ExporterImageArgs {
 export class ExporterImage extends pulumi.ComponentResource {
   readonly imageName: pulumi.Output<string>;
   readonly ref: string;
-  readonly image: docker.Image;
+  readonly image: docker.RemoteImage;
 
   constructor(name: string, args: ExporterImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:ExporterImage", name, {}, opts);
     this.ref = exportersImageRef(args.baseImage, args.platform);
     this.image = buildImage(`${name}-image`, { ref: this.ref, context: EXPORTERS_CONTEXT, args: exporterBuildArgs(args.baseImage), platform: args.platform }, { parent: this });
-    this.imageName = this.image.imageName;
+    this.imageName = this.image.name;
     this.registerOutputs({ imageName: this.imageName, ref: this.ref });
   }
 }

@@ -359,7 +359,7 @@ export class PgBouncer extends pulumi.ComponentResource {
     }
     this.runtime = new RuntimeFiles(
       `${name}-runtime`,
-      { stack, purpose: "pgbouncer", image: image.imageName, user, files },
+      { stack, purpose: "pgbouncer", image: image.name, user, files },
       { ...child, dependsOn: [...Object.values(this.authLookups), ...(args.authFileReady ?? [])] },
     );
 
@@ -396,7 +396,7 @@ export class PgBouncer extends pulumi.ComponentResource {
       `${name}-container`,
       {
         name: `${stack}-pgbouncer`,
-        image: image.imageName,
+        image: image.name,
         // the wrapper runs pgbouncer and reloads it; the image's entrypoint would generate a config from env
         entrypoints: ["/bin/sh", wrapperFile],
         command: [`${PGBOUNCER_CONTAINER.runtimeDir}/${RUNTIME_INI}`],

@@ -37,13 +37,13 @@ export class PostgresImage extends pulumi.ComponentResource {
   readonly imageName: pulumi.Output<string>;
   /** The same reference as a plain string (known at preview). */
   readonly ref: string;
-  readonly image: docker.Image;
+  readonly image: docker.RemoteImage;
 
   constructor(name: string, args: PostgresImageArgs, opts?: pulumi.ComponentResourceOptions) {
     super("homelab:postgres:PostgresImage", name, {}, opts);
     this.ref = postgresImageRef(args);
     this.image = buildImage(`${name}-image`, { ref: this.ref, context: POSTGRES_CONTEXT, args: postgresBuildArgs(args.majorVersion, args.baseImage), platform: args.platform }, { parent: this });
-    this.imageName = this.image.imageName;
+    this.imageName = this.image.name;
     this.registerOutputs({ imageName: this.imageName, ref: this.ref });
   }
 }

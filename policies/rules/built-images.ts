@@ -1,6 +1,7 @@
 // Rule 11, a stack rule, the other half of rule 2's hand-over: a container rule 2
 // skipped because its image is named like a repository the program builds must run
-// exactly the reference a docker.Image of the same stack builds. A pulled image that
+// exactly the reference a built image of the same stack builds (a RemoteImage with a
+// build block, or a docker.Image). A pulled image that
 // only shares the name (someone else's `homelab-postgres/postgres:<tag>` on a
 // registry) is a violation, not an exemption.
 import { ofType, POLICY_NAMES, read, stackRule, TYPES, UNKNOWN } from "../lib";
@@ -13,10 +14,10 @@ export interface BuiltImagesFromStackConfig {
 export const builtImagesFromStackPolicy = stackRule<BuiltImagesFromStackConfig>({
   name: POLICY_NAMES.builtImagesFromStack,
   description:
-    "A container whose image is named like a repository the program builds (builtImageRepositories, the same list as docker-images-pinned) runs exactly the imageName of a docker.Image of the same stack.",
+    "A container whose image is named like a repository the program builds (builtImageRepositories, the same list as docker-images-pinned) runs exactly the name of an image the same stack builds (a RemoteImage with build, or a docker.Image's imageName).",
   enforcementLevel: "mandatory",
   severity: "high",
-  remediationSteps: "Run the docker.Image's imageName output (not a string that looks like it), or pin a pulled image by tag and digest under another name.",
+  remediationSteps: "Run the built image's name output (not a string that looks like it), or pin a pulled image by tag and digest under another name.",
   options: {
     builtImageRepositories: {
       type: "array",
@@ -30,8 +31,11 @@ export const builtImagesFromStackPolicy = stackRule<BuiltImagesFromStackConfig>(
   check: (args, { config }, reportViolation) => {
     const built = new Set<string>();
     let unknownBuilt = false;
-    for (const image of ofType(args.resources, [TYPES.builtImage])) {
-      const name = read(image.props, "imageName");
+    for (const image of ofType(args.resources, [TYPES.builtImage, TYPES.remoteImage])) {
+      // a RemoteImage builds only with a build block; otherwise it is pulled
+      const build = image.type === TYPES.remoteImage ? read(image.props, "build") : true;
+      if (build === undefined || build === null) continue;
+      const name = build === UNKNOWN ? UNKNOWN : read(image.props, image.type === TYPES.builtImage ? "imageName" : "name");
       if (name === UNKNOWN) unknownBuilt = true;
       else if (typeof name === "string") built.add(name);
     }
@@ -40,7 +44,7 @@ export const builtImagesFromStackPolicy = stackRule<BuiltImagesFromStackConfig>(
       if (typeof ref !== "string" || !isBuiltImageRef(ref, config.builtImageRepositories)) continue;
       if (built.has(ref) || unknownBuilt) continue; // unknown during preview: checked again on up
       reportViolation(
-        `container ${c.name} runs ${JSON.stringify(ref)}, named like a built repository, but no docker.Image of this stack builds that exact reference: it would be pulled and run unchecked`,
+        `container ${c.name} runs ${JSON.stringify(ref)}, named like a built repository, but no image built by this stack has that exact reference: it would be pulled and run unchecked`,
         c.urn,
       );
     }

@@ -9,11 +9,12 @@ export interface ImagesPinnedConfig {
   /** Exact image refs whose missing digest is tolerated (the tag rules still apply). */
   digestExemptImages: string[];
   /**
-   * Repositories of images the program builds itself (docker.Image): never pulled,
+   * Repositories of images the program builds itself (a RemoteImage with `build`, or a
+   * docker.Image): never pulled,
    * so no registry digest exists; their tag is a content hash, and the rule checks
    * the build's BASE_IMAGE instead. A container is handed over only when its image
    * is exactly such a reference; rule docker-built-images-from-stack then requires
-   * that exact reference to be built by a docker.Image of the same stack, so a pulled
+   * that exact reference to be built by a built image of the same stack, so a pulled
    * image named like the repository is never skipped.
    */
   builtImageRepositories: string[];
@@ -31,7 +32,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
   options: {
     requireDigestInStacks: stringListOption("Stacks whose images must carry a digest: names, or patterns with * (prod-*)."),
     forbiddenTags: stringListOption("Floating tags that are never accepted."),
-    builtImageRepositories: stringListOption("Repositories of images built by the program (docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead."),
+    builtImageRepositories: stringListOption("Repositories of images built by the program (a RemoteImage with build, or a docker.Image); containers may run them by tag, and their BASE_IMAGE build arg is checked instead."),
     digestExemptImages: stringListOption("Exact image references (name:tag, as written in the program) excused from the digest requirement, e.g. until a digest is recorded. Never a repository: an entry without a tag matches nothing. Tags are still checked."),
   },
   defaults: {
@@ -47,9 +48,10 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
       requireDigest: stackMatches(stack, config.requireDigestInStacks) && !exempt(r),
       forbiddenTags: config.forbiddenTags,
     });
-    if (args.type === TYPES.builtImage) {
+    const build = args.type === TYPES.remoteImage ? read(props, "build") : undefined;
+    if (args.type === TYPES.builtImage || (build !== undefined && build !== null)) {
       // what a built image really runs is its base: that must be pinned like a pulled image
-      const base = readPath(props, "build", "args", "BASE_IMAGE");
+      const base = build === UNKNOWN ? UNKNOWN : readPath(props, "build", args.type === TYPES.builtImage ? "args" : "buildArgs", "BASE_IMAGE");
       if (base === UNKNOWN) return;
       if (typeof base !== "string") {
         report("built image has no BASE_IMAGE build arg to check");
@@ -76,7 +78,7 @@ export const imagesPinnedPolicy = resourceRule<ImagesPinnedConfig>({
 
 /**
  * Whether a container's image reference names a built repository with a tag and no
- * digest (the only shape a docker.Image's imageName has); a look-alike with a
+ * digest (the only shape a built image's name has); a look-alike with a
  * digest or without a tag is checked like any pulled image.
  */
 export function isBuiltImageRef(ref: string, builtRepositories: readonly string[]): boolean {

@@ -1,6 +1,7 @@
 // Exemptions match an exact image reference only, never a whole repository: a
 // container is skipped by docker-images-pinned only when its image is exactly what
-// a docker.Image of the same stack builds (docker-built-images-from-stack), and
+// an image of the same stack builds (docker-built-images-from-stack: a RemoteImage with
+// a build block, or a docker.Image), and
 // digestExemptImages names one reference with its tag.
 import { isBuiltImageRef, POLICY_NAMES, TYPES } from "../../policies/rules";
 import { resourcePolicy, runResourceRule, runStackRule, stackPolicy, StackResourceInit, UNKNOWN_STRING } from "./helpers";
@@ -12,6 +13,10 @@ const pinned = resourcePolicy(POLICY_NAMES.imagesPinned);
 
 const image = (imageName: string): StackResourceInit => ({
   type: TYPES.builtImage, name: "postgres-image", props: { imageName, build: { context: ".", args: { BASE_IMAGE: `pgvector/pgvector:0.8.0-pg17@${DIGEST}` } } },
+});
+/** What the program registers: kreuzwerker's docker_image with a build block. */
+const remoteBuilt = (name: string): StackResourceInit => ({
+  type: TYPES.remoteImage, name: "postgres-image", props: { name, build: { context: "docker/postgres", buildArgs: { BASE_IMAGE: `debian:trixie-slim@${DIGEST}` } } },
 });
 const container = (ref: string, name = "postgres"): StackResourceInit => ({ type: TYPES.container, name, props: { ...goodContainer(), image: ref } });
 
@@ -31,7 +36,16 @@ describe("a container skipped as a built image runs exactly what the stack build
     ["a friendly tag", "homelab-postgres/postgres:17"],
   ])("refuses %s, pulled from a registry under the same name", async (_what, ref) => {
     const o = await runStackRule(stackRule, [image(BUILT), container(ref, "imposter")], { stack: "prod" });
-    expect(o.violations).toEqual([expect.stringMatching(/^container imposter runs .* no docker.Image of this stack builds that exact reference/)]);
+    expect(o.violations).toEqual([expect.stringMatching(/^container imposter runs .* no image built by this stack has that exact reference/)]);
+  });
+
+  it("accepts the container that runs a RemoteImage's name when the RemoteImage builds it", async () => {
+    expect((await runStackRule(stackRule, [remoteBuilt(BUILT), container(BUILT)], { stack: "prod" })).violations).toEqual([]);
+  });
+
+  it("refuses the container when a RemoteImage of that name has no build block: it is pulled", async () => {
+    const pulled: StackResourceInit = { type: TYPES.remoteImage, name: "postgres-image", props: { name: BUILT } };
+    expect((await runStackRule(stackRule, [pulled, container(BUILT)], { stack: "prod" })).violations).toEqual([expect.stringMatching(/^container postgres runs .* no image built by this stack/)]);
   });
 
   it("refuses a built-looking reference in a stack that builds nothing", async () => {
@@ -49,6 +63,15 @@ describe("a container skipped as a built image runs exactly what the stack build
     expect(isBuiltImageRef("docker.io/homelab-postgres/postgres:17", ["homelab-postgres/postgres"])).toBe(false);
     expect(isBuiltImageRef("evil.example/homelab-postgres/postgres:17", ["homelab-postgres/postgres"])).toBe(false);
     expect(isBuiltImageRef("homelab-postgres/postgres-x:17", ["homelab-postgres/postgres"])).toBe(false);
+  });
+
+  it("docker-images-pinned checks a RemoteImage that builds by its BASE_IMAGE, not by its own tag", async () => {
+    const props = (base: string) => ({ name: BUILT, build: { context: "docker/postgres", buildArgs: { BASE_IMAGE: base } } });
+    expect((await runResourceRule(pinned, TYPES.remoteImage, props(`debian:trixie-slim@${DIGEST}`), { stack: "prod" })).violations).toEqual([]);
+    expect((await runResourceRule(pinned, TYPES.remoteImage, props("debian:trixie-slim"), { stack: "prod" })).violations).toEqual([expect.stringMatching(/^base image .*not pinned by digest/)]);
+    expect((await runResourceRule(pinned, TYPES.remoteImage, { name: BUILT, build: { context: "docker/postgres" } }, { stack: "prod" })).violations).toEqual(["built image has no BASE_IMAGE build arg to check"]);
+    // without a build block it is pulled: its own name must be pinned
+    expect((await runResourceRule(pinned, TYPES.remoteImage, { name: BUILT }, { stack: "prod" })).violations).toEqual([expect.stringMatching(/^image .*digest/)]);
   });
 
   it("docker-images-pinned checks every other look-alike like a pulled image", async () => {

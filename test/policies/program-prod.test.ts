@@ -57,8 +57,8 @@ describe("prod stack through the policy pack", () => {
   it("needs no exemption: the shipped config excuses no image from the digest", () => {
     expect(shippedPackConfig()[POLICY_NAMES.imagesPinned]).toEqual({ digestExemptImages: [] });
     // what is pulled is pinned by digest; what is built is recognised as built
-    const built = result.resources.filter((r) => r.type === TYPES.builtImage);
-    expect(built.map((r) => String(r.inputs.imageName).split(":")[0]).sort()).toEqual(["homelab-postgres/exporters", "homelab-postgres/pgbouncer", "homelab-postgres/postgres"]);
+    const built = result.resources.filter((r) => r.type === TYPES.remoteImage && r.inputs.build !== undefined);
+    expect(built.map((r) => String(r.inputs.name).split(":")[0]).sort()).toEqual(["homelab-postgres/exporters", "homelab-postgres/pgbouncer", "homelab-postgres/postgres"]);
   });
 
   it("would fail the pack with a Debian base not pinned by digest, at every image built on it (the rule reads the builds)", async () => {
@@ -66,9 +66,9 @@ describe("prod stack through the policy pack", () => {
     const unpinned: ProgramResult = {
       ...result,
       resources: result.resources.map((r) => {
-        const build = r.inputs.build as { args?: Record<string, string> } | undefined;
-        if (r.type !== TYPES.builtImage || build?.args?.BASE_IMAGE !== trixie) return r;
-        return { ...r, inputs: { ...r.inputs, build: { ...build, args: { ...build.args, BASE_IMAGE: "debian:trixie-slim" } } } };
+        const build = r.inputs.build as { buildArgs?: Record<string, string> } | undefined;
+        if (r.type !== TYPES.remoteImage || build?.buildArgs?.BASE_IMAGE !== trixie) return r;
+        return { ...r, inputs: { ...r.inputs, build: { ...build, buildArgs: { ...build.buildArgs, BASE_IMAGE: "debian:trixie-slim" } } } };
       }),
     };
     const o = await runPackOnProgram("prod", unpinned);

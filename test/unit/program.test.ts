@@ -26,7 +26,7 @@ function settingsSql(r: ProgramResult): string {
 
 /** The docker.Image that builds the Postgres image (docker/postgres). */
 function postgresBuild(r: ProgramResult): RegisteredResource {
-  const found = r.resources.filter((x) => x.type === "docker:index/image:Image" && (x.inputs.build as { context?: string } | undefined)?.context === "docker/postgres");
+  const found = r.resources.filter((x) => x.type === "docker:index/remoteImage:RemoteImage" && (x.inputs.build as { context?: string } | undefined)?.context === "docker/postgres");
   if (found.length !== 1) throw new Error(`expected one build of docker/postgres, got ${found.length}`);
   return found[0];
 }
@@ -144,7 +144,7 @@ describe("dev stack", () => {
       // while the image the container runs did change
       expect(reveal(postgresContainer(upgraded).inputs.image)).not.toEqual(reveal(postgresContainer(dev).inputs.image));
     }
-    expect(reveal(postgresBuild(rebased).inputs.imageName)).not.toEqual(reveal(postgresBuild(dev).inputs.imageName));
+    expect(reveal(postgresBuild(rebased).inputs.name)).not.toEqual(reveal(postgresBuild(dev).inputs.name));
   });
 
   it("issues no CI tailnet key unless asked, and a secret, tagged, ephemeral one when asked", async () => {
@@ -198,10 +198,10 @@ describe("prod stack", () => {
     expect(vols).toEqual(expect.arrayContaining(["prod-pgdata", "prod-pgsocket"]));
     // both run the image built with pgBackRest, not the pulled base image
     // (the exporters' image, built on the same base, is the monitoring tests' concern)
-    const built = prod.resources.filter((r) => r.type === "docker:index/image:Image" && (r.inputs.build as { context?: string } | undefined)?.context === "docker/postgres");
+    const built = prod.resources.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && (r.inputs.build as { context?: string } | undefined)?.context === "docker/postgres");
     expect(built).toHaveLength(1);
-    expect(reveal(postgresContainer(prod).inputs.image)).toBe(reveal(built[0].inputs.imageName));
-    expect(reveal(sidecar?.inputs.image)).toBe(reveal(built[0].inputs.imageName));
+    expect(reveal(postgresContainer(prod).inputs.image)).toBe(reveal(built[0].inputs.name));
+    expect(reveal(sidecar?.inputs.image)).toBe(reveal(built[0].inputs.name));
     expect(ofType(prod, T.remoteImage).map((i) => reveal(i.inputs.name))).not.toContain(expect.stringMatching(/^pgvector/));
     const bucketParts = prod.resources.filter((r) => r.type.startsWith("aws:s3/")).map((r) => r.type.split(":").pop()).sort();
     expect(bucketParts).toEqual(
@@ -213,14 +213,14 @@ describe("prod stack", () => {
     const images = stackConfig("prod").values["homelab-postgres:images"] as { trixie: string; bookworm: string };
     expect(images.trixie).toMatch(/^debian:trixie-slim@sha256:[0-9a-f]{64}$/);
     expect(images.bookworm).toMatch(/^debian:bookworm-slim@sha256:[0-9a-f]{64}$/);
-    const builds = ofType(prod, "docker:index/image:Image").map((r) => r.inputs.build as { context: string; args: Record<string, string>; platform: string });
-    expect(Object.fromEntries(builds.map((b) => [b.context, b.args.BASE_IMAGE]))).toEqual({
+    const builds = ofType(prod, "docker:index/remoteImage:RemoteImage").filter((r) => r.inputs.build !== undefined).map((r) => r.inputs.build as { context: string; buildArgs: Record<string, string>; platform: string });
+    expect(Object.fromEntries(builds.map((b) => [b.context, b.buildArgs.BASE_IMAGE]))).toEqual({
       "docker/postgres": images.trixie, "docker/pgbouncer": images.trixie, "docker/exporters": images.bookworm,
     });
     expect(builds).toHaveLength(3);
     for (const b of builds) expect(b.platform).toBe("linux/amd64");
     // and the containers run what is built: pgBouncer, its carrier and both exporters
-    const built = new Set(ofType(prod, "docker:index/image:Image").map((r) => reveal(r.inputs.imageName)));
+    const built = new Set(ofType(prod, "docker:index/remoteImage:RemoteImage").map((r) => reveal(r.inputs.name)));
     for (const c of ofType(prod, T.container).filter((x) => !String(reveal(x.inputs.name)).includes("pgadmin"))) expect(built).toContain(reveal(c.inputs.image));
   });
 
@@ -342,10 +342,10 @@ describe("optional parts", () => {
     expect(r.resources.filter((x) => x.type.startsWith("aws:"))).toEqual([]);
     expect(upload(postgresContainer(r), "/etc/postgresql/postgresql.conf")).toMatch(/^archive_mode = 'off'$/m);
     const built = postgresBuild(r);
-    expect(reveal(postgresContainer(r).inputs.image)).toBe(reveal(built.inputs.imageName));
-    expect((built.inputs.build as { args: Record<string, string> }).args).toMatchObject({ BASE_IMAGE: "debian:trixie-slim", PG_MAJOR: "17" });
+    expect(reveal(postgresContainer(r).inputs.image)).toBe(reveal(built.inputs.name));
+    expect((built.inputs.build as { buildArgs: Record<string, string> }).buildArgs).toMatchObject({ BASE_IMAGE: "debian:trixie-slim", PG_MAJOR: "17" });
     // nothing is pulled for Postgres (dev has pgAdmin off: nothing is pulled at all)
-    expect(ofType(r, T.remoteImage)).toEqual([]);
+    expect(ofType(r, T.remoteImage).filter((x) => x.inputs.build === undefined)).toEqual([]);
   });
 });
 
@@ -363,9 +363,9 @@ describe("postgres.customImage", () => {
   });
 
   it("builds no Postgres image and pulls the operator's, as it is, on the Docker host", () => {
-    expect(r.resources.filter((x) => x.type === "docker:index/image:Image" && (x.inputs.build as { context?: string }).context === "docker/postgres")).toEqual([]);
+    expect(r.resources.filter((x) => x.type === "docker:index/remoteImage:RemoteImage" && (x.inputs.build as { context?: string } | undefined)?.context === "docker/postgres")).toEqual([]);
     expect(r.resources.filter((x) => x.type === "homelab:postgres:PostgresImage")).toEqual([]);
-    const pulled = ofType(r, T.remoteImage);
+    const pulled = ofType(r, T.remoteImage).filter((x) => x.inputs.build === undefined);
     expect(pulled.map((x) => [x.name, reveal(x.inputs.name)])).toEqual([["homelab-postgres-custom-image", CUSTOM]]);
     expect(pulled[0].inputs.keepLocally).toBe(true);
     expect(pulled[0].provider).toMatch(/::homelab-docker::/);
@@ -381,7 +381,7 @@ describe("postgres.customImage", () => {
   });
 
   it("still builds pgBouncer's image: customImage is Postgres' only", () => {
-    expect(ofType(r, "docker:index/image:Image").map((x) => (x.inputs.build as { context: string }).context)).toEqual(["docker/pgbouncer"]);
+    expect(ofType(r, "docker:index/remoteImage:RemoteImage").filter((x) => x.inputs.build !== undefined).map((x) => (x.inputs.build as { context: string }).context)).toEqual(["docker/pgbouncer"]);
   });
 });
 

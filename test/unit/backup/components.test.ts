@@ -446,22 +446,21 @@ describe("PostgresImage", () => {
   const TRIXIE = "debian:trixie-slim";
   const BOOKWORM = "debian:bookworm-slim";
   const pg17 = { majorVersion: 17, baseImage: TRIXIE, platform: "linux/amd64" } as const;
-  type Build = { context: string; dockerfile: string; platform: string; args: Record<string, string> };
+  type Build = { context: string; dockerfile: string; platform: string; buildArgs: Record<string, string> };
 
   it("builds docker/postgres from the major's Debian packages on the given base, for the Docker host's platform, locally", () => {
-    const img = one("docker:index/image:Image", "postgres-image");
+    const img = one("docker:index/remoteImage:RemoteImage", "postgres-image");
     const build = img.inputs.build as Build;
     expect(build.platform).toBe("linux/amd64");
-    expect(img.inputs.skipPush).toBe(true);
-    expect(img.inputs.buildOnPreview).toBe(false);
-    expect(build.args).toMatchObject({ BASE_IMAGE: TRIXIE, PG_MAJOR: "17" });
+    expect(img.inputs.keepLocally).toBe(true);
+    expect(build.buildArgs).toMatchObject({ BASE_IMAGE: TRIXIE, PG_MAJOR: "17" });
     // exact Debian versions of the major's own packages (a build fails rather than drifts)
-    expect(build.args.PG_VERSION).toMatch(/^17\.\d+-\S+$/);
-    for (const k of ["PGVECTOR_VERSION", "PGAUDIT_VERSION", "PGBACKREST_VERSION"]) expect(build.args[k]).toMatch(/^\d[\w.+~:-]*-\S+$/);
+    expect(build.buildArgs.PG_VERSION).toMatch(/^17\.\d+-\S+$/);
+    for (const k of ["PGVECTOR_VERSION", "PGAUDIT_VERSION", "PGBACKREST_VERSION"]) expect(build.buildArgs[k]).toMatch(/^\d[\w.+~:-]*-\S+$/);
     // the build args are exactly the Dockerfile's ARGs: none it would ignore, none left to its default
     const declared = [...dockerfile.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]).sort();
-    expect(Object.keys(build.args).sort()).toEqual(declared);
-    expect(img.inputs.imageName).toBe(image.ref);
+    expect(Object.keys(build.buildArgs).sort()).toEqual(declared);
+    expect(img.inputs.name).toBe(image.ref);
     expect(image.ref).toMatch(/^homelab-postgres\/postgres:pg17-amd64-[0-9a-f]{12}$/);
   });
 
@@ -491,16 +490,17 @@ describe("PostgresImage", () => {
   });
 
   it("stores context and dockerfile relative to the project directory: the same state from every checkout", () => {
-    const build = one("docker:index/image:Image", "postgres-image").inputs.build as Build;
+    const build = one("docker:index/remoteImage:RemoteImage", "postgres-image").inputs.build as Build;
     expect(build.context).toBe("docker/postgres");
-    expect(build.dockerfile).toBe("docker/postgres/Dockerfile");
+    // kreuzwerker resolves the dockerfile against the context (resource_docker_image_funcs.go resolveDockerfilePath)
+    expect(build.dockerfile).toBe("Dockerfile");
     for (const p of [build.context, build.dockerfile]) {
       expect(path.isAbsolute(p)).toBe(false);
       expect(p).not.toContain(CHECKOUT);
       expect(p.split("/")).not.toContain("..");
     }
     // and they name the files this checkout has (the provider runs in the project directory)
-    expect(readFileSync(path.join(CHECKOUT, build.dockerfile), "utf8")).toBe(dockerfile);
+    expect(readFileSync(path.join(CHECKOUT, build.context, build.dockerfile), "utf8")).toBe(dockerfile);
   });
 
   it("tags by content: the same inputs give the same tag, and the base, the major, the context's files or the platform give another", () => {

@@ -36,9 +36,9 @@ describe("program with postgres.external", () => {
     expect(r.resources.filter((x) => x.type === "docker:index/volume:Volume").map((v) => reveal(v.inputs.name))).toEqual(["dev-pgbouncer-runtime"]);
     // the one image is pgBouncer's, built from docker/pgbouncer on images.trixie; nothing is pulled
     const images = r.resources.filter((x) => /image:Image$|remoteImage/i.test(x.type));
-    expect(images.map((x) => [x.type, (x.inputs.build as { context?: string } | undefined)?.context])).toEqual([["docker:index/image:Image", "docker/pgbouncer"]]);
-    expect((images[0].inputs.build as { args: Record<string, string> }).args.BASE_IMAGE).toBe("debian:trixie-slim");
-    expect(reveal(ofType(r, T.container).find((c) => reveal(c.inputs.name) === "dev-pgbouncer")?.inputs.image)).toBe(reveal(images[0].inputs.imageName));
+    expect(images.map((x) => [x.type, (x.inputs.build as { context?: string } | undefined)?.context])).toEqual([["docker:index/remoteImage:RemoteImage", "docker/pgbouncer"]]);
+    expect((images[0].inputs.build as { buildArgs: Record<string, string> }).buildArgs.BASE_IMAGE).toBe("debian:trixie-slim");
+    expect(reveal(ofType(r, T.container).find((c) => reveal(c.inputs.name) === "dev-pgbouncer")?.inputs.image)).toBe(reveal(images[0].inputs.name));
     expect(r.resources.map((x) => x.name).filter((n) => /settings|password-sync|admin-password/.test(n))).toEqual([]);
     // no pgBouncer: no Docker resource at all (a user of RDS may have no Docker host)
     expect(noPooler.resources.filter((x) => x.type.startsWith("docker:"))).toEqual([]);

@@ -262,25 +262,25 @@ describe("PgBouncer", () => {
 describe("the pgBouncer image", () => {
   const CHECKOUT = path.resolve(__dirname, "../../..");
   const dockerfile = readFileSync(path.join(CHECKOUT, "docker/pgbouncer/Dockerfile"), "utf8");
-  type Build = { context: string; dockerfile: string; platform: string; args: Record<string, string> };
+  type Build = { context: string; dockerfile: string; platform: string; buildArgs: Record<string, string> };
 
   it("is built from docker/pgbouncer on the given base, for the given platform, locally, and is what the container and its carrier run", () => {
     const img = byName("pgbouncer-image");
-    expect(img.type).toBe("docker:index/image:Image");
+    expect(img.type).toBe("docker:index/remoteImage:RemoteImage");
     // nothing of pgBouncer's is pulled (pgAdmin's image is, and is pgAdmin's)
-    expect(registered.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && r.parent.includes("PgBouncer")).map((r) => r.name)).toEqual([]);
+    expect(registered.filter((r) => r.type === "docker:index/remoteImage:RemoteImage" && r.inputs.build === undefined && r.parent.includes("PgBouncer")).map((r) => r.name)).toEqual([]);
     const build = img.inputs.build as Build;
-    expect(build).toMatchObject({ context: "docker/pgbouncer", dockerfile: "docker/pgbouncer/Dockerfile", platform: "linux/amd64" });
-    expect(build.args.BASE_IMAGE).toBe("debian:trixie-slim");
+    expect(build).toMatchObject({ context: "docker/pgbouncer", dockerfile: "Dockerfile", platform: "linux/amd64" });
+    expect(build.buildArgs.BASE_IMAGE).toBe("debian:trixie-slim");
     // Debian's 1.26.1 package: the release the ini is rendered for and the advisories are checked against
-    expect(build.args.PGBOUNCER_VERSION).toMatch(/^1\.26\.1-/);
+    expect(build.buildArgs.PGBOUNCER_VERSION).toMatch(/^1\.26\.1-/);
     // every argument is one the Dockerfile declares
     const declared = new Set([...dockerfile.matchAll(/^ARG (\w+)/gm)].map((m) => m[1]));
-    for (const k of Object.keys(build.args)) expect(declared).toContain(k);
-    expect(img.inputs).toMatchObject({ skipPush: true, buildOnPreview: false });
-    expect(img.inputs.imageName).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-amd64-[0-9a-f]{12}$/);
-    expect(byName("pgbouncer-container").inputs.image).toBe(img.inputs.imageName);
-    expect(byName("pgbouncer-runtime-container").inputs.image).toBe(img.inputs.imageName);
+    for (const k of Object.keys(build.buildArgs)) expect(declared).toContain(k);
+    expect(img.inputs).toMatchObject({ keepLocally: true });
+    expect(img.inputs.name).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-amd64-[0-9a-f]{12}$/);
+    expect(byName("pgbouncer-container").inputs.image).toBe(img.inputs.name);
+    expect(byName("pgbouncer-runtime-container").inputs.image).toBe(img.inputs.name);
   });
 
   it("runs as the image's postgres user, uid 999", () => {
@@ -295,13 +295,13 @@ describe("the pgBouncer image", () => {
   });
 
   it("gets another tag on another base or platform; the same inputs keep theirs", () => {
-    const dev = String(byName("pgbouncer-image").inputs.imageName);
+    const dev = String(byName("pgbouncer-image").inputs.name);
     const tls = byName("pgbouncer-tls-image");
-    expect((tls.inputs.build as Build).args.BASE_IMAGE).toBe(PINNED_TRIXIE);
+    expect((tls.inputs.build as Build).buildArgs.BASE_IMAGE).toBe(PINNED_TRIXIE);
     expect((tls.inputs.build as Build).platform).toBe("linux/arm64");
-    expect(tls.inputs.imageName).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-arm64-[0-9a-f]{12}$/);
+    expect(tls.inputs.name).toMatch(/^homelab-postgres\/pgbouncer:1\.26\.1-arm64-[0-9a-f]{12}$/);
     // the variants share the stack's base and platform: one image
-    expect(byName("pgb-threeApps-image").inputs.imageName).toBe(dev);
+    expect(byName("pgb-threeApps-image").inputs.name).toBe(dev);
     const files = contextFiles(PGBOUNCER_CONTEXT);
     expect(files.map(([n]) => n)).toEqual(expect.arrayContaining(["Dockerfile", "add-suite.sh"]));
     expect(pgbouncerImageRef("debian:trixie-slim", "linux/amd64", files)).toBe(dev);

@@ -45,7 +45,7 @@ describe("standby under mocks", () => {
     const main = byName(r, "homelab-docker");
     expect(reveal(main.inputs.host)).toBe("ssh://ops@homelab");
     const onStandby = r.resources.filter((x) => x.custom && x.type.startsWith("docker:") && x.name.startsWith("homelab-standby"));
-    expect(onStandby.map((x) => x.type).sort()).toEqual(expect.arrayContaining([T.container, T.volume, "docker:index/image:Image"]));
+    expect(onStandby.map((x) => x.type).sort()).toEqual(expect.arrayContaining([T.container, T.volume, "docker:index/remoteImage:RemoteImage"]));
     for (const x of onStandby) expect(x.provider.startsWith(provider.urn)).toBe(true);
     // and nothing else runs there
     expect(r.resources.filter((x) => x.provider.startsWith(provider.urn) && !x.name.startsWith("homelab-standby"))).toEqual([]);
@@ -108,7 +108,7 @@ describe("standby under mocks", () => {
 
   it("builds the primary's image on the standby host, and hands over to the image's own entrypoint", () => {
     const build = (prefix: string) => {
-      const found = ofType(r, "docker:index/image:Image").filter((x) => x.name.startsWith(prefix) && (x.inputs.build as { context: string }).context === "docker/postgres");
+      const found = ofType(r, "docker:index/remoteImage:RemoteImage").filter((x) => x.name.startsWith(prefix) && (x.inputs.build as { context: string } | undefined)?.context === "docker/postgres");
       expect(found).toHaveLength(1);
       return found[0];
     };
@@ -118,9 +118,9 @@ describe("standby under mocks", () => {
     expect(reveal(onStandby.inputs)).toEqual(reveal(primary.inputs));
     expect(onStandby.provider.startsWith(byName(r, "homelab-standby-docker").urn)).toBe(true);
     const c = byName(r, "homelab-standby-container");
-    expect(reveal(c.inputs.image)).toBe(reveal(onStandby.inputs.imageName));
+    expect(reveal(c.inputs.image)).toBe(reveal(onStandby.inputs.name));
     expect(upload(c, "/usr/local/bin/hlpg-entrypoint.sh")).toMatch(/^exec hlpg-image-entrypoint\.sh "\$@"$/m);
-    expect(ofType(r, T.remoteImage).filter((x) => x.name.startsWith("homelab-standby"))).toEqual([]);
+    expect(ofType(r, T.remoteImage).filter((x) => x.name.startsWith("homelab-standby") && x.inputs.build === undefined)).toEqual([]);
   });
 
   it("pulls postgres.customImage on the standby host instead, and builds nothing there", async () => {
@@ -130,7 +130,7 @@ describe("standby under mocks", () => {
     const pulled = ofType(custom, T.remoteImage).filter((x) => x.name.startsWith("homelab-standby"));
     expect(pulled.map((x) => reveal(x.inputs.name))).toEqual([CUSTOM]);
     expect(pulled[0].provider.startsWith(provider.urn)).toBe(true);
-    expect(custom.resources.filter((x) => x.type === "docker:index/image:Image" && x.provider.startsWith(provider.urn))).toEqual([]);
+    expect(custom.resources.filter((x) => x.type === "docker:index/remoteImage:RemoteImage" && x.inputs.build !== undefined && x.provider.startsWith(provider.urn))).toEqual([]);
     // the primary runs the same image, pulled on its own host
     const primaryPull = byName(custom, "homelab-postgres-custom-image");
     expect(reveal(primaryPull.inputs.name)).toBe(CUSTOM);
