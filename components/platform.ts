@@ -139,6 +139,7 @@ export class PostgresPlatform extends pulumi.ComponentResource {
         tlsPrivateKey: cfg.postgres.tls.privateKey ? pulumi.secret(cfg.postgres.tls.privateKey) : undefined,
         tlsVolume: pgTls?.wiring,
         bootstrap,
+        extensions: cfg.apps.flatMap((a) => a.extensions),
         replicationPeer: standbyAddress,
         beforeReplace: poolerConsole && ((key, after) => [pauseCommand(`${name}-pgbouncer-pause`, poolerConsole, key, { ...child, dependsOn: after })]),
         failoverScript: standbyAddress ? fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8") : undefined,

@@ -8,6 +8,7 @@ import { hardenedContainerArgs, publishedPort, replacementKey } from "../lib/con
 import { labels } from "../lib/labels";
 import { renderPgHba } from "./pg-hba";
 import { BootstrapInput, JOB_ARG, bootstrapId, renderPostgresEntrypoint } from "./entrypoint";
+import { renderImageCheck } from "./image-check";
 import { OneShot } from "./one-shot";
 import { liveSettings, renderPostgresqlConf, renderStaticConf } from "./postgresql-conf";
 import { PostgresSettings } from "./settings";
@@ -58,6 +59,8 @@ export interface PostgresServerArgs {
   image: pulumi.Input<string>;
   /** WAL archiving and backup tooling, when backups are on. */
   backup?: BackupWiring;
+  /** Extensions the apps ask for: the image check requires pgvector for `vector`. */
+  extensions?: string[];
   /** Secret PEM key for TLS, when `config.tls.enabled` in `provided` mode. */
   tlsPrivateKey?: pulumi.Input<string>;
   /**
@@ -112,6 +115,8 @@ export class PostgresServer extends pulumi.ComponentResource {
   readonly bindAddress: pulumi.Output<string>;
   /** Published port on the bind address. */
   readonly port: number;
+  /** The one-shot check of the image (image-check.ts) the container waits for. */
+  readonly imageCheck: OneShot;
   /** The one-shot restore (one-shot.ts), when postgres.bootstrap is set. */
   readonly bootstrapJob?: OneShot;
   /** The bootstrap's identity (entrypoint.ts bootstrapId), when postgres.bootstrap is set. */
@@ -228,6 +233,24 @@ export class PostgresServer extends pulumi.ComponentResource {
       // test/engine/backups.test.ts).
       init: true,
     };
+    // The image runs once first, to check it keeps the contract (image-check.ts): a wrong
+    // image fails `pulumi up` at once with what is wrong, not after the wait below.
+    this.imageCheck = new OneShot(`${name}-image-check`, {
+      container: {
+        image,
+        entrypoints: ["/bin/sh", "-c"],
+        ...hardenedContainerArgs({ role: "postgres", stack, memoryMb: 128, healthcheck: ["CMD", "true"] }),
+      },
+      containerName: `${stack}-postgres-image-check`,
+      jobArg: renderImageCheck({
+        majorVersion: config.majorVersion,
+        backup: args.backup !== undefined,
+        audit: config.audit.enabled,
+        vector: (args.extensions ?? []).includes("vector"),
+      }),
+      what: "the Postgres image check",
+      timeoutSeconds: 600,
+    }, child);
     const prerequisites = [...(args.backup?.dependsOn ?? []), ...(args.tlsVolume?.dependsOn ?? [])];
     // A bootstrap restores and replays WAL in a one-shot job first, the same entrypoint
     // with the job's argument: a refusal or a failure ends `pulumi up` with its log at
@@ -239,11 +262,12 @@ export class PostgresServer extends pulumi.ComponentResource {
           jobArg: JOB_ARG,
           what: "postgres.bootstrap",
           timeoutSeconds: BOOTSTRAP_WAIT_SECONDS,
-        }, { ...child, dependsOn: prerequisites })
+        }, { ...child, dependsOn: [...prerequisites, this.imageCheck.check] })
       : undefined;
-    const jobDone = this.bootstrapJob ? [this.bootstrapJob.check] : [];
+    const jobDone = [this.imageCheck.check, ...(this.bootstrapJob ? [this.bootstrapJob.check] : [])];
     // pgBouncer's PAUSE runs before every replacement of this container, and only then;
-    // after the bootstrap job, so a refused or failed job leaves pgBouncer running
+    // after the jobs, so a wrong image or a refused bootstrap leaves pgBouncer (and the
+    // running server) as they were
     const guards = args.beforeReplace?.(replacementKey(containerArgs), jobDone) ?? [];
     const waitFor = [...prerequisites, ...guards, ...jobDone];
     this.container = new docker.Container(

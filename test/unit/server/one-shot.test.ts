@@ -95,11 +95,27 @@ describe("postgres.bootstrap as a one-shot job, on the whole prod program", () =
   it("pauses pgBouncer only after the check: a refused or failed job leaves the pooler serving", () => {
     const checkCmd = byName(boot, COMMAND, "homelab-postgres-bootstrap-job-check");
     expect(byName(boot, COMMAND, "homelab-pgbouncer-pause").dependencies).toContain(checkCmd.urn);
-    expect(byName(plain, COMMAND, "homelab-pgbouncer-pause").dependencies.filter((d) => d.includes("bootstrap"))).toEqual([]);
+  });
+
+  it("checks the image first, with what the config asks of it; the bootstrap job, the pause and the server wait for the check", () => {
+    const job = reveal(byName(plain, T.container, "homelab-postgres-image-check-job").inputs) as Record<string, unknown>;
+    const server = byName(plain, T.container, "homelab-postgres-container");
+    expect(job.image).toBe(reveal(server.inputs.image));
+    expect(job.entrypoints).toEqual(["/bin/sh", "-c"]);
+    const script = (job.command as string[])[0];
+    expect(script).toContain("postgres.majorVersion is 17");
+    // prod has backups on, an app with vector, and audit off
+    for (const want of ["pgbackrest", "pgvector is missing"]) expect(script).toContain(want);
+    expect(script).not.toContain("pgAudit");
+    const check = byName(plain, COMMAND, "homelab-postgres-image-check-job-check");
+    expect(server.dependencies).toContain(check.urn);
+    expect(byName(plain, COMMAND, "homelab-pgbouncer-pause").dependencies).toContain(check.urn);
+    expect(byName(boot, T.container, "homelab-postgres-bootstrap-job").dependencies).toContain(byName(boot, COMMAND, "homelab-postgres-image-check-job-check").urn);
   });
 
   it("is absent without postgres.bootstrap", () => {
     expect(ofType(plain, T.container).map((c) => c.name).filter((n) => n.includes("bootstrap"))).toEqual([]);
     expect(ofType(plain, COMMAND).map((c) => c.name).filter((n) => n.includes("bootstrap"))).toEqual([]);
+    expect(byName(plain, COMMAND, "homelab-pgbouncer-pause").dependencies.filter((d) => d.includes("bootstrap"))).toEqual([]);
   });
 });
