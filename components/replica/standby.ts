@@ -15,15 +15,22 @@ import { labels } from "../lib/labels";
 import { RuntimeFiles } from "../runtime";
 import { PostgresImage } from "../server/image";
 import { renderPgHba } from "../server/pg-hba";
-import { renderPostgresEntrypoint } from "../server/entrypoint";
+import { JOB_ARG, renderPostgresEntrypoint } from "../server/entrypoint";
+import { OneShot } from "../server/one-shot";
 import { renderPostgresqlConf } from "../server/postgresql-conf";
 import { CONTAINER, SHM_SIZE_MB } from "../server/server";
 import { renderPgpass } from "../server/standby-conf";
 import type { StandbyBootstrapInput } from "../server/standby-bootstrap";
 import { FAILOVER_SCRIPT_FILE, REPLICATOR, STANDBY_PATHS, standbyConf } from "./model";
 
-/** Seconds `pulumi up` waits for the standby to turn healthy: a base backup of a large cluster takes a while. */
+/** Seconds `pulumi up` waits for the standby's clone (one-shot job): a base backup of a large cluster takes a while. */
 export const STANDBY_WAIT_SECONDS = 4 * 3600;
+/**
+ * Seconds the cloned standby may take to turn healthy: a hot standby answers once it is
+ * consistent, after replaying the WAL written during the clone. The container's create
+ * timeout (20 minutes, kreuzwerker resource_docker_container.go) bounds it too.
+ */
+export const STANDBY_CONSISTENT_WAIT_SECONDS = 20 * 60;
 
 export interface PostgresStandbyArgs {
   /** Stack name: prefixes the docker objects on the standby host. */
@@ -67,6 +74,8 @@ export class PostgresStandby extends pulumi.ComponentResource {
   readonly dockerProvider: docker.Provider;
   readonly dataVolume: docker.Volume;
   readonly container: docker.Container;
+  /** The one-shot clone (server/one-shot.ts) the container starts after. */
+  readonly cloneJob: OneShot;
   /** The replication role on the primary (LOGIN REPLICATION, nothing else). */
   readonly role: postgresql.Role;
   /** The physical replication slot on the primary. */
@@ -146,45 +155,58 @@ export class PostgresStandby extends pulumi.ComponentResource {
     const own = { owner: CONTAINER.uid, group: CONTAINER.uid };
     this.host = args.bindAddress;
     this.port = config.port;
+    const containerArgs: docker.ContainerArgs = {
+      name: `${stack}-postgres-standby`,
+      image,
+      entrypoints: [CONTAINER.entrypoint],
+      command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
+      envs: [`POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`, "POSTGRES_USER=postgres", `PGDATA=${CONTAINER.pgdata}`],
+      ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
+      volumes: [
+        { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
+        ...(confFiles ? [{ volumeName: confFiles.volume.name, containerPath: args.backup!.pgbackrestConfDir, readOnly: true }] : []),
+        ...(args.backup?.volumes ?? []),
+      ],
+      uploads: [
+        { file: CONTAINER.passwordFile, content: pulumi.secret(args.superuserPassword), permissions: "0600", ...own },
+        { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
+        { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
+        { file: CONTAINER.entrypoint, content: entrypoint, permissions: "0755" },
+        { file: STANDBY_PATHS.passfile, content: pgpass, permissions: "0600", ...own },
+        { file: STANDBY_PATHS.failover, content: fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8"), permissions: "0755" },
+        { file: tls.certFile, content: pg.tls.certificate, permissions: "0644", ...own },
+        { file: tls.keyFile, content: pulumi.secret(args.tlsPrivateKey), permissions: "0600", ...own },
+      ],
+      shmSize: SHM_SIZE_MB,
+      ...hardenedContainerArgs({
+        role: "postgres",
+        stack,
+        memoryMb: pg.memoryMb,
+        // a hot standby answers once consistent: after the clone and the first replay
+        healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
+        waitTimeoutSeconds: STANDBY_CONSISTENT_WAIT_SECONDS,
+      }),
+      stopSignal: "SIGINT",
+      // an init as PID 1: pgBackRest's async archive-get forks, and an orphan reaped by the postmaster restarts it (server.ts)
+      init: true,
+    };
+    // the slot first: pg_basebackup streams through it
+    const prerequisites = [this.slot, this.role, ...(confFiles ? [confFiles.container] : [])];
+    // The clone runs in a one-shot job (server/one-shot.ts): a failed pg_basebackup or
+    // restore ends `pulumi up` at once with its log, instead of a restarting container
+    // waited for until the create timeout. The standby starts on the cloned directory.
+    this.cloneJob = new OneShot(`${name}-clone`, {
+      container: containerArgs,
+      containerName: `${stack}-postgres-standby-clone`,
+      jobArg: JOB_ARG,
+      what: "the standby's clone",
+      timeoutSeconds: STANDBY_WAIT_SECONDS,
+    }, { ...onHost, dependsOn: prerequisites });
     this.container = new docker.Container(
       `${name}-container`,
-      {
-        name: `${stack}-postgres-standby`,
-        image,
-        entrypoints: [CONTAINER.entrypoint],
-        command: ["postgres", "-c", `config_file=${CONTAINER.confDir}/postgresql.conf`],
-        envs: [`POSTGRES_PASSWORD_FILE=${CONTAINER.passwordFile}`, "POSTGRES_USER=postgres", `PGDATA=${CONTAINER.pgdata}`],
-        ports: [publishedPort(CONTAINER.port, config.port, args.bindAddress)],
-        volumes: [
-          { volumeName: this.dataVolume.name, containerPath: CONTAINER.dataMount },
-          ...(confFiles ? [{ volumeName: confFiles.volume.name, containerPath: args.backup!.pgbackrestConfDir, readOnly: true }] : []),
-          ...(args.backup?.volumes ?? []),
-        ],
-        uploads: [
-          { file: CONTAINER.passwordFile, content: pulumi.secret(args.superuserPassword), permissions: "0600", ...own },
-          { file: `${CONTAINER.confDir}/postgresql.conf`, content: this.postgresqlConf, permissions: "0644" },
-          { file: `${CONTAINER.confDir}/pg_hba.conf`, content: this.pgHbaConf, permissions: "0644" },
-          { file: CONTAINER.entrypoint, content: entrypoint, permissions: "0755" },
-          { file: STANDBY_PATHS.passfile, content: pgpass, permissions: "0600", ...own },
-          { file: STANDBY_PATHS.failover, content: fs.readFileSync(FAILOVER_SCRIPT_FILE, "utf8"), permissions: "0755" },
-          { file: tls.certFile, content: pg.tls.certificate, permissions: "0644", ...own },
-          { file: tls.keyFile, content: pulumi.secret(args.tlsPrivateKey), permissions: "0600", ...own },
-        ],
-        shmSize: SHM_SIZE_MB,
-        ...hardenedContainerArgs({
-          role: "postgres",
-          stack,
-          memoryMb: pg.memoryMb,
-          // a hot standby answers once consistent: after the clone and the first replay
-          healthcheck: ["CMD", "pg_isready", "-h", "127.0.0.1", "-p", String(CONTAINER.port), "-U", "postgres"],
-          waitTimeoutSeconds: STANDBY_WAIT_SECONDS,
-        }),
-        stopSignal: "SIGINT",
-        // an init as PID 1: pgBackRest's async archive-get forks, and an orphan reaped by the postmaster restarts it (server.ts)
-        init: true,
-      },
-      // the slot first: pg_basebackup streams through it; on delete the container goes first (a slot in use cannot be dropped)
-      { ...onHost, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: [this.slot, this.role, ...(confFiles ? [confFiles.container] : [])] },
+      containerArgs,
+      // on delete the container goes first (a slot in use cannot be dropped)
+      { ...onHost, additionalSecretOutputs: ["uploads"], deleteBeforeReplace: true, dependsOn: [...prerequisites, this.cloneJob.check] },
     );
 
     this.registerOutputs({

@@ -24,12 +24,13 @@ beforeAll(async () => {
 describe("standby config changes", () => {
   it.each<[string, Raw, Record<string, ContainerEffect>]>([
     // the primary's pg_hba.conf gains the replication line (an upload: the container is replaced, its volume kept)
-    ["add the standby (TLS already on)", { standby: { enabled: false } }, { "prod-postgres": "replaced", "prod-postgres-standby": "created", "prod-pgbackrest-standby-config": "created" }],
+    ["add the standby (TLS already on)", { standby: { enabled: false } }, { "prod-postgres": "replaced", "prod-postgres-standby": "created", "prod-postgres-standby-clone": "created", "prod-pgbackrest-standby-config": "created" }],
     ["`standby.port`", { standby: { ...standby, port: 5440 } }, { "prod-postgres-standby": "replaced" }],
     ["`standby.tailscale.ip`", { standby: { ...standby, tailscale: { ip: "100.64.9.9" } } }, { "prod-postgres": "replaced", "prod-postgres-standby": "replaced" }],
     ["`standby.promoted` (outputs only)", { standby: { ...standby, promoted: true } }, {}],
-    ["`standby.bootstrap: backup` (the entrypoint: only an empty volume uses it)", { standby: { ...standby, bootstrap: "backup" } }, { "prod-postgres-standby": "replaced" }],
-    ["a reloadable setting", { postgres: { ...postgres, tls, settings: { ...(postgres.settings as Raw), statement_timeout: "90s" } } }, { "prod-postgres-standby": "replaced" }],
+    // the clone job shares the standby's uploads: a new one runs, finds the cloned volume and exits 0 (server/one-shot.ts)
+    ["`standby.bootstrap: backup` (the entrypoint: only an empty volume uses it)", { standby: { ...standby, bootstrap: "backup" } }, { "prod-postgres-standby": "replaced", "prod-postgres-standby-clone": "replaced" }],
+    ["a reloadable setting", { postgres: { ...postgres, tls, settings: { ...(postgres.settings as Raw), statement_timeout: "90s" } } }, { "prod-postgres-standby": "replaced", "prod-postgres-standby-clone": "replaced" }],
   ])("%s", async (_name, overrides, expected) => {
     const after = await run(overrides);
     // "add": the base is the changed run, and the run without the standby is before it
