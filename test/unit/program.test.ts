@@ -331,7 +331,7 @@ describe("optional parts", () => {
   it("without pgBouncer: no pooler container, no poolerPort, pooledUrl absent", async () => {
     const r = await runProgram("dev", { overrides: { pgbouncer: { enabled: false } } });
     expect(r.outputs.poolerPort).toBeUndefined();
-    expect(ofType(r, T.container).map((c) => c.name)).toEqual(["homelab-postgres-container"]);
+    expect(ofType(r, T.container).map((c) => c.name)).toEqual(["homelab-postgres-image-check-job", "homelab-postgres-container"]);
     for (const db of Object.values(r.outputs.databases as Record<string, { pooledUrl?: string }>)) expect(db.pooledUrl).toBeUndefined();
     expect(r.outputs.pgadminUrl).toBeUndefined();
   });
