@@ -3,16 +3,17 @@
 // directory the test made, bind-mounted into Postgres and the sidecar): the sidecar
 // comes up healthy (stanza-create and check at its start, a first full backup), then
 // full, diff and logical runs as an operator would start them (`docker exec
-// dev-backup hlpg-backup …`), the drill, and a point-in-time recovery: the server's
-// container and data volume removed, and `postgres.bootstrap` with a time between two
-// writes brings back the first write and not the second.
+// dev-backup hlpg-backup …`), the drill, and the host died: every container, volume
+// and built image gone but the repository, the runbook's refresh, and
+// `postgres.bootstrap` with a time between two writes brings back the first write and
+// not the second, and every app logs in with the passwords from state.
 import Docker from "dockerode";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Client } from "pg";
 import type { Engine } from "./engine";
-import { describeEngine, emptyDevStack, testEngine, wipe } from "./env";
+import { describeEngine, emptyDevStack, removeBuiltImages, testEngine, wipe } from "./env";
 import { dockerExec, dockerExecOk } from "./exec";
 
 jest.setTimeout(30 * 60_000);
@@ -100,7 +101,7 @@ describeEngine("backups in containers on a real engine", (socket) => {
   });
 
   let target = "";
-  it("recovers a new, empty data volume to a point in time with postgres.bootstrap", async () => {
+  it("recovers from a dead host to a point in time with postgres.bootstrap: images built again, data back, apps log in", async () => {
     await query("insert into marks (id) values (3)");
     // the instant between the two writes, in the server's clock, then the second write, archived
     target = (await query<{ t: string }>("select to_char(clock_timestamp() at time zone 'UTC', 'YYYY-MM-DD HH24:MI:SS.US') || '+00' t"))[0].t;
@@ -116,13 +117,21 @@ describeEngine("backups in containers on a real engine", (socket) => {
     }
     expect((await su.query("select last_archived_wal w from pg_stat_archiver")).rows[0].w >= wal).toBe(true);
     await su.end();
-    // every container and volume of the stack gone, the repository (a host directory) and the images kept;
-    // the runbook's refresh of the docker resources, then `up` with the bootstrap
+    // The host died: every container, volume and built image of the stack gone, only the
+    // repository (a host directory) left. The runbook: refresh the docker resources, then
+    // `up` with the bootstrap. The built images leave the state with the rest and are
+    // built again (a built image that stayed in state was never rebuilt, and its
+    // containers could not be created: the tag was never pushed anywhere to pull from).
     await wipe(docker, STACK);
+    await removeBuiltImages(docker);
     const gone = await engine.refresh();
-    expect(gone).toEqual(expect.arrayContaining(["docker:index/container:Container::homelab-postgres-container", "docker:index/volume:Volume::homelab-postgres-data"]));
+    expect(gone).toEqual(expect.arrayContaining([
+      "docker:index/container:Container::homelab-postgres-container", "docker:index/volume:Volume::homelab-postgres-data",
+      "docker:index/remoteImage:RemoteImage::homelab-postgres-image-image", "docker:index/remoteImage:RemoteImage::homelab-pgbouncer-image",
+    ]));
     const restoredOverrides = { ...overrides, postgres: { ...(overrides.postgres as object), bootstrap: { target } } };
     const { actions } = await engine.up(STACK, { overrides: restoredOverrides });
+    expect(actions.get("docker:index/remoteImage:RemoteImage::homelab-postgres-image-image")).toBe("create");
     expect(actions.get("docker:index/container:Container::homelab-postgres-bootstrap-job")).toBe("create");
     const job = await docker.getContainer(`${STACK}-postgres-bootstrap`).inspect();
     expect([job.State.Status, job.State.ExitCode]).toEqual(["exited", 0]);
@@ -131,5 +140,14 @@ describeEngine("backups in containers on a real engine", (socket) => {
     // and it is a primary again, archiving on a new timeline
     expect((await query<{ r: boolean }>("select pg_is_in_recovery() r"))[0].r).toBe(false);
     expect(Number((await query<{ t: string }>("select timeline_id t from pg_control_checkpoint()"))[0].t)).toBeGreaterThan(1);
+    // every app logs in with the passwords from state, directly and through pgBouncer
+    for (const entry of Object.values(dbs)) {
+      for (const url of [entry.url, entry.pooledUrl]) {
+        const c = new Client({ connectionString: url });
+        await c.connect();
+        expect((await c.query("select 1 one")).rows[0].one).toBe(1);
+        await c.end();
+      }
+    }
   });
 });

@@ -24,13 +24,14 @@
 // - Networks (resource_docker_network_funcs.go) and volumes (resource_docker_volume.go):
 //   create with name, driver, labels, attachable; delete with NetworkRemove and
 //   VolumeRemove(force), each retried while in use.
-// - Images: pulumi/pulumi-docker provider/image.go builds through the daemon's build API
-//   with the context as a tar and the build args, tags imageName, pushes nothing with
-//   skipPush, and Delete removes nothing (provider.go Delete is a no-op). Its default
-//   builder is BuildKit; here the classic builder builds the same Dockerfiles (they use
+// - Built images: kreuzwerker's docker_image with a build block
+//   (resource_docker_image_funcs.go resourceDockerImageCreate: buildImage, through
+//   buildx when the daemon and CLI libraries allow it, else legacyBuildDockerImage, the
+//   daemon's ImageBuild API with the context as a tar and the build args; then the image
+//   read back by name). Here the classic builder builds the same Dockerfiles (they use
 //   no BuildKit-only syntax). A tag that already exists is not rebuilt: the program's
-//   tags carry a digest of the context and build args, as the provider's contextDigest
-//   makes an unchanged build a no-op.
+//   tags carry a digest of the context and build args, and the name is ForceNew, so the
+//   provider builds only a new tag. With keep_locally, Delete removes nothing.
 import Docker from "dockerode";
 import { readdirSync } from "fs";
 import * as path from "path";
@@ -210,7 +211,7 @@ export async function updateContainer(docker: Docker, id: string, i: Inputs): Pr
 export async function deleteContainer(docker: Docker, id: string, i: Inputs): Promise<void> {
   const c = docker.getContainer(id);
   const ignore = (e: unknown) => {
-    if (!/No such container|is already in progress|not modified/i.test(String(e))) throw e;
+    if (!/No such container|is already in progress|not modified|already stopped/i.test(String(e))) throw e;
   };
   await c.stop({ t: Number(i.destroyGraceSeconds ?? 0) }).catch(ignore);
   await c.remove({ force: true, v: i.removeVolumes !== false }).catch(ignore);

@@ -74,6 +74,11 @@ export function runCommand(script: string, env: Record<string, string>, stdin?: 
     child.stderr.on("data", (b: Buffer) => (stderr += b.toString()));
     child.on("error", reject);
     child.on("close", (code) => (code === 0 ? resolve({ stdout: stdout.trimEnd(), stderr: stderr.trimEnd() }) : reject(new Error(`command exited ${code}: ${stderr || stdout}`))));
+    // a script that exits without reading all its stdin: EPIPE is not a failure, as in Go's
+    // os/exec, which the command provider runs scripts with (it ignores EPIPE on Stdin, golang/go#9173)
+    child.stdin.on("error", (e: NodeJS.ErrnoException) => {
+      if (e.code !== "EPIPE") reject(e);
+    });
     child.stdin.end(stdin ?? "");
   });
 }
@@ -91,32 +96,39 @@ export class Engine {
     const pendingDeletes: Live[] = [];
     const seen = new Set<string>();
     const options = new Map<string, { ignoreChanges: string[]; retainOnDelete: boolean; deleteBeforeReplace: boolean }>();
-    // A resource that fails leaves the program waiting on its outputs forever (the mocks'
-    // runtime never settles it), so the first failure ends the run, as it ends `pulumi up`.
-    let fail: (e: unknown) => void = () => undefined;
-    const failed = new Promise<never>((_, reject) => (fail = reject));
-    const program = await Promise.race([failed, runProgram(stack, {
+    // After the first failure nothing new starts, as in `pulumi up`: each later resource
+    // gets a stand-in result (not applied, not kept), so the program runs to its end with
+    // no rejected registration cascading through its outputs; then the failure is thrown.
+    let failure: unknown;
+    const program = await runProgram(stack, {
       ...run,
       beforeRegister: (r) => options.set(key(r.type, r.name), { ignoreChanges: r.ignoreChanges, retainOnDelete: r.retainOnDelete, deleteBeforeReplace: r.deleteBeforeReplace }),
       resource: async (args) => {
         const k = key(args.type, args.name);
-        seen.add(k);
         const before = this.live.get(k);
+        // what the program sees of a skipped resource: its last state, else its inputs (and a password's result)
+        const skipped = before?.result ?? { id: `skipped-${args.name}`, state: { ...args.inputs, result: "skipped" } };
+        if (failure !== undefined) return skipped;
+        seen.add(k);
         // ignoreChanges: the engine keeps the old value of those inputs (top-level names are all the program uses)
         const inputs = { ...(reveal(args.inputs) as Record<string, unknown>) };
         for (const p of options.get(k)?.ignoreChanges ?? []) if (before && p in before.inputs) inputs[p] = before.inputs[p];
-        const handled = await this.apply(args, inputs, before, actions, pendingDeletes, options.get(k)?.deleteBeforeReplace ?? false).catch((e: unknown) => {
+        let handled: MockResult | undefined;
+        try {
+          handled = await this.apply(args, inputs, before, actions, pendingDeletes, options.get(k)?.deleteBeforeReplace ?? false);
+        } catch (e) {
           this.log(`FAILED ${args.type.split(":").pop()} ${args.name}: ${e instanceof Error ? e.message : String(e)}`);
-          fail(e);
-          throw e;
-        });
+          failure ??= e;
+          return skipped;
+        }
         if (handled === undefined) return undefined;
         const retainOnDelete = options.get(k)?.retainOnDelete ?? false;
         if (!before || before.result !== handled) this.live.set(k, { type: args.type, name: args.name, inputs, result: handled, seq: this.seq++, retainOnDelete });
         else this.live.set(k, { ...before, inputs, retainOnDelete });
         return handled;
       },
-    })]);
+    });
+    if (failure !== undefined) throw failure;
     const gone = [...this.live.values()].filter((l) => !seen.has(key(l.type, l.name)));
     for (const l of [...pendingDeletes, ...gone].sort((a, b) => b.seq - a.seq)) {
       if (gone.includes(l)) {
@@ -141,12 +153,10 @@ export class Engine {
 
   /**
    * `pulumi refresh` of the docker resources: each provider's Read on the daemon. A
-   * container, volume or network the daemon no longer has, and a RemoteImage it does
-   * not have locally, leave the state (kreuzwerker resourceDockerContainerRead,
-   * resourceDockerVolumeRead, resourceDockerNetworkRead and resourceDockerImageRead set
-   * the id to "" when inspect finds nothing). A built Image stays whatever the daemon
-   * has: pulumi-docker's Read returns its inputs "as passed, since we do no
-   * reconciliation" (pulumi/pulumi-docker provider/provider.go, Read). Returns what left.
+   * container, volume or network the daemon no longer has, and a RemoteImage (built or
+   * pulled) it does not have locally, leave the state (kreuzwerker
+   * resourceDockerContainerRead, resourceDockerVolumeRead, resourceDockerNetworkRead and
+   * resourceDockerImageRead set the id to "" when inspect finds nothing). Returns what left.
    */
   async refresh(): Promise<string[]> {
     const docker = this.o.docker;
@@ -209,12 +219,16 @@ export class Engine {
       case "docker:index/volume:Volume":
         // every field is ForceNew; a volume of the same name is the same volume to the daemon
         return done(before ? "replace" : "create", { id: await d.createVolume(docker, inputs), state: inputs });
-      case "docker:index/image:Image": {
-        const build = inputs.build as { context: string };
-        const id = await d.buildImage(docker, ROOT, inputs, this.o.extraBuildArgs?.(build.context) ?? {});
-        return done(before ? "update" : "create", { id: String(inputs.imageName), state: { ...inputs, repoDigest: id, baseImageName: inputs.imageName } });
-      }
       case "docker:index/remoteImage:RemoteImage": {
+        const build = inputs.build as { context: string; dockerfile?: string; buildArgs?: Record<string, string>; platform?: string } | undefined;
+        if (build) {
+          // kreuzwerker's docker_image with a build block: the build, then the image read back by name
+          const id = await d.buildImage(docker, ROOT, {
+            imageName: inputs.name,
+            build: { context: build.context, dockerfile: `${build.context}/${build.dockerfile ?? "Dockerfile"}`, args: build.buildArgs, platform: build.platform },
+          }, this.o.extraBuildArgs?.(build.context) ?? {});
+          return done(before ? "replace" : "create", { id: `${id}${String(inputs.name)}`, state: { ...inputs, imageId: id, repoDigest: "" } });
+        }
         const img = await docker.getImage(String(inputs.name)).inspect().catch(() => {
           throw new Error(`image ${String(inputs.name)} is not on the test daemon and cannot be pulled here`);
         });

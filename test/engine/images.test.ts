@@ -7,6 +7,7 @@ import { DEFAULT_BASE_IMAGES, EXPORTER_PACKAGES, PGBOUNCER_PACKAGE, POSTGRES_PAC
 import { EXPORTERS_CONTEXT, exportersImageRef } from "../../components/monitoring/image";
 import { PGBOUNCER_CONTEXT, pgbouncerImageRef } from "../../components/pooler/image";
 import { POSTGRES_CONTEXT, postgresImageRef } from "../../components/server/image";
+import { renderImageCheck } from "../../components/server/image-check";
 import { buildImage, demux } from "./docker-resources";
 import { describeEngine, ensureBases } from "./env";
 import * as path from "path";
@@ -14,18 +15,23 @@ import * as path from "path";
 jest.setTimeout(30 * 60_000);
 const ROOT = path.resolve(__dirname, "../..");
 
-/** Runs a command in a throwaway container of `image` and returns its output (exit code 0 required). */
-async function run(docker: Docker, image: string, cmd: string[], opts: { user?: string; env?: string[] } = {}): Promise<string> {
+/** Runs a command in a throwaway container of `image`: its exit code and output. */
+async function runCode(docker: Docker, image: string, cmd: string[], opts: { user?: string; env?: string[] } = {}): Promise<{ code: number; out: string }> {
   const c = await docker.createContainer({ Image: image, Entrypoint: [], Cmd: cmd, User: opts.user, Env: opts.env, HostConfig: { NetworkMode: "none" } });
   try {
     await c.start();
     const { StatusCode } = await c.wait();
-    const out = demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer);
-    if (StatusCode !== 0) throw new Error(`${cmd.join(" ")} exited ${StatusCode}: ${out}`);
-    return out;
+    return { code: StatusCode, out: demux((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer) };
   } finally {
     await c.remove({ force: true });
   }
+}
+
+/** runCode that requires exit code 0 and returns the output. */
+async function run(docker: Docker, image: string, cmd: string[], opts: { user?: string; env?: string[] } = {}): Promise<string> {
+  const { code, out } = await runCode(docker, image, cmd, opts);
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${out}`);
+  return out;
 }
 
 describeEngine("the stack's images from Debian packages", (socket) => {
@@ -62,8 +68,25 @@ describeEngine("the stack's images from Debian packages", (socket) => {
       expect(out).toMatch(/Data page checksum version:\s+1/);
       expect(out).toContain("en_US.UTF-8");
       expect(out).toMatch(/^999 700$/m);
+      // the program's image check (the job before the server) passes on it, with everything it can ask for
+      const check = renderImageCheck({ majorVersion: major, backup: true, audit: true, vector: p.pgvector !== undefined });
+      expect(await runCode(docker, ref, ["/bin/sh", "-c", check])).toEqual({ code: 0, out: expect.stringMatching(new RegExp(`^image check: ok \\(postgres \\(PostgreSQL\\) ${major}\\.`, "m")) });
+      // and refuses it for another major, naming the key
+      const other = await runCode(docker, ref, ["/bin/sh", "-c", renderImageCheck({ majorVersion: major === 17 ? 15 : 17, backup: false, audit: false, vector: false })]);
+      expect(other.code).toBe(1);
+      expect(other.out).toMatch(new RegExp(`postgres --version says: postgres \\(PostgreSQL\\) ${major}\\.\\d+.*; postgres.majorVersion is ${major === 17 ? 15 : 17}`));
     });
   }
+
+  it("has the image check list every problem of an image that is not ours (a bare Debian base)", async () => {
+    const r = await runCode(docker, DEFAULT_BASE_IMAGES.trixie, ["/bin/sh", "-c", renderImageCheck({ majorVersion: 17, backup: true, audit: true, vector: true })]);
+    expect(r.code).toBe(1);
+    const lines = r.out.trim().split("\n");
+    for (const want of [/postgres --version says: no postgres on PATH/, /gosu is not on PATH/, /pgbackrest is not on PATH/, /\/usr\/lib\/postgresql\/17\/bin\/postgres is missing/, /pgAudit is missing/, /pgvector is missing/, /not uid and gid 999/, /en_US.UTF-8 locale is missing/]) {
+      expect(lines.some((l) => want.test(l))).toBe(true);
+    }
+    expect(lines[lines.length - 1]).toMatch(/^image check: \d+ problem\(s\): the image does not keep the contract of docs\/images.md$/);
+  });
 
   it("builds the pgBouncer image with the pinned release from its suite, running as 999", async () => {
     const base = DEFAULT_BASE_IMAGES[PGBOUNCER_PACKAGE.suite];
