@@ -4,7 +4,7 @@
 // Prod requirements depend on the stack name, so the schema is built per stack.
 import { z } from "zod";
 import { imagePinProblems } from "../lib/image-ref";
-import { RESTORE_TARGET_FORMS, parseRestoreTarget } from "../lib/restore-target";
+import { RESTORE_TARGET_FORMS, restoreTargetProblem } from "../lib/restore-target";
 import {
   APP_NAME, APP_USER, CONF_KEY, SCHEMA_NAME, DEVICE_NAME, EMAIL, TAILNET_TAG, sqlName, suggest,
 } from "../lib/names";
@@ -118,9 +118,8 @@ const postgres = section({
     if (v.external !== undefined) return;
     if (v.image !== undefined) report(["image"], RETIRED_IMAGE_KEYS.postgres);
     imageRule("customImage")(v, report);
-    if (isObj(v.bootstrap) && isStr(v.bootstrap.target) && parseRestoreTarget(v.bootstrap.target) === undefined) {
-      report(["bootstrap", "target"], `${JSON.stringify(v.bootstrap.target)} is not a restore target: expected ${RESTORE_TARGET_FORMS}`);
-    }
+    const targetProblem = isObj(v.bootstrap) && isStr(v.bootstrap.target) ? restoreTargetProblem(v.bootstrap.target) : undefined;
+    if (targetProblem !== undefined) report(["bootstrap", "target"], targetProblem);
     const major = isNum(v.majorVersion) ? v.majorVersion : DEFAULT_MAJOR;
     // outside the supported range the range problem says it all (no image of one's own would do)
     const inRange = major >= SUPPORTED_MAJORS.min && major <= SUPPORTED_MAJORS.max;

@@ -20,10 +20,40 @@ const LSN = /^lsn:([0-9A-Fa-f]{1,8}\/[0-9A-Fa-f]{1,8})$/;
 /** The forms, for messages and docs. */
 export const RESTORE_TARGET_FORMS = "`latest`, a time with zone (`2026-11-30 14:30:00+00`), a backup label (`20261130-021500F`), `xid:<id>` or `lsn:<X/Y>`";
 
-/** Parses a written target; undefined when it is none of the forms. */
+const MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+
+/**
+ * Why the date and clock of a time target or a backup label are not a real instant
+ * (`2026-02-30`, `24:00:00`, a zone past ±15:59 as PostgreSQL's own input refuses), or
+ * undefined. The regexes check the shape only.
+ */
+export function instantProblem(t: string): string | undefined {
+  const m = /^(\d{4})-?(\d{2})-?(\d{2})[ T-](\d{2}):?(\d{2}):?(\d{2})(?:\.\d+)?(?:Z|([+-])(\d{2}):?(\d{2})?)?/.exec(t);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  if (mo < 1 || mo > 12) return `month ${m[2]} does not exist`;
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  if (d < 1 || d > days) return `${MONTHS[mo - 1]} ${y} has ${days} days, not ${d}`;
+  if (h > 23 || mi > 59 || s > 59) return `${m[4]}:${m[5]}:${m[6]} is not a time of day (00:00:00 to 23:59:59)`;
+  if (m[8] !== undefined && (Number(m[8]) > 15 || Number(m[9] ?? 0) > 59)) return `the zone ${m[7]}${m[8]}${m[9] ? `:${m[9]}` : ""} is not an offset PostgreSQL knows (±15:59 at most)`;
+  return undefined;
+}
+
+/** Why a written target is not one, naming the forms; undefined when it parses. */
+export function restoreTargetProblem(text: string): string | undefined {
+  const t = text.trim();
+  if (TARGET_TIME.test(t) || BACKUP_LABEL.test(t)) {
+    const p = instantProblem(t);
+    return p === undefined ? undefined : `${JSON.stringify(text)} is not a real instant: ${p}`;
+  }
+  return parseRestoreTarget(t) === undefined ? `${JSON.stringify(text)} is not a restore target: expected ${RESTORE_TARGET_FORMS}` : undefined;
+}
+
+/** Parses a written target; undefined when it is none of the forms, or a date or time that does not exist. */
 export function parseRestoreTarget(text: string): RestoreTarget | undefined {
   const t = text.trim();
   if (t === "latest") return { kind: "latest" };
+  if ((TARGET_TIME.test(t) || BACKUP_LABEL.test(t)) && instantProblem(t) !== undefined) return undefined;
   if (TARGET_TIME.test(t)) return { kind: "time", value: t };
   if (BACKUP_LABEL.test(t)) return { kind: "label", value: t };
   const x = XID.exec(t);

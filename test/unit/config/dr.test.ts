@@ -19,6 +19,8 @@ describe("postgres.bootstrap", () => {
 
   it("refuses a target it cannot read, another source, and a bootstrap without backups", () => {
     expect(at("prod", { ...prodBase, postgres: { bootstrap: { target: "2026-11-30 14:30" } } }, "postgres.bootstrap.target")).toMatch(/is not a restore target: expected `latest`/);
+    // the shape of a time, but no such day: refused at preview, not by pgBackRest hours into a restore
+    expect(at("prod", { ...prodBase, postgres: { bootstrap: { target: "2026-02-30 10:00:00+00" } } }, "postgres.bootstrap.target")).toMatch(/is not a real instant: February 2026 has 28 days, not 30/);
     expect(at("prod", { ...prodBase, postgres: { bootstrap: { from: "s3" } } }, "postgres.bootstrap.from")).toMatch(/must be backup/);
     expect(at("dev", { postgres: { bootstrap: { target: "latest" } } }, "postgres.bootstrap")).toMatch(/needs backup.enabled/);
   });

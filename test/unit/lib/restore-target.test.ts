@@ -1,6 +1,6 @@
 // Restore targets: what a written target means, the pgBackRest restore options
 // that reach it, and the canonical text the bootstrap marker records.
-import { parseRestoreTarget, restoreTargetArgs, restoreTargetText, type RestoreTarget } from "../../../components/lib/restore-target";
+import { parseRestoreTarget, restoreTargetArgs, restoreTargetProblem, restoreTargetText, type RestoreTarget } from "../../../components/lib/restore-target";
 
 describe("parseRestoreTarget", () => {
   it("reads a target with blanks around it, and upper-cases an LSN", () => {
@@ -8,6 +8,38 @@ describe("parseRestoreTarget", () => {
     expect(parseRestoreTarget(" xid:1234 ")).toEqual({ kind: "xid", value: "1234" });
     // PostgreSQL prints LSNs in upper case: the marker compares texts
     expect(parseRestoreTarget("lsn:0/16b3a48")).toEqual({ kind: "lsn", value: "0/16B3A48" });
+  });
+});
+
+describe("a time or a label must be a real instant", () => {
+  it.each([
+    ["2026-02-30 10:00:00+00", /February 2026 has 28 days, not 30/],
+    ["2028-02-30 10:00:00+00", /February 2028 has 29 days, not 30/],
+    ["2026-04-31 10:00:00Z", /April 2026 has 30 days, not 31/],
+    ["2026-13-01 10:00:00+00", /month 13 does not exist/],
+    ["2026-00-10 10:00:00+00", /month 00 does not exist/],
+    ["2026-11-00 10:00:00+00", /November 2026 has 30 days, not 0/],
+    ["2026-11-30 24:00:00+00", /24:00:00 is not a time of day/],
+    ["2026-11-30 23:60:00+00", /23:60:00 is not a time of day/],
+    ["2026-11-30 23:59:60+00", /23:59:60 is not a time of day/],
+    ["2026-11-30 10:00:00+16", /the zone \+16 is not an offset/],
+    ["2026-11-30 10:00:00-01:60", /the zone -01:60 is not an offset/],
+    ["20260230-021500F", /February 2026 has 28 days/],
+    ["20261130-251500F_20261201-021500D", /25:15:00 is not a time of day/],
+  ])("refuses %s at preview, saying why", (text, why) => {
+    expect(parseRestoreTarget(text)).toBeUndefined();
+    expect(restoreTargetProblem(text)).toMatch(new RegExp(`^"${text.replace(/[+.]/g, "\\$&")}" is not a real instant: `));
+    expect(restoreTargetProblem(text)).toMatch(why);
+  });
+
+  it.each(["2028-02-29 23:59:59.999999+00", "2026-12-31 00:00:00-15:59", "2026-11-30T14:30:00Z", "20281231-235959F"])("accepts %s", (text) => {
+    expect(parseRestoreTarget(text)).toBeDefined();
+    expect(restoreTargetProblem(text)).toBeUndefined();
+  });
+
+  it("names the forms for what has none of them", () => {
+    expect(restoreTargetProblem("yesterday")).toMatch(/^"yesterday" is not a restore target: expected `latest`/);
+    expect(restoreTargetProblem("latest")).toBeUndefined();
   });
 });
 
