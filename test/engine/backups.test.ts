@@ -100,6 +100,61 @@ describeEngine("backups in containers on a real engine", (socket) => {
     expect([health.code, health.stdout]).toEqual([0, expect.anything()]);
   });
 
+  // Bad input fails fast, with the reason, and the running stack stays as it was.
+  /** What "fails fast" means here: the job's own work (a refusal, a pgBackRest error) plus the engine's steps around it. */
+  const FAST_SECONDS = 60;
+  const withPostgres = (extra: Record<string, unknown>) => ({ ...overrides, postgres: { ...(overrides.postgres as object), ...extra } });
+
+  async function pooledCount(): Promise<number> {
+    const c = new Client({ connectionString: dbs.langfuse.pooledUrl });
+    await c.connect();
+    try {
+      return Number((await c.query("select count(*) n from marks")).rows[0].n);
+    } finally {
+      await c.end();
+    }
+  }
+
+  /** `up` that must fail: its error and how long it took. */
+  async function failingUp(o: Record<string, unknown>): Promise<{ message: string; seconds: number }> {
+    const t0 = Date.now();
+    const err = await engine.up(STACK, { overrides: o }).then(() => undefined, (e: unknown) => e);
+    if (err === undefined) throw new Error("up succeeded; it must fail");
+    const seconds = (Date.now() - t0) / 1000;
+    const message = err instanceof Error ? err.message : String(err);
+    console.log(`bad input: up failed after ${seconds.toFixed(1)} s: ${message.split("\n")[0]}`);
+    return { message, seconds };
+  }
+
+  it("bad input: refuses a bootstrap onto a volume with data within seconds, with the job's reason, and leaves the cluster and pgBouncer serving", async () => {
+    const before = await docker.getContainer(`${STACK}-postgres`).inspect();
+    const { message, seconds } = await failingUp(withPostgres({ bootstrap: { target: "latest" } }));
+    expect(message).toMatch(/postgres\.bootstrap: the one-shot container dev-postgres-bootstrap exited 1/);
+    expect(message).toMatch(/REFUSED: postgres\.bootstrap is set \(backup stanza=dev target=latest\) but \S+ is not empty/);
+    expect(message).toMatch(/run the job again: pulumi up --replace '\S+homelab-postgres-bootstrap-job'/);
+    expect(seconds).toBeLessThan(FAST_SECONDS);
+    // the server was not replaced, and pgBouncer was not paused (a paused pool would hang this query)
+    const after = await docker.getContainer(`${STACK}-postgres`).inspect();
+    expect([after.Id, after.State.Health?.Status]).toEqual([before.Id, "healthy"]);
+    expect(await pooledCount()).toBe(2);
+    // the refused job is gone once the key is removed again
+    await engine.up(STACK, { overrides });
+    await expect(docker.getContainer(`${STACK}-postgres-bootstrap`).inspect()).rejects.toThrow(/no such container/i);
+  });
+
+  it("bad input: refuses an image that does not keep the contract within seconds, with every problem, and leaves the running server alone", async () => {
+    const before = await docker.getContainer(`${STACK}-postgres`).inspect();
+    const { message, seconds } = await failingUp(withPostgres({ customImage: "debian:trixie-slim" }));
+    expect(message).toMatch(/the Postgres image check: the one-shot container dev-postgres-image-check exited 1/);
+    for (const want of [/postgres --version says: no postgres on PATH/, /gosu is not on PATH/, /pgbackrest is not on PATH/, /pgvector is missing/, /image check: \d+ problem\(s\)/]) expect(message).toMatch(want);
+    expect(seconds).toBeLessThan(FAST_SECONDS);
+    const after = await docker.getContainer(`${STACK}-postgres`).inspect();
+    expect([after.Id, after.State.Health?.Status]).toEqual([before.Id, "healthy"]);
+    expect(await pooledCount()).toBe(2);
+    await engine.up(STACK, { overrides });
+    expect((await docker.getContainer(`${STACK}-postgres`).inspect()).Id).toBe(before.Id);
+  });
+
   let target = "";
   it("recovers from a dead host to a point in time with postgres.bootstrap: images built again, data back, apps log in", async () => {
     await query("insert into marks (id) values (3)");
@@ -123,16 +178,24 @@ describeEngine("backups in containers on a real engine", (socket) => {
     // built again (a built image that stayed in state was never rebuilt, and its
     // containers could not be created: the tag was never pushed anywhere to pull from).
     await wipe(docker, STACK);
-    await removeBuiltImages(docker);
+    await removeBuiltImages(docker, { keepCache: true });
     const gone = await engine.refresh();
     expect(gone).toEqual(expect.arrayContaining([
       "docker:index/container:Container::homelab-postgres-container", "docker:index/volume:Volume::homelab-postgres-data",
       "docker:index/remoteImage:RemoteImage::homelab-postgres-image-image", "docker:index/remoteImage:RemoteImage::homelab-pgbouncer-image",
     ]));
-    const restoredOverrides = { ...overrides, postgres: { ...(overrides.postgres as object), bootstrap: { target } } };
-    const { actions } = await engine.up(STACK, { overrides: restoredOverrides });
-    expect(actions.get("docker:index/remoteImage:RemoteImage::homelab-postgres-image-image")).toBe("create");
-    expect(actions.get("docker:index/container:Container::homelab-postgres-bootstrap-job")).toBe("create");
+    // bad input first: a target before the first backup fails within seconds with pgBackRest's error, nothing started
+    const early = await failingUp(withPostgres({ bootstrap: { target: "2020-01-01 00:00:00+00" } }));
+    expect(early.message).toMatch(/exited 1\. The end of its log:/);
+    expect(early.message).toMatch(/unable to find backup set with stop time less than '2020-01-01 00:00:00\+00'/);
+    expect(early.message).toMatch(/bootstrap FAILED: pgbackrest restore failed/);
+    expect(early.seconds).toBeLessThan(FAST_SECONDS);
+    await expect(docker.getContainer(`${STACK}-postgres`).inspect()).rejects.toThrow(/no such container/i);
+    expect((await docker.listImages()).some((i) => (i.RepoTags ?? []).some((t) => t.startsWith("homelab-postgres/postgres:")))).toBe(true); // built again
+    // fixed: the job runs again (replaced: its target changed) and restores
+    const { actions } = await engine.up(STACK, { overrides: withPostgres({ bootstrap: { target } }) });
+    expect(actions.get("docker:index/remoteImage:RemoteImage::homelab-postgres-image-image")).toBe("same"); // built by the failed up
+    expect(actions.get("docker:index/container:Container::homelab-postgres-bootstrap-job")).toBe("replace");
     const job = await docker.getContainer(`${STACK}-postgres-bootstrap`).inspect();
     expect([job.State.Status, job.State.ExitCode]).toEqual(["exited", 0]);
     const ids = (await query<{ id: number }>("select id from marks order by id")).map((r) => Number(r.id));

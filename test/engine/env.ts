@@ -100,9 +100,14 @@ export async function wipe(docker: Docker, stack: string): Promise<void> {
   for (const v of (await docker.listVolumes()).Volumes ?? []) if (v.Name.startsWith(`${stack}-`)) await docker.getVolume(v.Name).remove({ force: true });
 }
 
-/** Removes the images built from our Dockerfiles (homelab-postgres/*), so a run measures the builds too. */
-export async function removeBuiltImages(docker: Docker): Promise<void> {
+/**
+ * Removes the images built from our Dockerfiles (homelab-postgres/*), so a run measures
+ * the builds too. With `keepCache`, their untagged layers stay (noprune): the images are
+ * gone for the daemon and the provider, and a new build of the same context is a cache
+ * hit (a test of what happens without the images, not of how long apt takes).
+ */
+export async function removeBuiltImages(docker: Docker, o: { keepCache?: boolean } = {}): Promise<void> {
   for (const img of await docker.listImages()) {
-    if ((img.RepoTags ?? []).some((t) => t.startsWith("homelab-postgres/"))) await docker.getImage(img.Id).remove({ force: true });
+    if ((img.RepoTags ?? []).some((t) => t.startsWith("homelab-postgres/"))) await docker.getImage(img.Id).remove({ force: true, noprune: o.keepCache === true });
   }
 }

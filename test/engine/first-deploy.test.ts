@@ -36,7 +36,11 @@ describeEngine("first deploy on a real engine", (socket) => {
     const { program } = await engine.up(STACK, { overrides });
     timings.withImages = (Date.now() - t0) / 1000;
     outputs = program.outputs;
-    const containers = await docker.listContainers({ all: true, filters: { label: [`homelab.postgres/stack=${STACK}`] } });
+    const all = await docker.listContainers({ all: true, filters: { label: [`homelab.postgres/stack=${STACK}`] } });
+    // the image check ran once and exited 0; every service container runs, healthy
+    const jobs = all.filter((c) => c.Names[0] === "/dev-postgres-image-check");
+    expect(jobs.map((c) => [c.State, (c.Status.match(/Exited \((\d+)\)/) ?? [])[1]])).toEqual([["exited", "0"]]);
+    const containers = all.filter((c) => !jobs.includes(c));
     const names = containers.map((c) => c.Names[0]).sort();
     expect(names).toEqual(["/dev-pgbouncer", "/dev-pgbouncer-config", "/dev-postgres"]);
     for (const c of containers) {
