@@ -239,6 +239,7 @@ export class PostgresServer extends pulumi.ComponentResource {
       container: {
         image,
         entrypoints: ["/bin/sh", "-c"],
+        // the hardening every container has; its healthcheck and wait the job drops (oneShotContainerArgs)
         ...hardenedContainerArgs({ role: "postgres", stack, memoryMb: 128, healthcheck: ["CMD", "true"] }),
       },
       containerName: `${stack}-postgres-image-check`,
