@@ -1,6 +1,7 @@
-// A one-shot job: a container that runs the Postgres entrypoint's bootstrap alone (a
-// restore from the repository, a standby's clone) and exits, and a local command that
-// fails `pulumi up` with the end of its log when it exits non-zero.
+// A one-shot job: a container that runs once and exits (the Postgres entrypoint's
+// bootstrap alone: a restore from the repository, a standby's clone; or the image check,
+// image-check.ts), and a local command that fails `pulumi up` with the end of its log
+// when it exits non-zero.
 //
 // Why not in the server's own container, as before: kreuzwerker's `wait` loop ends only
 // when the container is healthy or when `wait_timeout` passes; an exiting or restarting
@@ -9,7 +10,7 @@
 // repository that cannot be read) kept the container restarting until the create
 // timeout, with no word of why. `attach` instead waits for the container to stop
 // (ContainerWait with WaitConditionNotRunning), whatever its exit code, and stores
-// `exit_code` and, with `logs`, `container_logs` (the same file; they are outputs that
+// `exit_code` and, with `logs`, `container_logs` (outputs that
 // resourceDockerContainerRead keeps). The create's own timeout bounds a restore that
 // takes long: `customTimeouts.create` (the resource's default is 20 minutes,
 // resource_docker_container.go dockerContainerCreateDefaultTimeout).
@@ -54,7 +55,7 @@ export interface OneShotArgs {
   container: docker.ContainerArgs;
   /** Container name. */
   containerName: string;
-  /** The entrypoint's argument that runs the job alone (entrypoint.ts JOB_ARGS). */
+  /** The command's one argument: the entrypoint's JOB_ARG (entrypoint.ts), or the script of a `/bin/sh -c` entrypoint. */
   jobArg: string;
   /** What the job does, for the failure message (`postgres.bootstrap`). */
   what: string;
