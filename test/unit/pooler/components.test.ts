@@ -78,17 +78,7 @@ beforeAll(async () => {
     admin: { host: "100.101.102.103", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "require" },
   });
   for (const [key, c] of Object.entries(variants) as [keyof typeof variants, typeof cfg][]) {
-    variantPoolers[key] = new PgBouncer(`pgb-${key}`, {
-      stack: "inv",
-      config: c.pgbouncer,
-      image: { baseImage: c.images.trixie, platform: c.postgres.platform },
-      apps: c.apps,
-      network: "inv-pg",
-      bindAddress: "127.0.0.1",
-      postgres: { host: "postgres", port: 5432 },
-      postgresMaxConnections: c.postgres.maxConnections,
-      admin: { host: "127.0.0.1", port: 5432, password: pulumi.secret(SUPER_PW), sslmode: "disable" },
-    });
+    variantPoolers[key] = new PgBouncer(`pgb-${key}`, pgbouncerArgs(c, { stack: "inv", network: "inv-pg" }));
   }
   admin = new PgAdmin("pgadmin", {
     stack: "dev",
