@@ -39,10 +39,13 @@ export function instantProblem(t: string): string | undefined {
   return undefined;
 }
 
+/** A time target or a backup label: the forms that carry a date and a clock. */
+const hasInstant = (t: string): boolean => TARGET_TIME.test(t) || BACKUP_LABEL.test(t);
+
 /** Why a written target is not one, naming the forms; undefined when it parses. */
 export function restoreTargetProblem(text: string): string | undefined {
   const t = text.trim();
-  if (TARGET_TIME.test(t) || BACKUP_LABEL.test(t)) {
+  if (hasInstant(t)) {
     const p = instantProblem(t);
     return p === undefined ? undefined : `${JSON.stringify(text)} is not a real instant: ${p}`;
   }
@@ -53,7 +56,7 @@ export function restoreTargetProblem(text: string): string | undefined {
 export function parseRestoreTarget(text: string): RestoreTarget | undefined {
   const t = text.trim();
   if (t === "latest") return { kind: "latest" };
-  if ((TARGET_TIME.test(t) || BACKUP_LABEL.test(t)) && instantProblem(t) !== undefined) return undefined;
+  if (hasInstant(t) && instantProblem(t) !== undefined) return undefined;
   if (TARGET_TIME.test(t)) return { kind: "time", value: t };
   if (BACKUP_LABEL.test(t)) return { kind: "label", value: t };
   const x = XID.exec(t);

@@ -47,13 +47,13 @@ export function bootstrapId(b: Pick<BootstrapInput, "stanza" | "target">): strin
   return `backup stanza=${b.stanza} target=${restoreTargetText(b.target)}`;
 }
 
-/** Suffixes beside PGDATA (in the volume, outside the cluster and its backups): the marker and the staging directory. */
 /**
  * The entrypoint's first argument that runs the bootstrap alone and exits (0 once the
  * data directory is ready): the command of the one-shot job (one-shot.ts).
  */
 export const JOB_ARG = "hlpg-bootstrap-job";
 
+/** Suffixes beside PGDATA (in the volume, outside the cluster and its backups): the marker and the staging directory. */
 export const BOOTSTRAP_MARKER_SUFFIX = ".hlpg-bootstrap";
 export const BOOTSTRAP_STAGING_SUFFIX = ".hlpg-bootstrap-partial";
 
